@@ -1,0 +1,79 @@
+//! The one error type of the core. Each variant maps to one class of
+//! `gridledger.errors` (see `py/errors.rs`); every variant names the offending
+//! field and its value, as SPEC §8 asks.
+
+use std::fmt;
+
+/// Every failure the pure core can report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    /// A malformed argument: wrong length, out of range, inconsistent sizes.
+    InvalidArgument {
+        field: String,
+        value: String,
+        reason: String,
+    },
+    /// An unknown option name (algorithm, rule, mode).
+    BadConfiguration {
+        field: String,
+        value: String,
+        reason: String,
+    },
+    /// A signature, key or encoding that cannot be used.
+    InvalidSignature {
+        field: String,
+        value: String,
+        reason: String,
+    },
+}
+
+impl CoreError {
+    pub fn invalid(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            field: field.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn config(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+        Self::BadConfiguration {
+            field: field.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn signature(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+        Self::InvalidSignature {
+            field: field.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The (field, value) pair carried by every variant.
+    pub fn field_value(&self) -> (&str, &str) {
+        match self {
+            Self::InvalidArgument { field, value, .. }
+            | Self::BadConfiguration { field, value, .. }
+            | Self::InvalidSignature { field, value, .. } => (field, value),
+        }
+    }
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidArgument { field, value, reason }
+            | Self::BadConfiguration { field, value, reason }
+            | Self::InvalidSignature { field, value, reason } => {
+                write!(f, "{field} = {value}: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CoreError {}
+
+pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,0 +1,17 @@
+//! gridledger's Rust core. The pure modules (`hash`, `merkle`, `sig`) know
+//! nothing of Python; `py/` wraps them for the `gridledger._core` extension.
+#![deny(unsafe_code)]
+
+pub mod error;
+pub mod hash;
+pub mod merkle;
+pub mod sig;
+
+#[cfg(feature = "python")]
+mod py;
+
+#[cfg(feature = "python")]
+#[pyo3::pymodule]
+fn _core(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+    py::register(m)
+}

@@ -1,0 +1,23 @@
+//! The one conversion from `CoreError` to the classes of `gridledger.errors`.
+
+use pyo3::import_exception;
+use pyo3::prelude::*;
+
+use crate::error::CoreError;
+
+import_exception!(gridledger.errors, InvalidArgumentError);
+import_exception!(gridledger.errors, BadConfigurationError);
+import_exception!(gridledger.errors, InvalidSignatureError);
+
+impl From<CoreError> for PyErr {
+    fn from(err: CoreError) -> PyErr {
+        let msg = err.to_string();
+        let (field, value) = err.field_value();
+        let args = (msg, field.to_owned(), value.to_owned());
+        match err {
+            CoreError::InvalidArgument { .. } => InvalidArgumentError::new_err(args),
+            CoreError::BadConfiguration { .. } => BadConfigurationError::new_err(args),
+            CoreError::InvalidSignature { .. } => InvalidSignatureError::new_err(args),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! PyO3 wrappers: argument checks, GIL release, numpy in and out.
+
+mod buffers;
+mod errors;
+mod hash;
+mod merkle;
+mod sig;
+
+use pyo3::prelude::*;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    hash::register(m)?;
+    merkle::register(m)?;
+    sig::register(m)?;
+    Ok(())
+}
