@@ -1,0 +1,73 @@
+"""The exception hierarchy of gridledger (SPEC §8).
+
+Every error the library raises on bad input is a :class:`GridLedgerError`.
+Each carries the offending ``field`` and ``value``; the subclasses that are
+about a wrong value also inherit :class:`ValueError`, so generic handlers keep
+working. The Rust core raises these same classes (it imports this module), so
+nothing from the native side escapes as an untyped error.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadConfigurationError",
+    "BadDataError",
+    "DoubleSpendError",
+    "GridLedgerError",
+    "InsufficientFundsError",
+    "InvalidArgumentError",
+    "InvalidBlockError",
+    "InvalidSignatureError",
+    "NotAuthorisedError",
+]
+
+
+class GridLedgerError(Exception):
+    """Base class of every gridledger error.
+
+    Parameters
+    ----------
+    message
+        Human-readable description, naming the field and value.
+    field
+        Name of the offending argument or record field (``"proof[3]"``).
+    value
+        The offending value, or a short description of it (``"31 bytes"``).
+    """
+
+    def __init__(self, message: str, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+class InvalidArgumentError(GridLedgerError, ValueError):
+    """A malformed argument: wrong length or shape, out of range, inconsistent sizes."""
+
+
+class BadConfigurationError(GridLedgerError, ValueError):
+    """An unknown or inconsistent option (algorithm, rule, parameter)."""
+
+
+class BadDataError(GridLedgerError, ValueError):
+    """Input data that cannot be used: unreadable file, bad rows, missing values."""
+
+
+class InvalidSignatureError(GridLedgerError, ValueError):
+    """A signature that does not verify where a valid one is required."""
+
+
+class DoubleSpendError(GridLedgerError):
+    """Two transactions spend the same output."""
+
+
+class InsufficientFundsError(GridLedgerError):
+    """Outputs exceed inputs, or a balance is too small for the command."""
+
+
+class NotAuthorisedError(GridLedgerError, PermissionError):
+    """The caller lacks the role or key the command requires."""
+
+
+class InvalidBlockError(GridLedgerError):
+    """A block that breaks a validity rule (header, link, Merkle root, miner)."""
