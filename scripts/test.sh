@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, from this repository's own files,
+# and run it all: cargo test on the pure Rust core (vectors included), a
+# one-shot run of the criterion benches, pytest over tests/, and a smoke run
+# of every Python benchmark at small sizes (so none of them rots).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+    echo "error: cargo not found" >&2
+    echo "hint: install Rust with rustup, then re-run" >&2
+    exit 2
+fi
+
+python3 -m venv .venv
+# The package and its [test] extra, pinned by constraints.txt. The extension
+# is built in the dev profile (dependencies optimised, our code debuggable),
+# which keeps the CI build lean.
+MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install -q --disable-pip-version-check \
+    -c constraints.txt -e ".[test]"
+
+cargo test --no-default-features --all-targets
+GRIDLEDGER_BENCH_LARGE=2000 cargo test --no-default-features --benches --quiet
+
+.venv/bin/python -m pytest -q tests
+GRIDLEDGER_BENCH_SCALE=smoke .venv/bin/python -m pytest -q benches
