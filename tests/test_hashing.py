@@ -4,12 +4,11 @@ import hashlib
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from conftest import load_json
 from gridledger import hashing
 from gridledger.errors import BadConfigurationError, InvalidArgumentError
+from hypothesis import given
+from hypothesis import strategies as st
 
 BLAKE3 = load_json("blake3_test_vectors.json")
 

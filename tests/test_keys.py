@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import load_json
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from gridledger import keys
+from gridledger.errors import InvalidArgumentError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import load_json
-from gridledger import keys
-from gridledger.errors import InvalidArgumentError
-
 RFC8032 = load_json("rfc8032_ed25519.json")["vectors"]
 WYCHEPROOF = load_json("wycheproof_ed25519_test.json")
-WYCHE_CASES = [
-    (g["publicKey"]["pk"], t) for g in WYCHEPROOF["testGroups"] for t in g["tests"]
-]
+WYCHE_CASES = [(g["publicKey"]["pk"], t) for g in WYCHEPROOF["testGroups"] for t in g["tests"]]
 
 
 @pytest.mark.parametrize("v", RFC8032, ids=lambda v: v["name"])
@@ -29,7 +26,9 @@ def test_rfc8032_vectors(v: dict[str, str]) -> None:
     assert bytes(sk.sign_many([msg])[0]) == sig
 
 
-@pytest.mark.parametrize("pk,t", WYCHE_CASES, ids=lambda x: str(x["tcId"]) if isinstance(x, dict) else "")
+@pytest.mark.parametrize(
+    "pk,t", WYCHE_CASES, ids=lambda x: str(x["tcId"]) if isinstance(x, dict) else ""
+)
 def test_wycheproof_single(pk: str, t: dict[str, object]) -> None:
     msg, sig = bytes.fromhex(str(t["msg"])), bytes.fromhex(str(t["sig"]))
     try:

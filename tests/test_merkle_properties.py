@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from gridledger import merkle
 from gridledger.errors import BadConfigurationError, InvalidArgumentError
+from hypothesis import given
+from hypothesis import strategies as st
 
 ALGS = st.sampled_from(["sha256", "blake3"])
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import VECTORS, load_json
 from gridledger import merkle
 from gridledger.errors import InvalidArgumentError

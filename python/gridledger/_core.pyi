@@ -4,9 +4,25 @@ Arguments are checked in the core; failures raise the classes of
 ``gridledger.errors`` naming the field and value.
 """
 
+from typing import final
+
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = [
+    "MerkleTree",
+    "SigningKey",
+    "__version__",
+    "hash_one",
+    "hash_ragged",
+    "hash_rows",
+    "leaf_hash",
+    "verify",
+    "verify_batch",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_inclusion_batch",
+]
 __version__: str
 
 def hash_one(data: bytes, algorithm: str = "blake3") -> bytes: ...
@@ -15,8 +31,9 @@ def hash_ragged(
     data: bytes, offsets_: NDArray[np.int64], algorithm: str = "blake3"
 ) -> NDArray[np.uint8]: ...
 
+@final
 class MerkleTree:
-    def __init__(self, algorithm: str = "sha256") -> None: ...
+    def __new__(cls, algorithm: str = "sha256") -> MerkleTree: ...
     @staticmethod
     def from_rows(records: NDArray[np.uint8], algorithm: str = "sha256") -> MerkleTree: ...
     @staticmethod
@@ -24,7 +41,9 @@ class MerkleTree:
         data: bytes, offsets_: NDArray[np.int64], algorithm: str = "sha256"
     ) -> MerkleTree: ...
     @staticmethod
-    def from_leaf_hashes(leaf_hashes: NDArray[np.uint8], algorithm: str = "sha256") -> MerkleTree: ...
+    def from_leaf_hashes(
+        leaf_hashes: NDArray[np.uint8], algorithm: str = "sha256"
+    ) -> MerkleTree: ...
     @property
     def algorithm(self) -> str: ...
     @property
@@ -45,7 +64,12 @@ class MerkleTree:
 
 def leaf_hash(data: bytes, algorithm: str = "sha256") -> bytes: ...
 def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: list[bytes], root: bytes, algorithm: str = "sha256"
+    leaf_hash: bytes,
+    index: int,
+    size: int,
+    proof: list[bytes],
+    root: bytes,
+    algorithm: str = "sha256",
 ) -> bool: ...
 def verify_consistency(
     old_size: int,
@@ -65,8 +89,9 @@ def verify_inclusion_batch(
     algorithm: str = "sha256",
 ) -> NDArray[np.bool_]: ...
 
+@final
 class SigningKey:
-    def __init__(self, seed: bytes) -> None: ...
+    def __new__(cls, seed: bytes) -> SigningKey: ...
     @property
     def public_key(self) -> bytes: ...
     def seed(self) -> bytes: ...

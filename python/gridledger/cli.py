@@ -27,7 +27,9 @@ def _day_readings(day: date) -> list[MeterReading]:
         (pl.col("utc_timestamp") >= start) & (pl.col("utc_timestamp") < start + timedelta(days=1))
     )
     if rows.height == 0:
-        raise InvalidArgumentError(f"no bundled readings on {day} (the sample covers 2019)", "date", str(day))
+        raise InvalidArgumentError(
+            f"no bundled readings on {day} (the sample covers 2019)", "date", str(day)
+        )
     # MW averaged over one hour = MWh; × 10^6 gives integer Wh.
     return [
         MeterReading(int(ts.timestamp()), 3600, round(mw * 1_000_000))
@@ -55,10 +57,19 @@ def demo(day: date, index: int, algorithm: str) -> int:
 
     r = readings[index]
     out = sys.stdout
-    print(f"gridledger {__version__} demo: Austria's hourly load on {day}, as {len(readings)} signed meter readings", file=out)
+    print(
+        f"gridledger {__version__} demo: Austria's hourly load on {day}, "
+        f"as {len(readings)} signed meter readings",
+        file=out,
+    )
     print(f"  meter public key   {meter.public_key.hex()}", file=out)
-    print(f"  signatures         {int(sig_ok.sum())}/{len(sig_ok)} verify (one batch call)", file=out)
-    print(f"  Merkle root        {tree.root.hex()}  ({algorithm}, RFC 6962, {tree.size} leaves)", file=out)
+    print(
+        f"  signatures         {int(sig_ok.sum())}/{len(sig_ok)} verify (one batch call)", file=out
+    )
+    print(
+        f"  Merkle root        {tree.root.hex()}  ({algorithm}, RFC 6962, {tree.size} leaves)",
+        file=out,
+    )
     print(f"  reading {index:<10} {r.start:%Y-%m-%d %H:%M} UTC, {r.energy_wh:,} Wh", file=out)
     print(f"  inclusion proof    {len(proof)} hashes", file=out)
     for i, h in enumerate(proof):
@@ -70,13 +81,29 @@ def demo(day: date, index: int, algorithm: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gridledger", description=__doc__.splitlines()[0] if __doc__ else None)
+    p = argparse.ArgumentParser(
+        prog="gridledger", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     p.add_argument("--version", action="version", version=f"gridledger {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="sign a day of bundled meter readings and prove one is in a Merkle tree")
-    d.add_argument("--date", type=date.fromisoformat, default=date(2019, 6, 21), help="a day of 2019 (default 2019-06-21)")
-    d.add_argument("--index", type=int, default=12, help="which reading to prove (default 12: noon UTC)")
-    d.add_argument("--algorithm", choices=["sha256", "blake3"], default="sha256", help="Merkle hash (default sha256)")
+    d = sub.add_parser(
+        "demo", help="sign a day of bundled meter readings and prove one is in a Merkle tree"
+    )
+    d.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        default=date(2019, 6, 21),
+        help="a day of 2019 (default 2019-06-21)",
+    )
+    d.add_argument(
+        "--index", type=int, default=12, help="which reading to prove (default 12: noon UTC)"
+    )
+    d.add_argument(
+        "--algorithm",
+        choices=["sha256", "blake3"],
+        default="sha256",
+        help="Merkle hash (default sha256)",
+    )
     return p
 
 

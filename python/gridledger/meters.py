@@ -46,11 +46,19 @@ class MeterReading:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise InvalidArgumentError(f"{name} must be an int, got {v!r}", name, v)
         if self.duration_s <= 0 or self.duration_s >= 2**32:
-            raise InvalidArgumentError(f"duration_s must be in 1..2^32-1, got {self.duration_s}", "duration_s", self.duration_s)
+            raise InvalidArgumentError(
+                f"duration_s must be in 1..2^32-1, got {self.duration_s}",
+                "duration_s",
+                self.duration_s,
+            )
         if self.energy_wh < 0 or self.energy_wh >= 2**63:
-            raise InvalidArgumentError(f"energy_wh must be in 0..2^63-1, got {self.energy_wh}", "energy_wh", self.energy_wh)
+            raise InvalidArgumentError(
+                f"energy_wh must be in 0..2^63-1, got {self.energy_wh}", "energy_wh", self.energy_wh
+            )
         if not -(2**63) <= self.start_s < 2**63:
-            raise InvalidArgumentError(f"start_s out of range: {self.start_s}", "start_s", self.start_s)
+            raise InvalidArgumentError(
+                f"start_s out of range: {self.start_s}", "start_s", self.start_s
+            )
 
     def encode(self) -> bytes:
         """The canonical 25-byte encoding (what is signed and hashed)."""
@@ -60,10 +68,14 @@ class MeterReading:
     def decode(cls, data: bytes) -> MeterReading:
         """Parse the canonical encoding; raises on any other bytes."""
         if len(data) != _LAYOUT.size:
-            raise InvalidArgumentError(f"a reading is {_LAYOUT.size} bytes, got {len(data)}", "data", len(data))
+            raise InvalidArgumentError(
+                f"a reading is {_LAYOUT.size} bytes, got {len(data)}", "data", len(data)
+            )
         magic, version, start, duration, energy = _LAYOUT.unpack(data)
         if magic != _MAGIC or version != READING_VERSION:
-            raise InvalidArgumentError(f"not a version-{READING_VERSION} reading", "data", data[:5].hex())
+            raise InvalidArgumentError(
+                f"not a version-{READING_VERSION} reading", "data", data[:5].hex()
+            )
         return cls(start, duration, energy)
 
     @property

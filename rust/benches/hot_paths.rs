@@ -9,11 +9,16 @@ use gridledger_core::merkle::{verify_inclusion, MerkleTree, Records};
 use gridledger_core::sig::{verify, verify_batch, Keypair};
 
 fn large() -> usize {
-    std::env::var("GRIDLEDGER_BENCH_LARGE").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000)
+    std::env::var("GRIDLEDGER_BENCH_LARGE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000)
 }
 
 fn records(n: usize, k: usize) -> Vec<u8> {
-    (0..n * k).map(|i| (i.wrapping_mul(2654435761) >> 7) as u8).collect()
+    (0..n * k)
+        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+        .collect()
 }
 
 fn bench_hash(c: &mut Criterion) {
@@ -38,7 +43,11 @@ fn bench_merkle(c: &mut Criterion) {
         let data = records(n, 64);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("build_sha256", n), &n, |b, _| {
-            b.iter(|| MerkleTree::from_records(Algorithm::Sha256, &data, Records::Fixed(64)).unwrap().root());
+            b.iter(|| {
+                MerkleTree::from_records(Algorithm::Sha256, &data, Records::Fixed(64))
+                    .unwrap()
+                    .root()
+            });
         });
         let tree = MerkleTree::from_records(Algorithm::Sha256, &data, Records::Fixed(64)).unwrap();
         let root = tree.root();
@@ -47,7 +56,15 @@ fn bench_merkle(c: &mut Criterion) {
             b.iter(|| {
                 i = (i + 7919) % n as u64;
                 let p = tree.inclusion_proof(i, n as u64).unwrap();
-                assert!(verify_inclusion(Algorithm::Sha256, &tree.leaf(i).unwrap(), i, n as u64, &p, &root).unwrap());
+                assert!(verify_inclusion(
+                    Algorithm::Sha256,
+                    &tree.leaf(i).unwrap(),
+                    i,
+                    n as u64,
+                    &p,
+                    &root
+                )
+                .unwrap());
             });
         });
     }
@@ -58,8 +75,12 @@ fn bench_sig(c: &mut Criterion) {
     let mut g = c.benchmark_group("ed25519");
     g.sample_size(10);
     for n in [1, 1_000, large().min(10_000)] {
-        let keys: Vec<Keypair> = (0..n).map(|i| Keypair::from_seed(&[(i % 251) as u8; 32])).collect();
-        let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("reading {i}").into_bytes()).collect();
+        let keys: Vec<Keypair> = (0..n)
+            .map(|i| Keypair::from_seed(&[(i % 251) as u8; 32]))
+            .collect();
+        let msgs: Vec<Vec<u8>> = (0..n)
+            .map(|i| format!("reading {i}").into_bytes())
+            .collect();
         let pks: Vec<[u8; 32]> = keys.iter().map(Keypair::public_key).collect();
         let sigs: Vec<[u8; 64]> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
         let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
@@ -69,7 +90,11 @@ fn bench_sig(c: &mut Criterion) {
             b.iter(|| verify_batch(&pks, &refs, &sigs, &mut out));
         });
         g.bench_with_input(BenchmarkId::new("verify_loop", n), &n, |b, _| {
-            b.iter(|| (0..n).filter(|&i| verify(&pks[i], &msgs[i], &sigs[i])).count());
+            b.iter(|| {
+                (0..n)
+                    .filter(|&i| verify(&pks[i], &msgs[i], &sigs[i]))
+                    .count()
+            });
         });
     }
     g.finish();

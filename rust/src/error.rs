@@ -28,7 +28,11 @@ pub enum CoreError {
 }
 
 impl CoreError {
-    pub fn invalid(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::InvalidArgument {
             field: field.into(),
             value: value.to_string(),
@@ -36,7 +40,11 @@ impl CoreError {
         }
     }
 
-    pub fn config(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+    pub fn config(
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::BadConfiguration {
             field: field.into(),
             value: value.to_string(),
@@ -44,7 +52,11 @@ impl CoreError {
         }
     }
 
-    pub fn signature(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+    pub fn signature(
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::InvalidSignature {
             field: field.into(),
             value: value.to_string(),
@@ -65,9 +77,21 @@ impl CoreError {
 impl fmt::Display for CoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidArgument { field, value, reason }
-            | Self::BadConfiguration { field, value, reason }
-            | Self::InvalidSignature { field, value, reason } => {
+            Self::InvalidArgument {
+                field,
+                value,
+                reason,
+            }
+            | Self::BadConfiguration {
+                field,
+                value,
+                reason,
+            }
+            | Self::InvalidSignature {
+                field,
+                value,
+                reason,
+            } => {
                 write!(f, "{field} = {value}: {reason}")
             }
         }

@@ -74,7 +74,12 @@ impl Algorithm {
 }
 
 /// Hash `data` cut into records of `stride` bytes; writes `n * 32` bytes to `out`.
-pub fn hash_fixed_into(alg: Algorithm, data: &[u8], stride: usize, out: &mut [u8]) -> CoreResult<()> {
+pub fn hash_fixed_into(
+    alg: Algorithm,
+    data: &[u8],
+    stride: usize,
+    out: &mut [u8],
+) -> CoreResult<()> {
     let n = if stride == 0 {
         out.len() / 32
     } else {
@@ -88,7 +93,11 @@ pub fn hash_fixed_into(alg: Algorithm, data: &[u8], stride: usize, out: &mut [u8
         data.len() / stride
     };
     if out.len() != n * 32 {
-        return Err(CoreError::invalid("out", format!("{} bytes", out.len()), format!("expected {}", n * 32)));
+        return Err(CoreError::invalid(
+            "out",
+            format!("{} bytes", out.len()),
+            format!("expected {}", n * 32),
+        ));
     }
     let record = |i: usize| -> &[u8] { data.get(i * stride..(i + 1) * stride).unwrap_or(&[]) };
     if n < PAR_MIN_RECORDS {
@@ -105,11 +114,20 @@ pub fn hash_fixed_into(alg: Algorithm, data: &[u8], stride: usize, out: &mut [u8
 }
 
 /// Hash ragged records: record `i` is `data[offsets[i]..offsets[i + 1]]`.
-pub fn hash_ragged_into(alg: Algorithm, data: &[u8], offsets: &[usize], out: &mut [u8]) -> CoreResult<()> {
+pub fn hash_ragged_into(
+    alg: Algorithm,
+    data: &[u8],
+    offsets: &[usize],
+    out: &mut [u8],
+) -> CoreResult<()> {
     let n = offsets.len().saturating_sub(1);
     check_offsets(offsets, data.len())?;
     if out.len() != n * 32 {
-        return Err(CoreError::invalid("out", format!("{} bytes", out.len()), format!("expected {}", n * 32)));
+        return Err(CoreError::invalid(
+            "out",
+            format!("{} bytes", out.len()),
+            format!("expected {}", n * 32),
+        ));
     }
     let record = |i: usize| -> &[u8] {
         match (offsets.get(i), offsets.get(i + 1)) {
@@ -133,10 +151,21 @@ pub fn hash_ragged_into(alg: Algorithm, data: &[u8], offsets: &[usize], out: &mu
 /// Offsets must start at 0, never decrease and end at `len`.
 pub fn check_offsets(offsets: &[usize], len: usize) -> CoreResult<()> {
     if offsets.first().copied().unwrap_or(0) != 0 || offsets.last().copied().unwrap_or(0) != len {
-        return Err(CoreError::invalid("offsets", format!("{} entries", offsets.len()), "must start at 0 and end at the data length"));
+        return Err(CoreError::invalid(
+            "offsets",
+            format!("{} entries", offsets.len()),
+            "must start at 0 and end at the data length",
+        ));
     }
-    if let Some(i) = offsets.windows(2).position(|w| matches!(w, [a, b] if a > b)) {
-        return Err(CoreError::invalid(format!("offsets[{}]", i + 1), "decreasing", "offsets must not decrease"));
+    if let Some(i) = offsets
+        .windows(2)
+        .position(|w| matches!(w, [a, b] if a > b))
+    {
+        return Err(CoreError::invalid(
+            format!("offsets[{}]", i + 1),
+            "decreasing",
+            "offsets must not decrease",
+        ));
     }
     Ok(())
 }
@@ -180,7 +209,10 @@ mod tests {
             hash_ragged_into(Algorithm::Blake3, &data, &offsets, &mut out2).unwrap();
             assert_eq!(out, out2);
             for i in 0..n {
-                assert_eq!(&out[i * 32..(i + 1) * 32], &Algorithm::Blake3.hash(&data[i * 5..(i + 1) * 5]));
+                assert_eq!(
+                    &out[i * 32..(i + 1) * 32],
+                    &Algorithm::Blake3.hash(&data[i * 5..(i + 1) * 5])
+                );
             }
         }
     }
@@ -190,7 +222,9 @@ mod tests {
         let mut out = vec![0u8; 32];
         assert!(hash_fixed_into(Algorithm::Sha256, &[0u8; 5], 2, &mut out).is_err());
         assert!(hash_ragged_into(Algorithm::Sha256, &[0u8; 5], &[0, 6], &mut out).is_err());
-        assert!(hash_ragged_into(Algorithm::Sha256, &[0u8; 5], &[0, 3, 2, 5], &mut [0u8; 96]).is_err());
+        assert!(
+            hash_ragged_into(Algorithm::Sha256, &[0u8; 5], &[0, 3, 2, 5], &mut [0u8; 96]).is_err()
+        );
         assert!(Algorithm::parse("md5").is_err());
     }
 }

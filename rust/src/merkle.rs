@@ -46,7 +46,10 @@ pub struct MerkleTree {
 impl MerkleTree {
     /// An empty tree.
     pub fn new(alg: Algorithm) -> Self {
-        Self { alg, levels: vec![Vec::new()] }
+        Self {
+            alg,
+            levels: vec![Vec::new()],
+        }
     }
 
     /// Build from leaf hashes (already `H(0x00 ‖ data)`), level by level in parallel.
@@ -62,7 +65,10 @@ impl MerkleTree {
                 _ => [0u8; 32],
             };
             let next: Vec<Digest> = if prev.len() / 2 >= PAR_MIN_NODES {
-                prev.par_chunks_exact(2).with_min_len(PAR_MIN_NODES).map(pair).collect()
+                prev.par_chunks_exact(2)
+                    .with_min_len(PAR_MIN_NODES)
+                    .map(pair)
+                    .collect()
             } else {
                 prev.chunks_exact(2).map(pair).collect()
             };
@@ -76,7 +82,11 @@ impl MerkleTree {
         let n = bounds.len(data.len())?;
         let leaf = |i: usize| leaf_hash(alg, bounds.record(data, i));
         let leaves: Vec<Digest> = if n >= PAR_MIN_NODES {
-            (0..n).into_par_iter().with_min_len(PAR_MIN_NODES).map(leaf).collect()
+            (0..n)
+                .into_par_iter()
+                .with_min_len(PAR_MIN_NODES)
+                .map(leaf)
+                .collect()
         } else {
             (0..n).map(leaf).collect()
         };
@@ -99,8 +109,9 @@ impl MerkleTree {
 
     /// The stored hash of leaf `index`.
     pub fn leaf(&self, index: u64) -> CoreResult<Digest> {
-        self.node(0, index)
-            .ok_or_else(|| CoreError::invalid("index", index, format!("must be < size {}", self.size())))
+        self.node(0, index).ok_or_else(|| {
+            CoreError::invalid("index", index, format!("must be < size {}", self.size()))
+        })
     }
 
     /// Append one leaf hash; O(log n).
@@ -111,20 +122,27 @@ impl MerkleTree {
             if self.levels.len() <= k {
                 self.levels.push(Vec::new());
             }
-            let Some(level) = self.levels.get_mut(k) else { return };
+            let Some(level) = self.levels.get_mut(k) else {
+                return;
+            };
             level.push(carry);
             let len = level.len();
             if len % 2 == 1 {
                 return;
             }
-            let (Some(l), Some(r)) = (level.get(len - 2), level.get(len - 1)) else { return };
+            let (Some(l), Some(r)) = (level.get(len - 2), level.get(len - 1)) else {
+                return;
+            };
             carry = node_hash(self.alg, l, r);
             k += 1;
         }
     }
 
     fn node(&self, level: usize, index: u64) -> Option<Digest> {
-        self.levels.get(level)?.get(usize::try_from(index).ok()?).copied()
+        self.levels
+            .get(level)?
+            .get(usize::try_from(index).ok()?)
+            .copied()
     }
 
     /// MTH(D[lo:hi]) for the ranges that RFC 6962's recursion produces
@@ -144,12 +162,20 @@ impl MerkleTree {
             return self.alg.hash(b"");
         }
         let k = split_point(n);
-        node_hash(self.alg, &self.subtree(lo, lo + k), &self.subtree(lo + k, hi))
+        node_hash(
+            self.alg,
+            &self.subtree(lo, lo + k),
+            &self.subtree(lo + k, hi),
+        )
     }
 
     fn check_size(&self, field: &str, size: u64) -> CoreResult<()> {
         if size > self.size() {
-            return Err(CoreError::invalid(field, size, format!("must be ≤ tree size {}", self.size())));
+            return Err(CoreError::invalid(
+                field,
+                size,
+                format!("must be ≤ tree size {}", self.size()),
+            ));
         }
         Ok(())
     }
@@ -169,7 +195,11 @@ impl MerkleTree {
     pub fn inclusion_proof(&self, index: u64, size: u64) -> CoreResult<Vec<Digest>> {
         self.check_size("size", size)?;
         if index >= size {
-            return Err(CoreError::invalid("index", index, format!("must be < size {size}")));
+            return Err(CoreError::invalid(
+                "index",
+                index,
+                format!("must be < size {size}"),
+            ));
         }
         let mut proof = Vec::with_capacity(64);
         let (mut lo, mut hi, m) = (0u64, size, index);
@@ -192,7 +222,11 @@ impl MerkleTree {
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> CoreResult<Vec<Digest>> {
         self.check_size("new_size", new_size)?;
         if old_size > new_size {
-            return Err(CoreError::invalid("old_size", old_size, format!("must be ≤ new_size {new_size}")));
+            return Err(CoreError::invalid(
+                "old_size",
+                old_size,
+                format!("must be ≤ new_size {new_size}"),
+            ));
         }
         let mut proof = Vec::new();
         if old_size == 0 || old_size == new_size {
@@ -236,7 +270,11 @@ impl Records<'_> {
             Records::Fixed(0) => Ok(0),
             Records::Fixed(stride) => {
                 if data_len % stride != 0 {
-                    return Err(CoreError::invalid("data", format!("{data_len} bytes"), format!("not a whole number of {stride}-byte records")));
+                    return Err(CoreError::invalid(
+                        "data",
+                        format!("{data_len} bytes"),
+                        format!("not a whole number of {stride}-byte records"),
+                    ));
                 }
                 Ok(data_len / stride)
             }
@@ -269,7 +307,11 @@ pub fn verify_inclusion(
     root: &Digest,
 ) -> CoreResult<bool> {
     if index >= size {
-        return Err(CoreError::invalid("index", index, format!("must be < size {size}")));
+        return Err(CoreError::invalid(
+            "index",
+            index,
+            format!("must be < size {size}"),
+        ));
     }
     let (mut fnode, mut snode) = (index, size - 1);
     let mut r = *leaf;
@@ -306,7 +348,11 @@ pub fn verify_consistency(
     proof: &[Digest],
 ) -> CoreResult<bool> {
     if old_size > new_size {
-        return Err(CoreError::invalid("old_size", old_size, format!("must be ≤ new_size {new_size}")));
+        return Err(CoreError::invalid(
+            "old_size",
+            old_size,
+            format!("must be ≤ new_size {new_size}"),
+        ));
     }
     if old_size == new_size {
         return Ok(proof.is_empty() && old_root == new_root);
@@ -319,7 +365,9 @@ pub fn verify_consistency(
         path.push(*old_root);
     }
     path.extend_from_slice(proof);
-    let Some((first, rest)) = path.split_first() else { return Ok(false) };
+    let Some((first, rest)) = path.split_first() else {
+        return Ok(false);
+    };
     let (mut fnode, mut snode) = (old_size - 1, new_size - 1);
     while fnode & 1 == 1 {
         fnode >>= 1;
@@ -360,7 +408,11 @@ mod tests {
             1 => leaf_hash(alg, &leaves[0]),
             n => {
                 let k = split_point(n as u64) as usize;
-                node_hash(alg, &reference_root(alg, &leaves[..k]), &reference_root(alg, &leaves[k..]))
+                node_hash(
+                    alg,
+                    &reference_root(alg, &leaves[..k]),
+                    &reference_root(alg, &leaves[k..]),
+                )
             }
         }
     }
@@ -375,12 +427,18 @@ mod tests {
             let mut appended = MerkleTree::new(alg);
             for n in 0..=70usize {
                 let ls = leaves(n);
-                let built = MerkleTree::from_leaf_hashes(alg, ls.iter().map(|l| leaf_hash(alg, l)).collect());
+                let built = MerkleTree::from_leaf_hashes(
+                    alg,
+                    ls.iter().map(|l| leaf_hash(alg, l)).collect(),
+                );
                 let want = reference_root(alg, &ls);
                 assert_eq!(built.root(), want, "n={n}");
                 assert_eq!(appended.root(), want, "append n={n}");
                 for m in 0..=n {
-                    assert_eq!(built.root_at(m as u64).unwrap(), reference_root(alg, &ls[..m]));
+                    assert_eq!(
+                        built.root_at(m as u64).unwrap(),
+                        reference_root(alg, &ls[..m])
+                    );
                 }
                 appended.append_leaf_hash(leaf_hash(alg, format!("leaf {n}").as_bytes()));
             }
@@ -391,7 +449,13 @@ mod tests {
     fn every_proof_verifies_and_tampering_fails() {
         let alg = Algorithm::Sha256;
         for n in 1..=33u64 {
-            let t = MerkleTree::from_leaf_hashes(alg, leaves(n as usize).iter().map(|l| leaf_hash(alg, l)).collect());
+            let t = MerkleTree::from_leaf_hashes(
+                alg,
+                leaves(n as usize)
+                    .iter()
+                    .map(|l| leaf_hash(alg, l))
+                    .collect(),
+            );
             let root = t.root();
             for i in 0..n {
                 let p = t.inclusion_proof(i, n).unwrap();
@@ -403,7 +467,10 @@ mod tests {
             for m in 0..=n {
                 let p = t.consistency_proof(m, n).unwrap();
                 let old = t.root_at(m).unwrap();
-                assert!(verify_consistency(alg, m, n, &old, &root, &p).unwrap(), "m={m} n={n}");
+                assert!(
+                    verify_consistency(alg, m, n, &old, &root, &p).unwrap(),
+                    "m={m} n={n}"
+                );
                 if m > 0 && m < n {
                     let mut bad = old;
                     bad[31] ^= 0x80;

@@ -45,7 +45,10 @@ impl Keypair {
     /// Sign many messages, in parallel when it pays.
     pub fn sign_many(&self, msgs: &[&[u8]]) -> Vec<[u8; 64]> {
         if msgs.len() >= 512 {
-            msgs.par_iter().with_min_len(128).map(|m| self.sign(m)).collect()
+            msgs.par_iter()
+                .with_min_len(128)
+                .map(|m| self.sign(m))
+                .collect()
         } else {
             msgs.iter().map(|m| self.sign(m)).collect()
         }
@@ -75,7 +78,10 @@ fn canonical_y(enc: &[u8; 32]) -> bool {
     let mut y = *enc;
     y[31] &= 0x7f;
     for i in (0..32).rev() {
-        let (a, b) = (y.get(i).copied().unwrap_or(0), P_LE.get(i).copied().unwrap_or(0));
+        let (a, b) = (
+            y.get(i).copied().unwrap_or(0),
+            P_LE.get(i).copied().unwrap_or(0),
+        );
         if a != b {
             return a < b;
         }
@@ -182,9 +188,15 @@ fn verify_chunk(keys: &[[u8; 32]], msgs: &[&[u8]], sigs: &[[u8; 64]], out: &mut 
 /// verdict for item i. Large batches use every core of the rayon pool.
 pub fn verify_batch(keys: &[[u8; 32]], msgs: &[&[u8]], sigs: &[[u8; 64]], out: &mut [bool]) {
     let n = out.len().min(keys.len()).min(msgs.len()).min(sigs.len());
-    let (keys, msgs, sigs) = (keys.get(..n).unwrap_or(&[]), msgs.get(..n).unwrap_or(&[]), sigs.get(..n).unwrap_or(&[]));
+    let (keys, msgs, sigs) = (
+        keys.get(..n).unwrap_or(&[]),
+        msgs.get(..n).unwrap_or(&[]),
+        sigs.get(..n).unwrap_or(&[]),
+    );
     let out = out.get_mut(..n).unwrap_or(&mut []);
-    let chunk = CHUNK.max(n.div_ceil(rayon::current_num_threads().max(1) * 4)).min(4096);
+    let chunk = CHUNK
+        .max(n.div_ceil(rayon::current_num_threads().max(1) * 4))
+        .min(4096);
     if n <= chunk {
         verify_chunk(keys, msgs, sigs, out);
         return;
@@ -224,8 +236,8 @@ mod tests {
         let sig = sign(&sd, b"x");
         // S + L is the classic malleated signature.
         let l: [u8; 32] = [
-            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ];
         let mut mall = sig;
         let mut carry = 0u16;
@@ -253,16 +265,58 @@ mod tests {
         assert!(!out[0]);
     }
 
+    /// A key with a torsion component: valid under the cofactored rule, and
+    /// usually rejected by dalek's cofactorless batch equation, so these items
+    /// exercise the fallback that keeps batch equal to single.
+    #[test]
+    fn mixed_order_key_is_valid_in_both_paths() {
+        use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
+        let t = EIGHT_TORSION[1];
+        let (mut keys, mut msgs, mut sigs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut cofactorless_rejects = 0;
+        for i in 0u64..24 {
+            let a = Scalar::from(1000 + i);
+            let r = Scalar::from(77 + 3 * i);
+            let pk = (a * B + t).compress().to_bytes();
+            let r_enc = (r * B).compress().to_bytes();
+            let msg = format!("torsion {i}").into_bytes();
+            let s = r + challenge(&r_enc, &pk, &msg) * a;
+            let mut sig = [0u8; 64];
+            sig[..32].copy_from_slice(&r_enc);
+            sig[32..].copy_from_slice(s.as_bytes());
+            assert!(verify(&pk, &msg, &sig), "item {i}");
+            let vk = VerifyingKey::from_bytes(&pk).unwrap();
+            if vk
+                .verify_strict(&msg, &Signature::from_bytes(&sig))
+                .is_err()
+            {
+                cofactorless_rejects += 1;
+            }
+            keys.push(pk);
+            msgs.push(msg);
+            sigs.push(sig);
+        }
+        assert!(cofactorless_rejects > 0);
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let mut out = vec![false; keys.len()];
+        verify_batch(&keys, &refs, &sigs, &mut out);
+        assert!(out.iter().all(|&o| o));
+    }
+
     #[test]
     fn batch_agrees_with_single_with_bad_items_mixed_in() {
         let n = 1500;
-        let seeds: Vec<[u8; 32]> = (0..n).map(|i| {
-            let mut s = [0u8; 32];
-            s[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            s
-        }).collect();
+        let seeds: Vec<[u8; 32]> = (0..n)
+            .map(|i| {
+                let mut s = [0u8; 32];
+                s[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                s
+            })
+            .collect();
         let keys: Vec<[u8; 32]> = seeds.iter().map(public_key).collect();
-        let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("reading {i}").into_bytes()).collect();
+        let msgs: Vec<Vec<u8>> = (0..n)
+            .map(|i| format!("reading {i}").into_bytes())
+            .collect();
         let mut sigs: Vec<[u8; 64]> = seeds.iter().zip(&msgs).map(|(s, m)| sign(s, m)).collect();
         for i in (0..n).step_by(97) {
             sigs[i][5] ^= 0x40;

@@ -1,5 +1,10 @@
 //! Known-answer vectors from tests/vectors/, shared with pytest.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,7 +24,9 @@ fn json(rel: &str) -> Value {
 }
 
 fn b64(v: &Value) -> Vec<u8> {
-    v.as_str().map(|s| base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap_or_default()
+    v.as_str()
+        .map(|s| base64::engine::general_purpose::STANDARD.decode(s).unwrap())
+        .unwrap_or_default()
 }
 
 fn digest(v: Vec<u8>) -> Option<Digest> {
@@ -45,17 +52,37 @@ fn cases(kind: &str) -> Vec<Value> {
 }
 
 fn proof(v: &Value) -> Option<Vec<Digest>> {
-    v.as_array().map_or(Some(Vec::new()), |a| a.iter().map(|p| digest(b64(p))).collect())
+    v.as_array().map_or(Some(Vec::new()), |a| {
+        a.iter().map(|p| digest(b64(p))).collect()
+    })
 }
 
 #[test]
 fn rfc6962_roots() {
     let roots = json("rfc6962/roots.json");
-    let leaves: Vec<Vec<u8>> =
-        roots["leaf_inputs_hex"].as_array().unwrap().iter().map(|h| hex::decode(h.as_str().unwrap()).unwrap()).collect();
-    let tree = MerkleTree::from_leaf_hashes(Algorithm::Sha256, leaves.iter().map(|l| leaf_hash(Algorithm::Sha256, l)).collect());
-    for (size, want) in roots["roots_by_size_hex"].as_array().unwrap().iter().enumerate() {
-        assert_eq!(hex::encode(tree.root_at(size as u64).unwrap()), want.as_str().unwrap());
+    let leaves: Vec<Vec<u8>> = roots["leaf_inputs_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| hex::decode(h.as_str().unwrap()).unwrap())
+        .collect();
+    let tree = MerkleTree::from_leaf_hashes(
+        Algorithm::Sha256,
+        leaves
+            .iter()
+            .map(|l| leaf_hash(Algorithm::Sha256, l))
+            .collect(),
+    );
+    for (size, want) in roots["roots_by_size_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(
+            hex::encode(tree.root_at(size as u64).unwrap()),
+            want.as_str().unwrap()
+        );
     }
 }
 
@@ -64,7 +91,11 @@ fn rfc6962_inclusion_vectors() {
     let all = cases("inclusion");
     assert_eq!(all.len(), 98);
     for c in all {
-        let got = match (digest(b64(&c["leafHash"])), digest(b64(&c["root"])), proof(&c["proof"])) {
+        let got = match (
+            digest(b64(&c["leafHash"])),
+            digest(b64(&c["root"])),
+            proof(&c["proof"]),
+        ) {
             (Some(leaf), Some(root), Some(p)) => verify_inclusion(
                 Algorithm::Sha256,
                 &leaf,
@@ -86,7 +117,11 @@ fn rfc6962_consistency_vectors() {
     assert_eq!(all.len(), 98);
     for c in all {
         let desc = c["desc"].as_str().unwrap();
-        let got = match (digest(b64(&c["root1"])), digest(b64(&c["root2"])), proof(&c["proof"])) {
+        let got = match (
+            digest(b64(&c["root1"])),
+            digest(b64(&c["root2"])),
+            proof(&c["proof"]),
+        ) {
             (Some(r1), Some(r2), Some(p)) => verify_consistency(
                 Algorithm::Sha256,
                 c["size1"].as_u64().unwrap(),
@@ -100,7 +135,8 @@ fn rfc6962_consistency_vectors() {
         };
         // Upstream accepts equal sizes with equal 12-byte roots; we reject any
         // hash that is not 32 bytes (see tests/test_merkle_vectors.py).
-        let want = !c["wantErr"].as_bool().unwrap() && desc != "sizes are equal (one) and proof is empty";
+        let want =
+            !c["wantErr"].as_bool().unwrap() && desc != "sizes are equal (one) and proof is empty";
         assert_eq!(got, want, "{desc}");
     }
 }
@@ -119,10 +155,16 @@ fn blake3_official_vectors() {
 #[test]
 fn rfc8032_vectors() {
     for v in json("rfc8032_ed25519.json")["vectors"].as_array().unwrap() {
-        let seed: [u8; 32] = hex::decode(v["secret_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let seed: [u8; 32] = hex::decode(v["secret_key"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         let msg = hex::decode(v["message"].as_str().unwrap()).unwrap();
         let kp = Keypair::from_seed(&seed);
-        assert_eq!(hex::encode(kp.public_key()), v["public_key"].as_str().unwrap());
+        assert_eq!(
+            hex::encode(kp.public_key()),
+            v["public_key"].as_str().unwrap()
+        );
         let sig = kp.sign(&msg);
         assert_eq!(hex::encode(sig), v["signature"].as_str().unwrap());
         assert!(verify(&kp.public_key(), &msg, &sig));
@@ -134,11 +176,15 @@ fn wycheproof_single_and_batch() {
     let w = json("wycheproof_ed25519_test.json");
     let (mut keys, mut msgs, mut sigs, mut want) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for g in w["testGroups"].as_array().unwrap() {
-        let pk: [u8; 32] = hex::decode(g["publicKey"]["pk"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let pk: [u8; 32] = hex::decode(g["publicKey"]["pk"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         for t in g["tests"].as_array().unwrap() {
             let valid = t["result"] == "valid";
             let msg = hex::decode(t["msg"].as_str().unwrap()).unwrap();
-            let Ok(sig) = <[u8; 64]>::try_from(hex::decode(t["sig"].as_str().unwrap()).unwrap()) else {
+            let Ok(sig) = <[u8; 64]>::try_from(hex::decode(t["sig"].as_str().unwrap()).unwrap())
+            else {
                 assert!(!valid);
                 continue;
             };

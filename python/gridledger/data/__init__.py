@@ -37,5 +37,7 @@ def sample_load() -> pl.DataFrame:
     with resources.as_file(path) as p:
         frame = pl.read_csv(p, schema={"utc_timestamp": pl.String, "load_mw": pl.Float64})
     return frame.with_columns(
-        pl.col("utc_timestamp").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC")
+        pl.col("utc_timestamp").str.to_datetime(
+            "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC"
+        )
     )

@@ -12,14 +12,22 @@ use crate::hash::{hash_fixed_into, hash_ragged_into, Algorithm};
 #[pyo3(signature = (data, algorithm = "blake3"))]
 fn hash_one<'py>(py: Python<'py>, data: &[u8], algorithm: &str) -> PyResult<Bound<'py, PyBytes>> {
     let alg = Algorithm::parse(algorithm)?;
-    let d = if data.len() > 2048 { py.detach(|| alg.hash(data)) } else { alg.hash(data) };
+    let d = if data.len() > 2048 {
+        py.detach(|| alg.hash(data))
+    } else {
+        alg.hash(data)
+    };
     Ok(PyBytes::new(py, &d))
 }
 
 /// Hash every row of an (n, k) uint8 array; returns an (n, 32) uint8 array.
 #[pyfunction]
 #[pyo3(signature = (records, algorithm = "blake3"))]
-fn hash_rows<'py>(py: Python<'py>, records: PyReadonlyArray2<'py, u8>, algorithm: &str) -> PyResult<Bound<'py, PyArray2<u8>>> {
+fn hash_rows<'py>(
+    py: Python<'py>,
+    records: PyReadonlyArray2<'py, u8>,
+    algorithm: &str,
+) -> PyResult<Bound<'py, PyArray2<u8>>> {
     let alg = Algorithm::parse(algorithm)?;
     let (data, n, k) = rows("items", &records, None)?;
     let mut out = vec![0u8; n * 32];
@@ -30,7 +38,12 @@ fn hash_rows<'py>(py: Python<'py>, records: PyReadonlyArray2<'py, u8>, algorithm
 /// Hash ragged records `data[offsets[i]:offsets[i+1]]`; returns an (n, 32) uint8 array.
 #[pyfunction]
 #[pyo3(signature = (data, offsets_, algorithm = "blake3"))]
-fn hash_ragged<'py>(py: Python<'py>, data: &[u8], offsets_: PyReadonlyArray1<'py, i64>, algorithm: &str) -> PyResult<Bound<'py, PyArray2<u8>>> {
+fn hash_ragged<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    offsets_: PyReadonlyArray1<'py, i64>,
+    algorithm: &str,
+) -> PyResult<Bound<'py, PyArray2<u8>>> {
     let alg = Algorithm::parse(algorithm)?;
     let offs = offsets("offsets", &offsets_)?;
     let mut out = vec![0u8; offs.len().saturating_sub(1) * 32];

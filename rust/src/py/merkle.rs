@@ -9,12 +9,19 @@ use crate::error::CoreError;
 use crate::hash::{Algorithm, Digest};
 use crate::merkle::{self, MerkleTree, Records};
 
+/// Proof hashes `(m, 32)` and their `(n + 1,)` offsets.
+type ProofArrays<'py> = (Bound<'py, PyArray2<u8>>, Bound<'py, PyArray1<i64>>);
+
 fn to_list<'py>(py: Python<'py>, proof: &[Digest]) -> Vec<Bound<'py, PyBytes>> {
     proof.iter().map(|h| PyBytes::new(py, h)).collect()
 }
 
 fn proof_from(field: &str, proof: &[Vec<u8>]) -> Result<Vec<Digest>, CoreError> {
-    proof.iter().enumerate().map(|(i, p)| digest(&format!("{field}[{i}]"), p)).collect()
+    proof
+        .iter()
+        .enumerate()
+        .map(|(i, p)| digest(&format!("{field}[{i}]"), p))
+        .collect()
 }
 
 /// An append-only RFC 6962 Merkle tree (SHA-256 or BLAKE3).
@@ -29,18 +36,27 @@ impl PyMerkleTree {
     #[new]
     #[pyo3(signature = (algorithm = "sha256"))]
     fn new(algorithm: &str) -> PyResult<Self> {
-        Ok(Self { inner: MerkleTree::new(Algorithm::parse(algorithm)?) })
+        Ok(Self {
+            inner: MerkleTree::new(Algorithm::parse(algorithm)?),
+        })
     }
 
     /// Build from the rows of an (n, k) uint8 array, each row one leaf.
     #[staticmethod]
     #[pyo3(signature = (records, algorithm = "sha256"))]
-    fn from_rows(py: Python<'_>, records: PyReadonlyArray2<'_, u8>, algorithm: &str) -> PyResult<Self> {
+    fn from_rows(
+        py: Python<'_>,
+        records: PyReadonlyArray2<'_, u8>,
+        algorithm: &str,
+    ) -> PyResult<Self> {
         let alg = Algorithm::parse(algorithm)?;
         let (data, n, k) = rows("leaves", &records, None)?;
         let inner = py.detach(|| {
             if k == 0 {
-                Ok(MerkleTree::from_leaf_hashes(alg, vec![merkle::leaf_hash(alg, b""); n]))
+                Ok(MerkleTree::from_leaf_hashes(
+                    alg,
+                    vec![merkle::leaf_hash(alg, b""); n],
+                ))
             } else {
                 MerkleTree::from_records(alg, data, Records::Fixed(k))
             }
@@ -51,7 +67,12 @@ impl PyMerkleTree {
     /// Build from ragged leaves `data[offsets[i]:offsets[i+1]]`.
     #[staticmethod]
     #[pyo3(signature = (data, offsets_, algorithm = "sha256"))]
-    fn from_ragged(py: Python<'_>, data: &[u8], offsets_: PyReadonlyArray1<'_, i64>, algorithm: &str) -> PyResult<Self> {
+    fn from_ragged(
+        py: Python<'_>,
+        data: &[u8],
+        offsets_: PyReadonlyArray1<'_, i64>,
+        algorithm: &str,
+    ) -> PyResult<Self> {
         let alg = Algorithm::parse(algorithm)?;
         let offs = offsets("offsets", &offsets_)?;
         let inner = py.detach(|| MerkleTree::from_records(alg, data, Records::Ragged(&offs)))?;
@@ -61,7 +82,11 @@ impl PyMerkleTree {
     /// Build from precomputed leaf hashes, an (n, 32) uint8 array.
     #[staticmethod]
     #[pyo3(signature = (leaf_hashes, algorithm = "sha256"))]
-    fn from_leaf_hashes(py: Python<'_>, leaf_hashes: PyReadonlyArray2<'_, u8>, algorithm: &str) -> PyResult<Self> {
+    fn from_leaf_hashes(
+        py: Python<'_>,
+        leaf_hashes: PyReadonlyArray2<'_, u8>,
+        algorithm: &str,
+    ) -> PyResult<Self> {
         let alg = Algorithm::parse(algorithm)?;
         let hs = digests("leaf_hashes", &leaf_hashes)?;
         let inner = py.detach(|| MerkleTree::from_leaf_hashes(alg, hs));
@@ -114,15 +139,29 @@ impl PyMerkleTree {
 
     /// Inclusion proof of leaf `index` in the tree of `size` leaves (default: all).
     #[pyo3(signature = (index, size = None))]
-    fn inclusion_proof<'py>(&self, py: Python<'py>, index: u64, size: Option<u64>) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-        let p = self.inner.inclusion_proof(index, size.unwrap_or(self.inner.size()))?;
+    fn inclusion_proof<'py>(
+        &self,
+        py: Python<'py>,
+        index: u64,
+        size: Option<u64>,
+    ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+        let p = self
+            .inner
+            .inclusion_proof(index, size.unwrap_or(self.inner.size()))?;
         Ok(to_list(py, &p))
     }
 
     /// Consistency proof from `old_size` to `new_size` (default: all).
     #[pyo3(signature = (old_size, new_size = None))]
-    fn consistency_proof<'py>(&self, py: Python<'py>, old_size: u64, new_size: Option<u64>) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-        let p = self.inner.consistency_proof(old_size, new_size.unwrap_or(self.inner.size()))?;
+    fn consistency_proof<'py>(
+        &self,
+        py: Python<'py>,
+        old_size: u64,
+        new_size: Option<u64>,
+    ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+        let p = self
+            .inner
+            .consistency_proof(old_size, new_size.unwrap_or(self.inner.size()))?;
         Ok(to_list(py, &p))
     }
 
@@ -134,10 +173,14 @@ impl PyMerkleTree {
         py: Python<'py>,
         indices: PyReadonlyArray1<'py, u64>,
         size: Option<u64>,
-    ) -> PyResult<(Bound<'py, PyArray2<u8>>, Bound<'py, PyArray1<i64>>)> {
-        let idx = indices
-            .as_slice()
-            .map_err(|_| CoreError::invalid("indices", "non-contiguous array", "pass a C-contiguous array"))?;
+    ) -> PyResult<ProofArrays<'py>> {
+        let idx = indices.as_slice().map_err(|_| {
+            CoreError::invalid(
+                "indices",
+                "non-contiguous array",
+                "pass a C-contiguous array",
+            )
+        })?;
         let size = size.unwrap_or(self.inner.size());
         let tree = &self.inner;
         let (flat, offs) = py.detach(|| -> Result<(Vec<u8>, Vec<i64>), CoreError> {
@@ -178,29 +221,50 @@ impl PyMerkleTree {
 #[pyfunction]
 #[pyo3(signature = (data, algorithm = "sha256"))]
 fn leaf_hash<'py>(py: Python<'py>, data: &[u8], algorithm: &str) -> PyResult<Bound<'py, PyBytes>> {
-    Ok(PyBytes::new(py, &merkle::leaf_hash(Algorithm::parse(algorithm)?, data)))
+    Ok(PyBytes::new(
+        py,
+        &merkle::leaf_hash(Algorithm::parse(algorithm)?, data),
+    ))
 }
 
 /// RFC 9162 §2.1.3.2 inclusion check.
 #[pyfunction]
 #[pyo3(signature = (leaf_hash, index, size, proof, root, algorithm = "sha256"))]
-fn verify_inclusion(leaf_hash: &[u8], index: u64, size: u64, proof: Vec<Vec<u8>>, root: &[u8], algorithm: &str) -> PyResult<bool> {
+fn verify_inclusion(
+    leaf_hash: &[u8],
+    index: u64,
+    size: u64,
+    proof: Vec<Vec<u8>>,
+    root: &[u8],
+    algorithm: &str,
+) -> PyResult<bool> {
     let alg = Algorithm::parse(algorithm)?;
     let leaf = digest("leaf_hash", leaf_hash)?;
     let root = digest("root", root)?;
     let proof = proof_from("proof", &proof)?;
-    Ok(merkle::verify_inclusion(alg, &leaf, index, size, &proof, &root)?)
+    Ok(merkle::verify_inclusion(
+        alg, &leaf, index, size, &proof, &root,
+    )?)
 }
 
 /// RFC 9162 §2.1.4.2 consistency check.
 #[pyfunction]
 #[pyo3(signature = (old_size, new_size, old_root, new_root, proof, algorithm = "sha256"))]
-fn verify_consistency(old_size: u64, new_size: u64, old_root: &[u8], new_root: &[u8], proof: Vec<Vec<u8>>, algorithm: &str) -> PyResult<bool> {
+fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &[u8],
+    new_root: &[u8],
+    proof: Vec<Vec<u8>>,
+    algorithm: &str,
+) -> PyResult<bool> {
     let alg = Algorithm::parse(algorithm)?;
     let old_root = digest("old_root", old_root)?;
     let new_root = digest("new_root", new_root)?;
     let proof = proof_from("proof", &proof)?;
-    Ok(merkle::verify_consistency(alg, old_size, new_size, &old_root, &new_root, &proof)?)
+    Ok(merkle::verify_consistency(
+        alg, old_size, new_size, &old_root, &new_root, &proof,
+    )?)
 }
 
 /// Check many inclusion proofs against one root; returns an (n,) bool array.
@@ -222,22 +286,40 @@ fn verify_inclusion_batch<'py>(
     let proofs = digests("proof_hashes", &proof_hashes)?;
     let offs = offsets("proof_offsets", &proof_offsets)?;
     let root = digest("root", root)?;
-    let idx = indices
-        .as_slice()
-        .map_err(|_| CoreError::invalid("indices", "non-contiguous array", "pass a C-contiguous array"))?;
+    let idx = indices.as_slice().map_err(|_| {
+        CoreError::invalid(
+            "indices",
+            "non-contiguous array",
+            "pass a C-contiguous array",
+        )
+    })?;
     if idx.len() != leaves.len() || offs.len() != leaves.len() + 1 {
         return Err(CoreError::invalid(
             "indices",
-            format!("{} indices, {} leaf hashes, {} offsets", idx.len(), leaves.len(), offs.len()),
+            format!(
+                "{} indices, {} leaf hashes, {} offsets",
+                idx.len(),
+                leaves.len(),
+                offs.len()
+            ),
             "need n indices, n leaf hashes and n + 1 offsets",
         )
         .into());
     }
     crate::hash::check_offsets(&offs, proofs.len()).map_err(|_| {
-        CoreError::invalid("proof_offsets", format!("{} entries", offs.len()), "must rise from 0 to the number of proof hashes")
+        CoreError::invalid(
+            "proof_offsets",
+            format!("{} entries", offs.len()),
+            "must rise from 0 to the number of proof hashes",
+        )
     })?;
     if let Some(i) = idx.iter().position(|&ix| ix >= size) {
-        return Err(CoreError::invalid(format!("indices[{i}]"), idx.get(i).copied().unwrap_or(0), format!("must be < size {size}")).into());
+        return Err(CoreError::invalid(
+            format!("indices[{i}]"),
+            idx.get(i).copied().unwrap_or(0),
+            format!("must be < size {size}"),
+        )
+        .into());
     }
     let out = py.detach(|| {
         use rayon::prelude::*;
@@ -245,7 +327,9 @@ fn verify_inclusion_batch<'py>(
             .into_par_iter()
             .with_min_len(256)
             .map(|i| {
-                let (Some(&a), Some(&b), Some(leaf), Some(&ix)) = (offs.get(i), offs.get(i + 1), leaves.get(i), idx.get(i)) else {
+                let (Some(&a), Some(&b), Some(leaf), Some(&ix)) =
+                    (offs.get(i), offs.get(i + 1), leaves.get(i), idx.get(i))
+                else {
                     return false;
                 };
                 let proof = proofs.get(a..b).unwrap_or(&[]);

@@ -10,12 +10,20 @@ use crate::sig::{self, Keypair};
 
 /// Messages given as flat bytes plus int64 offsets, borrowed as slices.
 fn split_messages<'a>(data: &'a [u8], offs: &[usize]) -> Result<Vec<&'a [u8]>, CoreError> {
-    crate::hash::check_offsets(offs, data.len())
-        .map_err(|_| CoreError::invalid("message_offsets", format!("{} entries", offs.len()), "must rise from 0 to the message bytes' length"))?;
-    Ok(offs.windows(2).map(|w| match w {
-        [a, b] => data.get(*a..*b).unwrap_or(&[]),
-        _ => &[],
-    }).collect())
+    crate::hash::check_offsets(offs, data.len()).map_err(|_| {
+        CoreError::invalid(
+            "message_offsets",
+            format!("{} entries", offs.len()),
+            "must rise from 0 to the message bytes' length",
+        )
+    })?;
+    Ok(offs
+        .windows(2)
+        .map(|w| match w {
+            [a, b] => data.get(*a..*b).unwrap_or(&[]),
+            _ => &[],
+        })
+        .collect())
 }
 
 /// An Ed25519 signing key (RFC 8032) built from a 32-byte seed.
@@ -28,10 +36,16 @@ pub struct PySigningKey {
 impl PySigningKey {
     #[new]
     fn new(seed: &[u8]) -> PyResult<Self> {
-        let seed: [u8; 32] = seed
-            .try_into()
-            .map_err(|_| CoreError::invalid("seed", format!("{} bytes", seed.len()), "an Ed25519 seed must be 32 bytes"))?;
-        Ok(Self { inner: Keypair::from_seed(&seed) })
+        let seed: [u8; 32] = seed.try_into().map_err(|_| {
+            CoreError::invalid(
+                "seed",
+                format!("{} bytes", seed.len()),
+                "an Ed25519 seed must be 32 bytes",
+            )
+        })?;
+        Ok(Self {
+            inner: Keypair::from_seed(&seed),
+        })
     }
 
     /// The 32-byte public key.
@@ -51,7 +65,12 @@ impl PySigningKey {
     }
 
     /// Sign ragged messages `data[offsets[i]:offsets[i+1]]`; returns an (n, 64) uint8 array.
-    fn sign_many<'py>(&self, py: Python<'py>, data: &[u8], message_offsets: PyReadonlyArray1<'py, i64>) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    fn sign_many<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        message_offsets: PyReadonlyArray1<'py, i64>,
+    ) -> PyResult<Bound<'py, PyArray2<u8>>> {
         let offs = offsets("message_offsets", &message_offsets)?;
         let msgs = split_messages(data, &offs)?;
         let key = &self.inner;
@@ -63,15 +82,27 @@ impl PySigningKey {
 /// Verify one signature (strict encodings, cofactored equation).
 #[pyfunction]
 fn verify(py: Python<'_>, public_key: &[u8], message: &[u8], signature: &[u8]) -> PyResult<bool> {
-    let (Ok(pk), Ok(sg)) = (<[u8; 32]>::try_from(public_key), <[u8; 64]>::try_from(signature)) else {
+    let (Ok(pk), Ok(sg)) = (
+        <[u8; 32]>::try_from(public_key),
+        <[u8; 64]>::try_from(signature),
+    ) else {
         let (field, got, want) = if public_key.len() != 32 {
             ("public_key", public_key.len(), 32)
         } else {
             ("signature", signature.len(), 64)
         };
-        return Err(CoreError::invalid(field, format!("{got} bytes"), format!("must be {want} bytes")).into());
+        return Err(CoreError::invalid(
+            field,
+            format!("{got} bytes"),
+            format!("must be {want} bytes"),
+        )
+        .into());
     };
-    Ok(if message.len() > 4096 { py.detach(|| sig::verify(&pk, message, &sg)) } else { sig::verify(&pk, message, &sg) })
+    Ok(if message.len() > 4096 {
+        py.detach(|| sig::verify(&pk, message, &sg))
+    } else {
+        sig::verify(&pk, message, &sg)
+    })
 }
 
 /// Verify n signatures: keys (n, 32), messages as flat bytes + (n + 1) offsets,
@@ -96,8 +127,14 @@ fn verify_batch<'py>(
         )
         .into());
     }
-    let keys: Vec<[u8; 32]> = kdata.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])).collect();
-    let sigs: Vec<[u8; 64]> = sdata.chunks_exact(64).map(|c| c.try_into().unwrap_or([0; 64])).collect();
+    let keys: Vec<[u8; 32]> = kdata
+        .chunks_exact(32)
+        .map(|c| c.try_into().unwrap_or([0; 32]))
+        .collect();
+    let sigs: Vec<[u8; 64]> = sdata
+        .chunks_exact(64)
+        .map(|c| c.try_into().unwrap_or([0; 64]))
+        .collect();
     let mut out = vec![false; nk];
     py.detach(|| sig::verify_batch(&keys, &msgs, &sigs, &mut out));
     Ok(PyArray1::from_vec(py, out))
