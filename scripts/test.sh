@@ -24,3 +24,5 @@ GRIDLEDGER_BENCH_LARGE=2000 cargo test --no-default-features --benches --quiet
 
 .venv/bin/python -m pytest -q tests
 GRIDLEDGER_BENCH_SCALE=smoke .venv/bin/python -m pytest -q benches
+
+bash scripts/lint.sh

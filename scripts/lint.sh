@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Static checks: rustfmt, clippy (deny warnings), ruff, mypy --strict and
+# stubtest of the native module's stub. Expects the .venv made by test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --no-default-features --all-targets -- -D warnings
+.venv/bin/ruff check python tests benches
+.venv/bin/ruff format --check python tests benches
+.venv/bin/mypy
+.venv/bin/python -m mypy.stubtest gridledger._core
