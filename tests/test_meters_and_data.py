@@ -34,12 +34,14 @@ def test_reading_rejects_bad_values() -> None:
 
 def test_sample_load_is_the_bundled_austrian_year() -> None:
     df = data.sample_load()
-    assert df.columns == ["utc_timestamp", "load_mw"]
+    assert df.columns == ["utc_timestamp", "area", "quantity", "value_mw"]
+    assert df["area"].unique().to_list() == ["AT"]
+    assert df["quantity"].unique().to_list() == ["load_actual"]
     assert df.schema["utc_timestamp"] == pl.Datetime("us", "UTC")
-    assert df.height == 8760 and df["load_mw"].null_count() == 0
+    assert df.height == 8760 and df["value_mw"].null_count() == 0
     assert str(df["utc_timestamp"][0]) == "2019-01-01 00:00:00+00:00"
     assert str(df["utc_timestamp"][-1]) == "2019-12-31 23:00:00+00:00"
     steps = df["utc_timestamp"].diff().drop_nulls().dt.total_seconds().unique().to_list()
     assert steps == [3600]
-    assert df["load_mw"].head(2).to_list() == [5852.0, 5619.0]
-    assert 4000 < df["load_mw"].mean() < 9000  # Austria's load, in MW
+    assert df["value_mw"].head(2).to_list() == [5852.0, 5619.0]
+    assert 4000 < df["value_mw"].mean() < 9000  # Austria's load, in MW

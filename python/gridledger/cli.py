@@ -33,7 +33,7 @@ def _day_readings(day: date) -> list[MeterReading]:
     # MW averaged over one hour = MWh; × 10^6 gives integer Wh.
     return [
         MeterReading(int(ts.timestamp()), 3600, round(mw * 1_000_000))
-        for ts, mw in rows.select("utc_timestamp", "load_mw").iter_rows()
+        for ts, mw in rows.select("utc_timestamp", "value_mw").iter_rows()
     ]
 
 

@@ -1,11 +1,27 @@
-"""Real ENTSO-E load data: the bundled offline sample.
+"""Real ENTSO-E load and generation data as polars frames.
 
-``sample_load()`` returns one year (2019) of Austrian actual total load, hourly,
-shipped inside the package so that everything runs offline. Attribution:
-"Data: ENTSO-E Transparency Platform (Actual Total Load), via Open Power System
-Data. 2020. Data Package Time series. Version 2020-10-06.
-https://doi.org/10.25832/time_series/2020-10-06." (see ``ATTRIBUTION.md`` in
-the package's ``data/_bundled`` folder).
+Readers (:func:`read` detects the format) return one **long layout**:
+``utc_timestamp`` (Datetime µs UTC, interval start), ``area``, ``quantity``
+(``load_actual``, ``load_forecast``, ``solar_generation_actual``, ...) and
+``value_mw`` (mean power over the interval, MW; null = missing in the
+source). :func:`wide` pivots it to one column per series.
+
+Supported formats: the ENTSO-E Transparency Platform "Total Load - Day Ahead /
+Actual" CSV export (:func:`read_transparency`), the OPSD time-series CSV
+(:func:`read_opsd`), entsoe-py's ``query_load`` output as a pandas object
+(:func:`from_pandas`) or as its CSV dump (:func:`read_entsoepy_csv`).
+
+:func:`resample` moves every series to the market period preserving energy;
+:func:`gap_report` and :func:`fill_gaps` find and fill missing periods;
+:func:`scale_to_community` and :func:`scale_solar_to_kwp` turn national series
+into a community's.
+
+The bundled samples (:func:`sample_load`, :func:`sample_solar`) are Austria's
+2019 hourly load and solar generation. Attribution: "Data: ENTSO-E
+Transparency Platform (Actual Total Load), via Open Power System Data. 2020.
+Data Package Time series. Version 2020-10-06.
+https://doi.org/10.25832/time_series/2020-10-06." (``ATTRIBUTION.md`` in
+``data/_bundled``).
 """
 
 from __future__ import annotations
@@ -14,7 +30,46 @@ from importlib import resources
 
 import polars as pl
 
-__all__ = ["ATTRIBUTION", "sample_load"]
+from gridledger.data._formats import (
+    LONG_SCHEMA,
+    detect_format,
+    from_pandas,
+    read,
+    read_entsoepy_csv,
+    read_opsd,
+    read_transparency,
+)
+from gridledger.data._series import (
+    fill_gaps,
+    gap_report,
+    parse_every,
+    resample,
+    resolution_minutes,
+    scale_solar_to_kwp,
+    scale_to_community,
+    wide,
+)
+
+__all__ = [
+    "ATTRIBUTION",
+    "LONG_SCHEMA",
+    "detect_format",
+    "fill_gaps",
+    "from_pandas",
+    "gap_report",
+    "parse_every",
+    "read",
+    "read_entsoepy_csv",
+    "read_opsd",
+    "read_transparency",
+    "resample",
+    "resolution_minutes",
+    "sample_load",
+    "sample_solar",
+    "scale_solar_to_kwp",
+    "scale_to_community",
+    "wide",
+]
 
 ATTRIBUTION = (
     "Data: ENTSO-E Transparency Platform (Actual Total Load), via Open Power System Data. "
@@ -23,21 +78,26 @@ ATTRIBUTION = (
 )
 
 
-def sample_load() -> pl.DataFrame:
-    """Austria's actual total load for 2019, hourly (bundled, offline).
-
-    Returns
-    -------
-    polars.DataFrame
-        8 760 rows: ``utc_timestamp`` (``Datetime("us", "UTC")``, start of the
-        hour) and ``load_mw`` (Float64, MW averaged over the hour, so one row
-        is also the hour's energy in MWh).
-    """
-    path = resources.files(__name__).joinpath("_bundled/at_load_2019_60min.csv")
+def _bundled(name: str) -> pl.DataFrame:
+    path = resources.files(__name__).joinpath(f"_bundled/{name}")
     with resources.as_file(path) as p:
-        frame = pl.read_csv(p, schema={"utc_timestamp": pl.String, "load_mw": pl.Float64})
-    return frame.with_columns(
-        pl.col("utc_timestamp").str.to_datetime(
-            "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC"
-        )
-    )
+        return read_opsd(p)
+
+
+def sample_load() -> pl.DataFrame:
+    """Austria's actual total load, 2019, hourly (bundled, offline).
+
+    Returns the long layout: 8 760 rows, ``area="AT"``,
+    ``quantity="load_actual"``, ``value_mw`` in MW (mean over each hour, so
+    also the hour's energy in MWh), no missing values.
+    """
+    return _bundled("at_load_2019_60min.csv")
+
+
+def sample_solar() -> pl.DataFrame:
+    """Austria's actual solar generation, 2019, hourly (bundled, offline).
+
+    Returns the long layout: 8 760 rows, ``area="AT"``,
+    ``quantity="solar_generation_actual"``, ``value_mw`` in MW.
+    """
+    return _bundled("at_solar_2019_60min.csv")
