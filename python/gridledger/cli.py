@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 
@@ -80,6 +81,20 @@ def demo(day: date, index: int, algorithm: str) -> int:
     return 0 if (ok and not forged_ok and bool(sig_ok.all())) else 1
 
 
+def data_inspect(path: str, area: str | None, plot: str | None, week: date | None) -> int:
+    """Print what a load file holds; optionally plot a week of it as PNG."""
+    report = data.inspect(path, area=area)
+    print(report.to_text())
+    if plot:
+        frame = data.read(path, area=area)
+        first = frame["utc_timestamp"].min()
+        assert isinstance(first, datetime)
+        start = datetime(week.year, week.month, week.day, tzinfo=UTC) if week else first
+        out = data.plot_week(frame, start, plot, title=f"{Path(path).name}: week from {start:%Y-%m-%d}")
+        print(f"plot written to {out}", file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gridledger", description=__doc__.splitlines()[0] if __doc__ else None
@@ -104,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
         default="sha256",
         help="Merkle hash (default sha256)",
     )
+    dp = sub.add_parser("data", help="inspect ENTSO-E / OPSD load files")
+    dsub = dp.add_subparsers(dest="data_command", required=True)
+    ins = dsub.add_parser("inspect", help="areas, span, resolution, gaps and missing counts of a file")
+    ins.add_argument("file", help="a Transparency Platform export, OPSD CSV or entsoe-py dump (.csv or .csv.gz)")
+    ins.add_argument("--area", help="area code when neither header nor file name carries it")
+    ins.add_argument("--plot", metavar="PNG", help="also plot a week of the file to this PNG")
+    ins.add_argument("--week", type=date.fromisoformat, help="first day of the plotted week (default: the file's first day)")
     return p
 
 
@@ -113,9 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return demo(args.date, args.index, args.algorithm)
+        if args.command == "data":
+            return data_inspect(args.file, args.area, args.plot, args.week)
     except GridLedgerError as e:
         print(f"error: {e}", file=sys.stderr)
-        print("hint: run `gridledger demo --help` for the accepted values", file=sys.stderr)
+        print(f"hint: run `gridledger {args.command} --help` for the accepted values", file=sys.stderr)
         return 2
     return 2  # pragma: no cover - argparse rejects unknown commands
 

@@ -39,6 +39,7 @@ from gridledger.data._formats import (
     read_opsd,
     read_transparency,
 )
+from gridledger.data._inspect import Inspection, inspect, plot_week
 from gridledger.data._series import (
     fill_gaps,
     gap_report,
@@ -52,12 +53,15 @@ from gridledger.data._series import (
 
 __all__ = [
     "ATTRIBUTION",
+    "Inspection",
     "LONG_SCHEMA",
     "detect_format",
     "fill_gaps",
     "from_pandas",
     "gap_report",
+    "inspect",
     "parse_every",
+    "plot_week",
     "read",
     "read_entsoepy_csv",
     "read_opsd",

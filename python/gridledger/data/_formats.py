@@ -219,7 +219,10 @@ def read_transparency(path: str | Path) -> pl.DataFrame:
     comes from each column header (``BZN|AT`` → ``AT``, ``BZN|DE-LU`` →
     ``DE_LU``, ``Netherlands (NL)`` → ``NL``).
     """
-    p = Path(path)
+    return _transparency(Path(path))[0]
+
+
+def _transparency(p: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     frame = _read_strings(p)
     time_col = frame.columns[0]
     if time_col not in _TP_TIME_ZONES:
@@ -254,7 +257,13 @@ def read_transparency(path: str | Path) -> pl.DataFrame:
             )
     wide = wide.filter(pl.col("utc_timestamp").is_not_null())
     _check_increasing(p, wide["utc_timestamp"], wide["line"], "beyond the DST rule")
-    return _to_long(wide.drop("line"), series, trim=False)
+    repeated = local.is_duplicated()
+    info = {
+        "rows": frame.height,
+        "dst_dropped_lines": gone["line"].to_list(),
+        "dst_repeated_lines": pl.int_range(2, frame.height + 2, eager=True).filter(repeated).to_list(),
+    }
+    return _to_long(wide.drop("line"), series, trim=False), info
 
 
 def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
