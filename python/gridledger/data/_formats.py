@@ -365,7 +365,8 @@ def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
     index = getattr(obj, "index", None)
     if index is None or getattr(index, "tz", None) is None:
         raise BadDataError("a pandas object with a tz-aware DatetimeIndex is required", "index", type(index).__name__)
-    utc_ns = np.asarray(index.tz_convert("UTC").asi8, dtype=np.int64)
+    utc = index.tz_convert("UTC")
+    utc_ns = np.asarray((utc.as_unit("ns") if hasattr(utc, "as_unit") else utc).asi8, dtype=np.int64)
     ts = pl.Series("utc_timestamp", utc_ns // 1000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     if hasattr(obj, "columns"):
         names = {"Actual Load": "load_actual", "Forecasted Load": "load_forecast"}
