@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
-
 from gridledger import _core
 from gridledger.errors import GridLedgerError
+from hypothesis import given
+from hypothesis import strategies as st
 
 ANY = st.one_of(
     st.none(),

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from gridledger import cli
 
 
@@ -34,7 +33,10 @@ def test_bad_input_exits_2_with_hint(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_console_script_runs() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "gridledger.cli", "demo"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "gridledger.cli", "demo"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "Merkle root" in done.stdout and done.stderr == ""

@@ -10,9 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-
 from gridledger import data
-from gridledger.errors import BadDataError
 
 ENTSOE = Path(__file__).resolve().parents[2] / "shared" / "data" / "entsoe"
 RAW = ENTSOE / "raw"
@@ -87,8 +85,18 @@ RAW_FACTS = {
         {
             ("AT", "load_actual"): (50400, 0, "2015-01-01T00:00Z", "2020-09-30T23:00Z"),
             ("AT", "load_forecast"): (50400, 0, "2015-01-01T00:00Z", "2020-09-30T23:00Z"),
-            ("AT", "solar_generation_actual"): (50387, 48, "2015-01-01T07:00Z", "2020-09-30T17:00Z"),
-            ("AT", "wind_onshore_generation_actual"): (50400, 48, "2015-01-01T00:00Z", "2020-09-30T23:00Z"),
+            ("AT", "solar_generation_actual"): (
+                50387,
+                48,
+                "2015-01-01T07:00Z",
+                "2020-09-30T17:00Z",
+            ),
+            ("AT", "wind_onshore_generation_actual"): (
+                50400,
+                48,
+                "2015-01-01T00:00Z",
+                "2020-09-30T23:00Z",
+            ),
         },
     ),
     "entsoepy_query_load_AT_2019_2020_15min.csv.gz": (
@@ -120,10 +128,14 @@ def test_transparency_dst_rows_hourly() -> None:
         pl.col("quantity") == "load_actual"
     )
     # Spring: 01:00 CET (00:00Z) is followed directly by 03:00 CEST (01:00Z): no gap in UTC.
-    spring = f.filter(pl.col("utc_timestamp").is_between(_utc("2022-03-27T00:00Z"), _utc("2022-03-27T01:00Z")))
+    spring = f.filter(
+        pl.col("utc_timestamp").is_between(_utc("2022-03-27T00:00Z"), _utc("2022-03-27T01:00Z"))
+    )
     assert spring["value_mw"].to_list() == [5252.0, 5180.0]
     # Autumn: the first 02:00 row is summer time (00:00Z), the second winter time (01:00Z).
-    autumn = f.filter(pl.col("utc_timestamp").is_between(_utc("2022-10-29T23:00Z"), _utc("2022-10-30T02:00Z")))
+    autumn = f.filter(
+        pl.col("utc_timestamp").is_between(_utc("2022-10-29T23:00Z"), _utc("2022-10-30T02:00Z"))
+    )
     assert autumn["value_mw"].to_list() == [4774.0, 4092.0, 4747.0, 4691.0]
 
 
@@ -134,7 +146,9 @@ def test_transparency_dst_rows_quarter_hourly() -> None:
     f = data.read(RAW / "transparency_export_NL_2022_15min.csv.gz").filter(
         pl.col("quantity") == "load_actual"
     )
-    autumn = f.filter(pl.col("utc_timestamp").is_between(_utc("2022-10-30T00:00Z"), _utc("2022-10-30T01:45Z")))
+    autumn = f.filter(
+        pl.col("utc_timestamp").is_between(_utc("2022-10-30T00:00Z"), _utc("2022-10-30T01:45Z"))
+    )
     assert autumn["value_mw"].to_list() == [9379, 9329, 9278, 9225, 9208, 9164, 9115, 9048]
     ts = f["utc_timestamp"].dt.epoch("s").to_numpy()
     assert set(np.diff(ts).tolist()) == {900}  # a gap-free quarter-hour grid in UTC

@@ -26,9 +26,7 @@ def test_rfc8032_vectors(v: dict[str, str]) -> None:
     assert bytes(sk.sign_many([msg])[0]) == sig
 
 
-@pytest.mark.parametrize(
-    "pk,t", WYCHE_CASES, ids=lambda x: str(x["tcId"]) if isinstance(x, dict) else ""
-)
+@pytest.mark.parametrize("pk,t", WYCHE_CASES, ids=lambda x: str(x["tcId"]) if isinstance(x, dict) else "")
 def test_wycheproof_single(pk: str, t: dict[str, object]) -> None:
     msg, sig = bytes.fromhex(str(t["msg"])), bytes.fromhex(str(t["sig"]))
     try:

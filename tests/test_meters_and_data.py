@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from gridledger import data
 from gridledger.errors import InvalidArgumentError
 from gridledger.meters import MeterReading
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @given(st.integers(-(2**40), 2**40), st.integers(1, 2**32 - 1), st.integers(0, 2**63 - 1))

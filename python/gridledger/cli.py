@@ -28,9 +28,7 @@ def _day_readings(day: date) -> list[MeterReading]:
         (pl.col("utc_timestamp") >= start) & (pl.col("utc_timestamp") < start + timedelta(days=1))
     )
     if rows.height == 0:
-        raise InvalidArgumentError(
-            f"no bundled readings on {day} (the sample covers 2019)", "date", str(day)
-        )
+        raise InvalidArgumentError(f"no bundled readings on {day} (the sample covers 2019)", "date", str(day))
     # MW averaged over one hour = MWh; × 10^6 gives integer Wh.
     return [
         MeterReading(int(ts.timestamp()), 3600, round(mw * 1_000_000))
@@ -64,9 +62,7 @@ def demo(day: date, index: int, algorithm: str) -> int:
         file=out,
     )
     print(f"  meter public key   {meter.public_key.hex()}", file=out)
-    print(
-        f"  signatures         {int(sig_ok.sum())}/{len(sig_ok)} verify (one batch call)", file=out
-    )
+    print(f"  signatures         {int(sig_ok.sum())}/{len(sig_ok)} verify (one batch call)", file=out)
     print(
         f"  Merkle root        {tree.root.hex()}  ({algorithm}, RFC 6962, {tree.size} leaves)",
         file=out,
@@ -96,23 +92,17 @@ def data_inspect(path: str, area: str | None, plot: str | None, week: date | Non
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="gridledger", description=__doc__.splitlines()[0] if __doc__ else None
-    )
+    p = argparse.ArgumentParser(prog="gridledger", description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--version", action="version", version=f"gridledger {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser(
-        "demo", help="sign a day of bundled meter readings and prove one is in a Merkle tree"
-    )
+    d = sub.add_parser("demo", help="sign a day of bundled meter readings and prove one is in a Merkle tree")
     d.add_argument(
         "--date",
         type=date.fromisoformat,
         default=date(2019, 6, 21),
         help="a day of 2019 (default 2019-06-21)",
     )
-    d.add_argument(
-        "--index", type=int, default=12, help="which reading to prove (default 12: noon UTC)"
-    )
+    d.add_argument("--index", type=int, default=12, help="which reading to prove (default 12: noon UTC)")
     d.add_argument(
         "--algorithm",
         choices=["sha256", "blake3"],
@@ -122,10 +112,16 @@ def _parser() -> argparse.ArgumentParser:
     dp = sub.add_parser("data", help="inspect ENTSO-E / OPSD load files")
     dsub = dp.add_subparsers(dest="data_command", required=True)
     ins = dsub.add_parser("inspect", help="areas, span, resolution, gaps and missing counts of a file")
-    ins.add_argument("file", help="a Transparency Platform export, OPSD CSV or entsoe-py dump (.csv or .csv.gz)")
+    ins.add_argument(
+        "file", help="a Transparency Platform export, OPSD CSV or entsoe-py dump (.csv or .csv.gz)"
+    )
     ins.add_argument("--area", help="area code when neither header nor file name carries it")
     ins.add_argument("--plot", metavar="PNG", help="also plot a week of the file to this PNG")
-    ins.add_argument("--week", type=date.fromisoformat, help="first day of the plotted week (default: the file's first day)")
+    ins.add_argument(
+        "--week",
+        type=date.fromisoformat,
+        help="first day of the plotted week (default: the file's first day)",
+    )
     return p
 
 

@@ -113,8 +113,7 @@ def verify_batch(
     n = len(offsets) - 1
     if not (len(keys) == n == len(sigs)):
         raise InvalidArgumentError(
-            "public_keys, msgs and signatures must have one length; "
-            f"got {len(keys)}, {n}, {len(sigs)}",
+            f"public_keys, msgs and signatures must have one length; got {len(keys)}, {n}, {len(sigs)}",
             "msgs",
             n,
         )

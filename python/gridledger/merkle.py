@@ -102,9 +102,7 @@ class MerkleTree:
     ) -> MerkleTree:
         """Build from precomputed leaf hashes (each H(0x00 ‖ data), 32 bytes)."""
         tree = cls.__new__(cls)
-        tree._tree = _core.MerkleTree.from_leaf_hashes(
-            rows("leaf_hashes", leaf_hashes, 32), algorithm
-        )
+        tree._tree = _core.MerkleTree.from_leaf_hashes(rows("leaf_hashes", leaf_hashes, 32), algorithm)
         return tree
 
     @property
@@ -171,9 +169,7 @@ def _count(field: str, value: int) -> int:
     from gridledger.errors import InvalidArgumentError
 
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidArgumentError(
-            f"{field} must be an int, got {type(value).__name__}", field, value
-        )
+        raise InvalidArgumentError(f"{field} must be an int, got {type(value).__name__}", field, value)
     if value < 0:
         raise InvalidArgumentError(f"{field} must be ≥ 0, got {value}", field, value)
     return int(value)

@@ -56,9 +56,7 @@ class MeterReading:
                 f"energy_wh must be in 0..2^63-1, got {self.energy_wh}", "energy_wh", self.energy_wh
             )
         if not -(2**63) <= self.start_s < 2**63:
-            raise InvalidArgumentError(
-                f"start_s out of range: {self.start_s}", "start_s", self.start_s
-            )
+            raise InvalidArgumentError(f"start_s out of range: {self.start_s}", "start_s", self.start_s)
 
     def encode(self) -> bytes:
         """The canonical 25-byte encoding (what is signed and hashed)."""
@@ -73,9 +71,7 @@ class MeterReading:
             )
         magic, version, start, duration, energy = _LAYOUT.unpack(data)
         if magic != _MAGIC or version != READING_VERSION:
-            raise InvalidArgumentError(
-                f"not a version-{READING_VERSION} reading", "data", data[:5].hex()
-            )
+            raise InvalidArgumentError(f"not a version-{READING_VERSION} reading", "data", data[:5].hex())
         return cls(start, duration, energy)
 
     @property

@@ -53,8 +53,8 @@ from gridledger.data._series import (
 
 __all__ = [
     "ATTRIBUTION",
-    "Inspection",
     "LONG_SCHEMA",
+    "Inspection",
     "detect_format",
     "fill_gaps",
     "from_pandas",

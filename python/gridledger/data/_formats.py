@@ -29,9 +29,17 @@ import polars as pl
 
 from gridledger.errors import BadDataError
 
-__all__ = ["LONG_SCHEMA", "detect_format", "from_pandas", "read", "read_entsoepy_csv", "read_opsd", "read_transparency"]
+__all__ = [
+    "LONG_SCHEMA",
+    "detect_format",
+    "from_pandas",
+    "read",
+    "read_entsoepy_csv",
+    "read_opsd",
+    "read_transparency",
+]
 
-LONG_SCHEMA = {
+LONG_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "utc_timestamp": pl.Datetime("us", "UTC"),
     "area": pl.String,
     "quantity": pl.String,
@@ -43,7 +51,11 @@ _TP_QUANTITIES = {
     "Actual Total Load": "load_actual",
     "Day-ahead Total Load Forecast": "load_forecast",
 }
-_TP_TIME_ZONES = {"Time (CET/CEST)": "Europe/Brussels", "Time (CET)": "Etc/GMT-1", "Time (UTC)": "UTC"}
+_TP_TIME_ZONES = {
+    "Time (CET/CEST)": "Europe/Brussels",
+    "Time (CET)": "Etc/GMT-1",
+    "Time (UTC)": "UTC",
+}
 _OPSD_QUANTITY = re.compile(
     r"^(?P<area>[A-Z]{2}(?:_[A-Za-z0-9]+)?)_(?P<q>load_actual|load_forecast)_entsoe_transparency$"
     r"|^(?P<garea>[A-Z]{2}(?:_[A-Za-z0-9]+)?)_(?P<g>(?:solar|wind|wind_onshore|wind_offshore)_generation_actual)$"
@@ -132,7 +144,7 @@ def _values(path: Path, frame: pl.DataFrame, column: str, first_line: int) -> pl
             column,
             raw[i],
         )
-    values = pl.Series(column, values).set(missing, None)  # type: ignore[arg-type]
+    values = pl.Series(column, values).set(missing, None)
     negative = values < 0
     if negative.any():
         i = int(negative.arg_max() or 0)
@@ -234,7 +246,9 @@ def _transparency(p: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         i = int(local.is_null().arg_max() or 0)
         raise BadDataError(f"{p}:{i + 2}: bad interval {frame[time_col][i]!r}", time_col, frame[time_col][i])
     tz = _TP_TIME_ZONES[time_col]
-    ambiguous = pl.when(pl.col("local").is_first_distinct()).then(pl.lit("earliest")).otherwise(pl.lit("latest"))
+    ambiguous = (
+        pl.when(pl.col("local").is_first_distinct()).then(pl.lit("earliest")).otherwise(pl.lit("latest"))
+    )
     utc = (
         pl.DataFrame({"local": local})
         .select(
@@ -245,7 +259,9 @@ def _transparency(p: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         .to_series()
     )
     values = {c: _values(p, frame, c, 2) for c in series}
-    wide = pl.DataFrame({"utc_timestamp": utc, "line": pl.int_range(2, frame.height + 2, eager=True), **values})
+    wide = pl.DataFrame(
+        {"utc_timestamp": utc, "line": pl.int_range(2, frame.height + 2, eager=True), **values}
+    )
     gone = wide.filter(pl.col("utc_timestamp").is_null())
     for c in series:
         if gone[c].is_not_null().any():
@@ -282,7 +298,9 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
     p = Path(path)
     frame = _read_strings(p)
     if "utc_timestamp" in frame.columns:
-        utc = frame["utc_timestamp"].str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False)
+        utc = frame["utc_timestamp"].str.to_datetime(
+            "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
+        )
         tcol = "utc_timestamp"
     else:
         utc = (
@@ -332,9 +350,7 @@ def read_entsoepy_csv(path: str | Path, *, area: str | None = None) -> pl.DataFr
     p = Path(path)
     code = area or _area_from_name(p)
     if code is None:
-        raise BadDataError(
-            f"{p}: unknown area: the file name carries none; pass area=...", "area", None
-        )
+        raise BadDataError(f"{p}: unknown area: the file name carries none; pass area=...", "area", None)
     frame = _read_strings(p, has_header=False, names=["timestamp", "value"])
     if frame.width != 2:
         raise BadDataError(f"{p}:1: expected 2 columns, found {frame.width}", "line 1", frame.width)
@@ -346,7 +362,11 @@ def read_entsoepy_csv(path: str | Path, *, area: str | None = None) -> pl.DataFr
     )
     if utc.null_count():
         i = int(utc.is_null().arg_max() or 0)
-        raise BadDataError(f"{p}:{i + 1}: bad timestamp {frame['timestamp'][i]!r}", "timestamp", frame["timestamp"][i])
+        raise BadDataError(
+            f"{p}:{i + 1}: bad timestamp {frame['timestamp'][i]!r}",
+            "timestamp",
+            frame["timestamp"][i],
+        )
     lines = pl.int_range(1, frame.height + 1, eager=True)
     _check_increasing(p, utc.alias("utc_timestamp"), lines, "timestamps must strictly increase")
     wide = pl.DataFrame({"utc_timestamp": utc.alias("utc_timestamp"), "v": _values(p, frame, "value", 1)})
@@ -364,7 +384,11 @@ def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
 
     index = getattr(obj, "index", None)
     if index is None or getattr(index, "tz", None) is None:
-        raise BadDataError("a pandas object with a tz-aware DatetimeIndex is required", "index", type(index).__name__)
+        raise BadDataError(
+            "a pandas object with a tz-aware DatetimeIndex is required",
+            "index",
+            type(index).__name__,
+        )
     utc = index.tz_convert("UTC")
     utc_ns = np.asarray((utc.as_unit("ns") if hasattr(utc, "as_unit") else utc).asi8, dtype=np.int64)
     ts = pl.Series("utc_timestamp", utc_ns // 1000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
@@ -378,7 +402,9 @@ def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
         columns = {"load_actual": np.asarray(obj, dtype=np.float64)}
     lines = pl.int_range(1, len(ts) + 1, eager=True)
     _check_increasing(Path("<pandas>"), ts, lines, "index must strictly increase")
-    wide = pl.DataFrame({"utc_timestamp": ts, **{q: pl.Series(q, v).fill_nan(None) for q, v in columns.items()}})
+    wide = pl.DataFrame(
+        {"utc_timestamp": ts, **{q: pl.Series(q, v).fill_nan(None) for q, v in columns.items()}}
+    )
     for q in columns:
         neg = wide[q] < 0
         if neg.any():

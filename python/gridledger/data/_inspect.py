@@ -131,7 +131,13 @@ def plot_week(frame: pl.DataFrame, start: datetime, out: str | Path, *, title: s
     week = frame.filter((pl.col("utc_timestamp") >= start) & (pl.col("utc_timestamp") < end))
     fig, ax = plt.subplots(figsize=(11, 4), dpi=110)
     for (a, q), part in week.group_by(["area", "quantity"], maintain_order=True):
-        ax.step(part["utc_timestamp"].to_list(), part["value_mw"].to_list(), where="post", label=f"{a} {q}", lw=1)
+        ax.step(
+            part["utc_timestamp"].to_list(),
+            part["value_mw"].to_list(),
+            where="post",
+            label=f"{a} {q}",
+            lw=1,
+        )
     ax.set_xlabel("UTC")
     ax.set_ylabel("MW")
     ax.set_title(title or f"week from {start:%Y-%m-%d}")

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 _US_PER_MIN = 60_000_000
-_GAP_SCHEMA = {
+_GAP_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "area": pl.String,
     "quantity": pl.String,
     "resolution_min": pl.Int64,
@@ -34,21 +34,31 @@ _GAP_SCHEMA = {
 }
 
 
-def parse_every(every: str | int | timedelta) -> int:
-    """A period length in whole minutes from ``"15m"``, ``"1h"``, ``15`` or a timedelta."""
-    if isinstance(every, timedelta):
-        minutes = every.total_seconds() / 60
-    elif isinstance(every, int) and not isinstance(every, bool):
-        minutes = every
-    elif isinstance(every, str) and (m := re.fullmatch(r"\s*(\d+)\s*(m|min|h)\s*", every)):
+def _minutes(value: str | int | timedelta, field: str) -> int:
+    """Whole minutes from ``"15m"``, ``"2h"``, ``15`` or a timedelta."""
+    if isinstance(value, timedelta):
+        minutes = value.total_seconds() / 60
+    elif isinstance(value, int) and not isinstance(value, bool):
+        minutes = value
+    elif isinstance(value, str) and (m := re.fullmatch(r"\s*(\d+)\s*(m|min|h)\s*", value)):
         minutes = int(m[1]) * (60 if m[2] == "h" else 1)
     else:
-        raise BadConfigurationError(f"every={every!r}: use e.g. '15m', '1h' or minutes as an int", "every", every)
-    if minutes <= 0 or minutes != int(minutes) or 1440 % int(minutes):
+        raise BadConfigurationError(
+            f"{field}={value!r}: use e.g. '15m', '1h' or minutes as an int", field, value
+        )
+    if minutes < 0 or minutes != int(minutes):
+        raise BadConfigurationError(f"{field}={value!r}: must be whole, non-negative minutes", field, value)
+    return int(minutes)
+
+
+def parse_every(every: str | int | timedelta) -> int:
+    """A market period in whole minutes (``"15m"``, ``"1h"``, ``15``); it must divide a day."""
+    minutes = _minutes(every, "every")
+    if minutes == 0 or 1440 % minutes:
         raise BadConfigurationError(
             f"every={every!r}: the period must be whole minutes dividing a day", "every", every
         )
-    return int(minutes)
+    return minutes
 
 
 def _series(frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
@@ -65,11 +75,15 @@ def _series(frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
 
 def _native_minutes(ts: NDArray[np.int64], area: str, quantity: str) -> int:
     if len(ts) < 2:
-        raise BadDataError(f"{area}/{quantity}: one row only, the resolution is unknown", "utc_timestamp", len(ts))
+        raise BadDataError(
+            f"{area}/{quantity}: one row only, the resolution is unknown", "utc_timestamp", len(ts)
+        )
     steps, counts = np.unique(np.diff(ts), return_counts=True)
     step = int(steps[np.argmax(counts)])
     if step % _US_PER_MIN:
-        raise BadDataError(f"{area}/{quantity}: resolution {step} µs is not whole minutes", "utc_timestamp", step)
+        raise BadDataError(
+            f"{area}/{quantity}: resolution {step} µs is not whole minutes", "utc_timestamp", step
+        )
     return step // _US_PER_MIN
 
 
@@ -123,19 +137,32 @@ def gap_report(frame: pl.DataFrame) -> pl.DataFrame:
             continue
         ts, vals, r = _grid(part, area, quantity)
         for start, length in _runs(np.isnan(vals)):
-            rows.append((area, quantity, r, int(ts[start]), int(ts[start]) + length * r * _US_PER_MIN, length))
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in _GAP_SCHEMA]
+            rows.append(
+                (
+                    area,
+                    quantity,
+                    r,
+                    int(ts[start]),
+                    int(ts[start]) + length * r * _US_PER_MIN,
+                    length,
+                )
+            )
+    cols: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in _GAP_SCHEMA]
     data = dict(zip(_GAP_SCHEMA, cols, strict=True))
     out = pl.DataFrame(
         {k: data[k] for k in ("area", "quantity", "resolution_min", "periods")},
         schema={k: _GAP_SCHEMA[k] for k in ("area", "quantity", "resolution_min", "periods")},
     )
     for k in ("gap_start", "gap_end"):
-        out = out.with_columns(pl.Series(k, data[k], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+        out = out.with_columns(
+            pl.Series(k, data[k], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
     return out.select(list(_GAP_SCHEMA))
 
 
-def _fill(vals: NDArray[np.float64], limit: int, area: str, quantity: str, ts: NDArray[np.int64], r: int) -> NDArray[np.float64]:
+def _fill(
+    vals: NDArray[np.float64], limit: int, area: str, quantity: str, ts: NDArray[np.int64], r: int
+) -> NDArray[np.float64]:
     out = vals.copy()
     for start, length in _runs(np.isnan(vals)):
         if length > limit:
@@ -152,19 +179,16 @@ def _fill(vals: NDArray[np.float64], limit: int, area: str, quantity: str, ts: N
 
 
 def fill_gaps(frame: pl.DataFrame, limit: str | int | timedelta = "2h") -> pl.DataFrame:
-    """Put every series on its regular grid and fill gaps up to ``limit`` long.
+    """Put every series on its regular grid and fill gaps up to ``limit`` long (``"2h"``, minutes as int).
 
     Rule: a run of missing periods is filled by straight-line interpolation in
     time between the last value before it and the first value after it (the
     energy of the gap is the trapezoid between them). A longer gap raises
     :class:`BadDataError` naming the series, its start and its length.
     """
-    limit_min = parse_every(limit) if not isinstance(limit, int) else limit
+    limit_min = _minutes(limit, "limit")
     parts = []
     for area, quantity, part in _series(frame):
-        if part.height < 2:
-            parts.append(part)
-            continue
         ts, vals, r = _grid(part, area, quantity)
         parts.append(_long(area, quantity, ts, _fill(vals, limit_min // r, area, quantity, ts, r)))
     return _concat(parts)
@@ -173,7 +197,9 @@ def fill_gaps(frame: pl.DataFrame, limit: str | int | timedelta = "2h") -> pl.Da
 def _long(area: str, quantity: str, ts: NDArray[np.int64], vals: NDArray[np.float64]) -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "utc_timestamp": pl.Series(ts, dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+            "utc_timestamp": pl.Series(ts, dtype=pl.Int64)
+            .cast(pl.Datetime("us"))
+            .dt.replace_time_zone("UTC"),
             "area": pl.Series([area] * len(ts), dtype=pl.String),
             "quantity": pl.Series([quantity] * len(ts), dtype=pl.String),
             "value_mw": pl.Series(vals, dtype=pl.Float64).fill_nan(None),
@@ -195,11 +221,11 @@ def _upsample(vals: NDArray[np.float64], k: int, method: str) -> NDArray[np.floa
     # each coarse interval so its fine values average to the coarse value.
     centres = np.arange(len(vals)) * k + (k - 1) / 2
     fine = np.interp(np.arange(len(vals) * k), centres[~np.isnan(vals)], vals[~np.isnan(vals)])
-    fine = fine.reshape(-1, k)
-    fine += (vals - fine.mean(axis=1))[:, None]
-    bad = (fine < 0).any(axis=1) | np.isnan(vals)
-    fine[bad] = vals[bad][:, None]  # fall back to the step rule where the shift went negative
-    return fine.reshape(-1)
+    blocks = fine.reshape(-1, k)
+    blocks += (vals - blocks.mean(axis=1))[:, None]
+    bad = (blocks < 0).any(axis=1) | np.isnan(vals)
+    blocks[bad] = vals[bad][:, None]  # fall back to the step rule where the shift went negative
+    return blocks.reshape(-1)
 
 
 def resample(
@@ -238,11 +264,9 @@ def resample(
     if method not in ("step", "linear"):
         raise BadConfigurationError(f"method={method!r}: use 'step' or 'linear'", "method", method)
     target = parse_every(every)
-    limit = None if fill_limit is None else (fill_limit if isinstance(fill_limit, int) else parse_every(fill_limit))
+    limit = None if fill_limit is None else _minutes(fill_limit, "fill_limit")
     parts = []
     for area, quantity, part in _series(frame):
-        if part.height < 2:
-            continue
         ts, vals, r = _grid(part, area, quantity)
         if limit is not None:
             vals = _fill(vals, limit // r, area, quantity, ts, r)
@@ -274,6 +298,11 @@ def resample(
             coarse = padded.reshape(-1, k).mean(axis=1)  # NaN if any fine period is missing
             parts.append(_long(area, quantity, first_bin + np.arange(len(coarse)) * span, coarse))
     return _concat(parts)
+
+
+def _mean(part: pl.DataFrame) -> float:
+    m = part["value_mw"].mean()
+    return float(m) if isinstance(m, int | float) else 0.0
 
 
 def _pick(frame: pl.DataFrame, quantity: str | None, area: str | None) -> pl.DataFrame:
@@ -313,7 +342,7 @@ def scale_to_community(
             (households, annual_kwh_per_household),
         )
     part = _pick(frame, quantity, area)
-    mean_mw = float(part["value_mw"].mean() or 0.0)
+    mean_mw = _mean(part)
     if mean_mw <= 0:
         raise BadDataError("the series has no positive mean load to scale", "value_mw", mean_mw)
     target_mean_mw = households * annual_kwh_per_household / 8760 / 1000
@@ -346,7 +375,7 @@ def scale_solar_to_kwp(
             raise BadConfigurationError("capacity_mw must be positive", "capacity_mw", capacity_mw)
         factor = kwp / 1000 / capacity_mw
     else:
-        mean_mw = float(part["value_mw"].mean() or 0.0)
+        mean_mw = _mean(part)
         if mean_mw <= 0:
             raise BadDataError("the series has no positive mean generation to scale", "value_mw", mean_mw)
         factor = kwp * specific_yield_kwh_per_kwp / 8760 / 1000 / mean_mw
