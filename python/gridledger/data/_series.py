@@ -61,16 +61,38 @@ def parse_every(every: str | int | timedelta) -> int:
     return minutes
 
 
-def _series(frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
+Series = tuple[str, str, NDArray[np.int64], NDArray[np.float64]]
+
+
+def _series(frame: pl.DataFrame) -> list[Series]:
+    """Split a long frame into (area, quantity, timestamps µs, values with NaN) per series.
+
+    Works on whole columns (one numpy view each) and sorts only when the frame
+    is not already ordered by area, quantity and time, as the readers leave it.
+    """
     missing = set(LONG_SCHEMA) - set(frame.columns)
     if missing:
         raise BadDataError(f"not a long frame: missing columns {sorted(missing)}", "frame", sorted(missing))
-    out = []
-    for (area, quantity), part in frame.sort("area", "quantity", "utc_timestamp").group_by(
-        ["area", "quantity"], maintain_order=True
-    ):
-        out.append((str(area), str(quantity), part))
-    return out
+    if frame.height == 0:
+        return []
+    for _ in range(2):
+        rid = frame.select(pl.struct("area", "quantity").rle_id()).to_series().to_numpy()
+        ts = frame["utc_timestamp"].dt.epoch("us").to_numpy()
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(rid)) + 1))
+        runs_sorted = len(starts) == frame.select(pl.struct("area", "quantity").n_unique()).item()
+        steps = np.diff(ts)
+        steps[starts[1:] - 1] = 1  # a new series may start earlier in time
+        if runs_sorted and bool(np.all(steps > 0)):
+            break
+        frame = frame.sort("area", "quantity", "utc_timestamp")
+    vals = frame["value_mw"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    ends = np.concatenate((starts[1:], [frame.height]))
+    areas = frame["area"].gather(starts).to_list()
+    quantities = frame["quantity"].gather(starts).to_list()
+    return [
+        (str(a), str(q), ts[i:j], vals[i:j])
+        for a, q, i, j in zip(areas, quantities, starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def _native_minutes(ts: NDArray[np.int64], area: str, quantity: str) -> int:
@@ -89,26 +111,24 @@ def _native_minutes(ts: NDArray[np.int64], area: str, quantity: str) -> int:
 
 def resolution_minutes(frame: pl.DataFrame) -> dict[tuple[str, str], int]:
     """The native resolution (most common step, minutes) of every series."""
-    return {
-        (a, q): _native_minutes(part["utc_timestamp"].dt.epoch("us").to_numpy(), a, q)
-        for a, q, part in _series(frame)
-    }
+    return {(a, q): _native_minutes(ts, a, q) for a, q, ts, _ in _series(frame)}
 
 
-def _grid(part: pl.DataFrame, area: str, quantity: str) -> tuple[NDArray[np.int64], NDArray[np.float64], int]:
+def _grid(
+    ts: NDArray[np.int64], vals: NDArray[np.float64], area: str, quantity: str
+) -> tuple[NDArray[np.int64], NDArray[np.float64], int]:
     """The series on its regular grid: (timestamps µs, values with NaN for missing, step minutes)."""
-    ts = part["utc_timestamp"].dt.epoch("us").to_numpy()
-    vals = part["value_mw"].cast(pl.Float64).to_numpy().astype(np.float64)
     r = _native_minutes(ts, area, quantity)
     step = r * _US_PER_MIN
     off = ts - ts[0]
     if np.any(off % step):
         i = int(np.flatnonzero(off % step)[0])
+        when = f"{np.datetime64(int(ts[i]), 'us')}Z"
         raise BadDataError(
-            f"{area}/{quantity}: timestamp {part['utc_timestamp'][i]} is off the {r}-minute grid",
-            "utc_timestamp",
-            str(part["utc_timestamp"][i]),
+            f"{area}/{quantity}: timestamp {when} is off the {r}-minute grid", "utc_timestamp", when
         )
+    if len(ts) == int(off[-1] // step) + 1:
+        return ts, vals, r  # already regular: no copy
     n = int(off[-1] // step) + 1
     grid_vals = np.full(n, np.nan)
     grid_vals[off // step] = vals
@@ -132,10 +152,10 @@ def gap_report(frame: pl.DataFrame) -> pl.DataFrame:
     (exclusive) and ``periods`` (the run's length in the series' resolution).
     """
     rows = []
-    for area, quantity, part in _series(frame):
-        if part.height < 2:
+    for area, quantity, ts0, vals0 in _series(frame):
+        if len(ts0) < 2:
             continue
-        ts, vals, r = _grid(part, area, quantity)
+        ts, vals, r = _grid(ts0, vals0, area, quantity)
         for start, length in _runs(np.isnan(vals)):
             rows.append(
                 (
@@ -188,8 +208,8 @@ def fill_gaps(frame: pl.DataFrame, limit: str | int | timedelta = "2h") -> pl.Da
     """
     limit_min = _minutes(limit, "limit")
     parts = []
-    for area, quantity, part in _series(frame):
-        ts, vals, r = _grid(part, area, quantity)
+    for area, quantity, ts0, vals0 in _series(frame):
+        ts, vals, r = _grid(ts0, vals0, area, quantity)
         parts.append(_long(area, quantity, ts, _fill(vals, limit_min // r, area, quantity, ts, r)))
     return _concat(parts)
 
@@ -200,8 +220,8 @@ def _long(area: str, quantity: str, ts: NDArray[np.int64], vals: NDArray[np.floa
             "utc_timestamp": pl.Series(ts, dtype=pl.Int64)
             .cast(pl.Datetime("us"))
             .dt.replace_time_zone("UTC"),
-            "area": pl.Series([area] * len(ts), dtype=pl.String),
-            "quantity": pl.Series([quantity] * len(ts), dtype=pl.String),
+            "area": pl.repeat(area, len(ts), dtype=pl.String, eager=True),
+            "quantity": pl.repeat(quantity, len(ts), dtype=pl.String, eager=True),
             "value_mw": pl.Series(vals, dtype=pl.Float64).fill_nan(None),
         }
     )
@@ -210,7 +230,7 @@ def _long(area: str, quantity: str, ts: NDArray[np.int64], vals: NDArray[np.floa
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema=LONG_SCHEMA)
-    return pl.concat(parts).cast(LONG_SCHEMA)  # type: ignore[arg-type]
+    return pl.concat(parts, rechunk=False)
 
 
 def _upsample(vals: NDArray[np.float64], k: int, method: str) -> NDArray[np.float64]:
@@ -266,8 +286,8 @@ def resample(
     target = parse_every(every)
     limit = None if fill_limit is None else _minutes(fill_limit, "fill_limit")
     parts = []
-    for area, quantity, part in _series(frame):
-        ts, vals, r = _grid(part, area, quantity)
+    for area, quantity, ts0, vals0 in _series(frame):
+        ts, vals, r = _grid(ts0, vals0, area, quantity)
         if limit is not None:
             vals = _fill(vals, limit // r, area, quantity, ts, r)
         if target == r:
