@@ -156,6 +156,24 @@ def _values(path: Path, frame: pl.DataFrame, column: str, first_line: int) -> pl
     return values
 
 
+def _values_all(path: Path, frame: pl.DataFrame, columns: list[str], first_line: int) -> pl.DataFrame:
+    """Every value column as Float64 in one parallel pass; on bad input, :func:`_values` names it."""
+    tokens = pl.lit(MISSING_TOKENS)
+    exprs = []
+    for c in columns:
+        raw = pl.col(c).str.strip_chars()
+        exprs.append(pl.when(raw.is_in(tokens)).then(None).otherwise(raw).cast(pl.Float64).alias(c))
+    try:
+        values = frame.select(exprs)
+    except pl.exceptions.PolarsError:
+        values = None
+    if values is None or any(m is not None and m < 0 for m in values.min().row(0)):
+        for c in columns:
+            _values(path, frame, c, first_line)  # raises for the first bad column
+    assert values is not None
+    return values
+
+
 def _check_increasing(path: Path, ts: pl.Series, lines: pl.Series, what: str) -> None:
     dup = ts.is_duplicated()
     if dup.any():
@@ -183,7 +201,7 @@ def _to_long(wide: pl.DataFrame, series: dict[str, tuple[str, str]], *, trim: bo
     interval of the period they cover), every listed cell is kept.
     """
     parts = []
-    for column, (area, quantity) in series.items():
+    for column, (area, quantity) in sorted(series.items(), key=lambda kv: kv[1]):
         s = wide.select(
             "utc_timestamp",
             pl.lit(area).alias("area"),
@@ -201,7 +219,8 @@ def _to_long(wide: pl.DataFrame, series: dict[str, tuple[str, str]], *, trim: bo
         parts.append(s.slice(first, last - first + 1))
     if not parts:
         return pl.DataFrame(schema=LONG_SCHEMA)
-    return pl.concat(parts).cast(LONG_SCHEMA).sort("area", "quantity", "utc_timestamp")  # type: ignore[arg-type]
+    # Columns were taken in (area, quantity) order and time increases: already sorted.
+    return pl.concat(parts)
 
 
 def _tp_series(path: Path, column: str) -> tuple[str, str]:
@@ -326,10 +345,10 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
         if not m:
             raise BadDataError(f"{p}:1: unknown column {c!r}", "column", c)
         series[c] = (m["area"], m["q"]) if m["area"] else (m["garea"], m["g"])
-    values = {c: _values(p, frame, c, 2) for c in series}
+    values = _values_all(p, frame, list(series), 2)
     lines = pl.int_range(2, frame.height + 2, eager=True)
     _check_increasing(p, utc.alias("utc_timestamp"), lines, "timestamps must strictly increase")
-    wide = pl.DataFrame({"utc_timestamp": utc.alias("utc_timestamp"), **values})
+    wide = pl.DataFrame({"utc_timestamp": utc.alias("utc_timestamp")}).hstack(values)
     return _to_long(wide, series)
 
 
