@@ -156,6 +156,47 @@ def _values(path: Path, frame: pl.DataFrame, column: str, first_line: int) -> pl
     return values
 
 
+def _read_numeric(
+    path: Path, *, has_header: bool = True, names: list[str] | None = None
+) -> pl.DataFrame | None:
+    """The file with its first column (and any ``*_timestamp``) as String, the rest parsed as Float64
+    by the CSV reader itself; ``None`` when a cell is not a number (the caller then locates it)."""
+    try:
+        header = names or pl.read_csv(path, n_rows=0).columns
+        text = {c for i, c in enumerate(header) if i == 0 or c.endswith("_timestamp")}
+        return pl.read_csv(
+            path,
+            has_header=has_header,
+            new_columns=names,
+            schema_overrides={c: pl.String if c in text else pl.Float64 for c in header},
+            null_values=MISSING_TOKENS,
+        )
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+
+
+def _load(path: Path, *, has_header: bool = True, names: list[str] | None = None) -> pl.DataFrame:
+    """The file with numbers parsed by the CSV reader, or all strings if some cell is not a number."""
+    numeric = _read_numeric(path, has_header=has_header, names=names)
+    return numeric if numeric is not None else _read_strings(path, has_header=has_header, names=names)
+
+
+def _numeric_values(path: Path, frame: pl.DataFrame, columns: list[str], first_line: int) -> pl.DataFrame:
+    """The value columns as Float64, or a :class:`BadDataError` naming the first bad cell."""
+    if all(frame.schema[c] == pl.Float64 for c in columns):
+        values = frame.select(columns)
+        for c, m in zip(columns, values.min().row(0), strict=True):
+            if m is not None and m < 0:
+                i = int((values[c] < 0).arg_max() or 0)
+                raise BadDataError(
+                    f"{path}:{i + first_line}: column {c!r}: negative power {values[c][i]} MW",
+                    c,
+                    values[c][i],
+                )
+        return values
+    return _values_all(path, frame, columns, first_line)
+
+
 def _values_all(path: Path, frame: pl.DataFrame, columns: list[str], first_line: int) -> pl.DataFrame:
     """Every value column as Float64 in one parallel pass; on bad input, :func:`_values` names it."""
     tokens = pl.lit(MISSING_TOKENS)
@@ -254,7 +295,7 @@ def read_transparency(path: str | Path) -> pl.DataFrame:
 
 
 def _transparency(p: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
-    frame = _read_strings(p)
+    frame = _load(p)
     time_col = frame.columns[0]
     if time_col not in _TP_TIME_ZONES:
         raise BadDataError(f"{p}:1: unknown time column {time_col!r}", "column", time_col)
@@ -277,9 +318,9 @@ def _transparency(p: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         )
         .to_series()
     )
-    values = {c: _values(p, frame, c, 2) for c in series}
-    wide = pl.DataFrame(
-        {"utc_timestamp": utc, "line": pl.int_range(2, frame.height + 2, eager=True), **values}
+    values = _numeric_values(p, frame, list(series), 2)
+    wide = pl.DataFrame({"utc_timestamp": utc, "line": pl.int_range(2, frame.height + 2, eager=True)}).hstack(
+        values
     )
     gone = wide.filter(pl.col("utc_timestamp").is_null())
     for c in series:
@@ -315,7 +356,7 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
     (``at_load_2019_60min.csv`` → ``AT``).
     """
     p = Path(path)
-    frame = _read_strings(p)
+    frame = _load(p)
     if "utc_timestamp" in frame.columns:
         utc = frame["utc_timestamp"].str.to_datetime(
             "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
@@ -345,7 +386,7 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
         if not m:
             raise BadDataError(f"{p}:1: unknown column {c!r}", "column", c)
         series[c] = (m["area"], m["q"]) if m["area"] else (m["garea"], m["g"])
-    values = _values_all(p, frame, list(series), 2)
+    values = _numeric_values(p, frame, list(series), 2)
     lines = pl.int_range(2, frame.height + 2, eager=True)
     _check_increasing(p, utc.alias("utc_timestamp"), lines, "timestamps must strictly increase")
     wide = pl.DataFrame({"utc_timestamp": utc.alias("utc_timestamp")}).hstack(values)
@@ -370,7 +411,7 @@ def read_entsoepy_csv(path: str | Path, *, area: str | None = None) -> pl.DataFr
     code = area or _area_from_name(p)
     if code is None:
         raise BadDataError(f"{p}: unknown area: the file name carries none; pass area=...", "area", None)
-    frame = _read_strings(p, has_header=False, names=["timestamp", "value"])
+    frame = _load(p, has_header=False, names=["timestamp", "value"])
     if frame.width != 2:
         raise BadDataError(f"{p}:1: expected 2 columns, found {frame.width}", "line 1", frame.width)
     utc = (
@@ -388,7 +429,9 @@ def read_entsoepy_csv(path: str | Path, *, area: str | None = None) -> pl.DataFr
         )
     lines = pl.int_range(1, frame.height + 1, eager=True)
     _check_increasing(p, utc.alias("utc_timestamp"), lines, "timestamps must strictly increase")
-    wide = pl.DataFrame({"utc_timestamp": utc.alias("utc_timestamp"), "v": _values(p, frame, "value", 1)})
+    wide = pl.DataFrame(
+        {"utc_timestamp": utc.alias("utc_timestamp"), "v": _numeric_values(p, frame, ["value"], 1)["value"]}
+    )
     return _to_long(wide, {"v": (code, "load_actual")}, trim=False)
 
 
