@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridledger import _core
-from gridledger._buffers import BytesLike, as_bytes, ragged
+from gridledger._buffers import BytesLike, as_bytes, ragged, rows
 
 __all__ = ["Algorithm", "blake3", "hash_many", "sha256"]
 
@@ -57,8 +57,6 @@ def hash_many(
         An unknown algorithm.
     """
     if isinstance(items, np.ndarray):
-        from gridledger._buffers import rows
-
         return _core.hash_rows(rows("items", items), algorithm)
     flat, offsets = ragged("items", items)
     return _core.hash_ragged(flat, offsets, algorithm)

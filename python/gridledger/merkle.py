@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from gridledger import _core
 from gridledger._buffers import BytesLike, as_bytes, ragged, rows
+from gridledger.errors import InvalidArgumentError
 from gridledger.hashing import Algorithm
 
 __all__ = [
@@ -166,8 +167,6 @@ class MerkleTree:
 
 
 def _count(field: str, value: int) -> int:
-    from gridledger.errors import InvalidArgumentError
-
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise InvalidArgumentError(f"{field} must be an int, got {type(value).__name__}", field, value)
     if value < 0:
@@ -176,8 +175,6 @@ def _count(field: str, value: int) -> int:
 
 
 def _indices(indices: Sequence[int] | NDArray[np.integer]) -> NDArray[np.uint64]:
-    from gridledger.errors import InvalidArgumentError
-
     arr = np.asarray(indices)
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         raise InvalidArgumentError("indices must be a 1-D sequence of ints", "indices", arr.dtype)
@@ -185,6 +182,11 @@ def _indices(indices: Sequence[int] | NDArray[np.integer]) -> NDArray[np.uint64]
         i = int(np.argmin(arr))
         raise InvalidArgumentError(f"indices[{i}] must be ≥ 0", f"indices[{i}]", int(arr[i]))
     return np.ascontiguousarray(arr, dtype=np.uint64)
+
+
+def _proof(proof: Sequence[bytes]) -> list[bytes]:
+    """Proof hashes as bytes; the field name is built only for an item that needs converting."""
+    return [p if type(p) is bytes else as_bytes(f"proof[{i}]", p) for i, p in enumerate(proof)]
 
 
 def leaf_hash(data: BytesLike, algorithm: Algorithm = "sha256") -> bytes:
@@ -210,7 +212,7 @@ def verify_inclusion(
         as_bytes("leaf_hash", leaf_hash),
         _count("index", index),
         _count("size", size),
-        [as_bytes(f"proof[{i}]", p) for i, p in enumerate(proof)],
+        _proof(proof),
         as_bytes("root", root),
         algorithm,
     )
@@ -236,7 +238,7 @@ def verify_consistency(
         _count("new_size", new_size),
         as_bytes("old_root", old_root),
         as_bytes("new_root", new_root),
-        [as_bytes(f"proof[{i}]", p) for i, p in enumerate(proof)],
+        _proof(proof),
         algorithm,
     )
 

@@ -51,6 +51,7 @@ fn bench_merkle(c: &mut Criterion) {
         });
         let tree = MerkleTree::from_records(Algorithm::Sha256, &data, Records::Fixed(64)).unwrap();
         let root = tree.root();
+        g.throughput(Throughput::Elements(1)); // one proof made and checked per iteration
         g.bench_with_input(BenchmarkId::new("prove_verify_sha256", n), &n, |b, _| {
             let mut i = 0u64;
             b.iter(|| {
