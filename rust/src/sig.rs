@@ -4,9 +4,8 @@
 //! *cofactored* equation [8][S]B = [8]R + [8][k]A, plus strict encodings —
 //! S < L, A and R canonical (y < p), and neither A nor R of small order.
 //! Batch verification (ed25519-dalek's randomised batch equation) is only a
-//! fast path: a failing chunk is split in halves and re-checked, down to the
-//! single rule for small pieces, so a batch answer always equals the single
-//! answers and a few bad signatures cost a few extra batch equations.
+//! fast path: when a chunk fails, every item of it is re-checked with the
+//! single rule, so a batch answer always equals the single answers.
 
 use std::sync::OnceLock;
 
@@ -160,70 +159,30 @@ fn prepare(public_key: &[u8; 32], sig: &[u8; 64]) -> Option<(VerifyingKey, Signa
     Some((vk, Signature::from_bytes(sig)))
 }
 
-/// Below this many items a failing batch is re-checked one by one.
-const BISECT_MIN: usize = 16;
-
-/// Batch-verify prepared items; on failure split in halves and recurse, so a
-/// few bad signatures cost O(bad · log n) batch equations, not n single checks.
-fn verify_prepared(
-    items: &[(usize, VerifyingKey, Signature)],
-    msgs: &[&[u8]],
-    keys: &[[u8; 32]],
-    sigs: &[[u8; 64]],
-    out: &mut [bool],
-) {
-    if items.is_empty() {
-        return;
-    }
-    let ms: Vec<&[u8]> = items
-        .iter()
-        .map(|(i, _, _)| msgs.get(*i).copied().unwrap_or(&[]))
-        .collect();
-    let ss: Vec<Signature> = items.iter().map(|(_, _, s)| *s).collect();
-    let vks: Vec<VerifyingKey> = items.iter().map(|(_, k, _)| *k).collect();
-    if ed25519_dalek::verify_batch(&ms, &ss, &vks).is_ok() {
-        for (i, _, _) in items {
-            if let Some(o) = out.get_mut(*i) {
-                *o = true;
-            }
-        }
-        return;
-    }
-    if items.len() <= BISECT_MIN {
-        for (i, _, _) in items {
-            if let (Some(o), Some(k), Some(m), Some(s)) =
-                (out.get_mut(*i), keys.get(*i), msgs.get(*i), sigs.get(*i))
-            {
-                *o = verify(k, m, s);
-            }
-        }
-        return;
-    }
-    let (left, right) = items.split_at(items.len() / 2);
-    verify_prepared(left, msgs, keys, sigs, out);
-    verify_prepared(right, msgs, keys, sigs, out);
-}
-
 fn verify_chunk(keys: &[[u8; 32]], msgs: &[&[u8]], sigs: &[[u8; 64]], out: &mut [bool]) {
-    out.fill(false);
-    let items: Vec<(usize, VerifyingKey, Signature)> = keys
-        .iter()
-        .zip(sigs)
-        .enumerate()
-        .filter_map(|(i, (k, s))| prepare(k, s).map(|(vk, sig)| (i, vk, sig)))
-        .collect();
-    if items.len() == 1 {
-        // A lone item: the single check is cheaper than a batch equation.
-        if let Some((i, _, _)) = items.first() {
-            if let (Some(o), Some(k), Some(m), Some(s)) =
-                (out.get_mut(*i), keys.get(*i), msgs.get(*i), sigs.get(*i))
-            {
-                *o = verify(k, m, s);
-            }
+    let prepared: Vec<Option<(VerifyingKey, Signature)>> =
+        keys.iter().zip(sigs).map(|(k, s)| prepare(k, s)).collect();
+    let mut vks = Vec::with_capacity(keys.len());
+    let mut ss = Vec::with_capacity(keys.len());
+    let mut ms: Vec<&[u8]> = Vec::with_capacity(keys.len());
+    for (p, m) in prepared.iter().zip(msgs) {
+        if let Some((vk, s)) = p {
+            vks.push(*vk);
+            ss.push(*s);
+            ms.push(m);
         }
-        return;
     }
-    verify_prepared(&items, msgs, keys, sigs, out);
+    // A lone item: the single check is cheaper than a batch equation.
+    let all_good = vks.len() > 1 && ed25519_dalek::verify_batch(&ms, &ss, &vks).is_ok();
+    for (i, o) in out.iter_mut().enumerate() {
+        let ok = prepared.get(i).is_some_and(Option::is_some);
+        *o = ok
+            && (all_good
+                || match (keys.get(i), msgs.get(i), sigs.get(i)) {
+                    (Some(k), Some(m), Some(s)) => verify(k, m, s),
+                    _ => false,
+                });
+    }
 }
 
 /// Verify many (key, message, signature) triples; `out[i]` is the single
