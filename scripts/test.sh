@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, from this repository's own files,
-# and run it all: cargo test on the pure Rust core (vectors included), a
-# one-shot run of the criterion benches, pytest over tests/, and a smoke run
-# of every Python benchmark at small sizes (so none of them rots).
+# and run it all: the static checks (scripts/lint.sh), cargo test on the pure
+# Rust core (vectors included), a one-shot run of the criterion benches, a
+# smoke run of every Python benchmark at small sizes (so none of them rots),
+# and pytest over tests/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,10 +20,10 @@ python3 -m venv .venv
 MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install -q --disable-pip-version-check \
     -c constraints.txt -e ".[test]"
 
+bash scripts/lint.sh
+
 cargo test --no-default-features --all-targets
 GRIDLEDGER_BENCH_LARGE=2000 cargo test --no-default-features --benches --quiet
 
-.venv/bin/python -m pytest -q tests
 GRIDLEDGER_BENCH_SCALE=smoke .venv/bin/python -m pytest -q benches
-
-bash scripts/lint.sh
+.venv/bin/python -m pytest -q tests
