@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gridledger_core::hash::{hash_fixed_into, Algorithm};
-use gridledger_core::merkle::{verify_inclusion, MerkleTree, Records};
+use gridledger_core::hash::{hash_fixed_into, Algorithm, Records};
+use gridledger_core::merkle::{verify_inclusion, MerkleTree};
 use gridledger_core::sig::{verify, verify_batch, Keypair};
 
 fn large() -> usize {

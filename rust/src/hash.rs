@@ -73,25 +73,14 @@ impl Algorithm {
     }
 }
 
-/// Hash `data` cut into records of `stride` bytes; writes `n * 32` bytes to `out`.
-pub fn hash_fixed_into(
+/// Hash every record of `data` (cut as `records` says); writes `n * 32` bytes to `out`.
+pub fn hash_records_into(
     alg: Algorithm,
     data: &[u8],
-    stride: usize,
+    records: Records<'_>,
     out: &mut [u8],
 ) -> CoreResult<()> {
-    let n = if stride == 0 {
-        out.len() / 32
-    } else {
-        if data.len() % stride != 0 {
-            return Err(CoreError::invalid(
-                "data",
-                format!("{} bytes", data.len()),
-                format!("not a whole number of {stride}-byte records"),
-            ));
-        }
-        data.len() / stride
-    };
+    let n = records.len(data.len(), out.len() / 32)?;
     if out.len() != n * 32 {
         return Err(CoreError::invalid(
             "out",
@@ -99,18 +88,28 @@ pub fn hash_fixed_into(
             format!("expected {}", n * 32),
         ));
     }
-    let record = |i: usize| -> &[u8] { data.get(i * stride..(i + 1) * stride).unwrap_or(&[]) };
+    let hash_one =
+        |(i, o): (usize, &mut [u8])| o.copy_from_slice(&alg.hash(records.record(data, i)));
     if n < PAR_MIN_RECORDS {
-        for (i, o) in out.chunks_exact_mut(32).enumerate() {
-            o.copy_from_slice(&alg.hash(record(i)));
-        }
+        out.chunks_exact_mut(32).enumerate().for_each(hash_one);
     } else {
         out.par_chunks_exact_mut(32)
             .with_min_len(PAR_MIN_RECORDS)
             .enumerate()
-            .for_each(|(i, o)| o.copy_from_slice(&alg.hash(record(i))));
+            .for_each(hash_one);
     }
     Ok(())
+}
+
+/// Hash `data` cut into records of `stride` bytes; writes `n * 32` bytes to `out`
+/// (with `stride == 0`, `out.len() / 32` empty records).
+pub fn hash_fixed_into(
+    alg: Algorithm,
+    data: &[u8],
+    stride: usize,
+    out: &mut [u8],
+) -> CoreResult<()> {
+    hash_records_into(alg, data, Records::Fixed(stride), out)
 }
 
 /// Hash ragged records: record `i` is `data[offsets[i]..offsets[i + 1]]`.
@@ -120,32 +119,7 @@ pub fn hash_ragged_into(
     offsets: &[usize],
     out: &mut [u8],
 ) -> CoreResult<()> {
-    let n = offsets.len().saturating_sub(1);
-    check_offsets(offsets, data.len())?;
-    if out.len() != n * 32 {
-        return Err(CoreError::invalid(
-            "out",
-            format!("{} bytes", out.len()),
-            format!("expected {}", n * 32),
-        ));
-    }
-    let record = |i: usize| -> &[u8] {
-        match (offsets.get(i), offsets.get(i + 1)) {
-            (Some(&a), Some(&b)) => data.get(a..b).unwrap_or(&[]),
-            _ => &[],
-        }
-    };
-    if n < PAR_MIN_RECORDS {
-        for (i, o) in out.chunks_exact_mut(32).enumerate() {
-            o.copy_from_slice(&alg.hash(record(i)));
-        }
-    } else {
-        out.par_chunks_exact_mut(32)
-            .with_min_len(PAR_MIN_RECORDS)
-            .enumerate()
-            .for_each(|(i, o)| o.copy_from_slice(&alg.hash(record(i))));
-    }
-    Ok(())
+    hash_records_into(alg, data, Records::Ragged(offsets), out)
 }
 
 /// Offsets must start at 0, never decrease and end at `len`.
@@ -168,6 +142,48 @@ pub fn check_offsets(offsets: &[usize], len: usize) -> CoreResult<()> {
         ));
     }
     Ok(())
+}
+
+/// How a flat buffer is cut into records.
+#[derive(Clone, Copy, Debug)]
+pub enum Records<'a> {
+    Fixed(usize),
+    Ragged(&'a [usize]),
+}
+
+impl Records<'_> {
+    /// The number of records; `Fixed(0)` has `empty` empty records.
+    pub fn len(&self, data_len: usize, empty: usize) -> CoreResult<usize> {
+        match self {
+            Records::Fixed(0) => Ok(empty),
+            Records::Fixed(stride) => {
+                if data_len % stride != 0 {
+                    return Err(CoreError::invalid(
+                        "data",
+                        format!("{data_len} bytes"),
+                        format!("not a whole number of {stride}-byte records"),
+                    ));
+                }
+                Ok(data_len / stride)
+            }
+            Records::Ragged(offsets) => {
+                check_offsets(offsets, data_len)?;
+                Ok(offsets.len().saturating_sub(1))
+            }
+        }
+    }
+
+    /// Record `i` (empty when out of range).
+    pub fn record<'d>(&self, data: &'d [u8], i: usize) -> &'d [u8] {
+        let (a, b) = match self {
+            Records::Fixed(stride) => (i * stride, (i + 1) * stride),
+            Records::Ragged(offsets) => (
+                offsets.get(i).copied().unwrap_or(0),
+                offsets.get(i + 1).copied().unwrap_or(0),
+            ),
+        };
+        data.get(a..b).unwrap_or(&[])
+    }
 }
 
 #[cfg(test)]

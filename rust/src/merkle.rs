@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use crate::error::{CoreError, CoreResult};
-use crate::hash::{Algorithm, Digest};
+use crate::hash::{Algorithm, Digest, Records};
 
 const LEAF_PREFIX: u8 = 0x00;
 const NODE_PREFIX: u8 = 0x01;
@@ -79,7 +79,7 @@ impl MerkleTree {
 
     /// Hash each record of `data` as a leaf (fixed `stride`, or ragged by `offsets`) and build.
     pub fn from_records(alg: Algorithm, data: &[u8], bounds: Records<'_>) -> CoreResult<Self> {
-        let n = bounds.len(data.len())?;
+        let n = bounds.len(data.len(), 0)?;
         let leaf = |i: usize| leaf_hash(alg, bounds.record(data, i));
         let leaves: Vec<Digest> = if n >= PAR_MIN_NODES {
             (0..n)
@@ -254,46 +254,6 @@ impl MerkleTree {
         }
         proof.reverse();
         Ok(proof)
-    }
-}
-
-/// How a flat buffer is cut into records.
-#[derive(Clone, Copy, Debug)]
-pub enum Records<'a> {
-    Fixed(usize),
-    Ragged(&'a [usize]),
-}
-
-impl Records<'_> {
-    fn len(&self, data_len: usize) -> CoreResult<usize> {
-        match self {
-            Records::Fixed(0) => Ok(0),
-            Records::Fixed(stride) => {
-                if data_len % stride != 0 {
-                    return Err(CoreError::invalid(
-                        "data",
-                        format!("{data_len} bytes"),
-                        format!("not a whole number of {stride}-byte records"),
-                    ));
-                }
-                Ok(data_len / stride)
-            }
-            Records::Ragged(offsets) => {
-                crate::hash::check_offsets(offsets, data_len)?;
-                Ok(offsets.len().saturating_sub(1))
-            }
-        }
-    }
-
-    fn record<'d>(&self, data: &'d [u8], i: usize) -> &'d [u8] {
-        let (a, b) = match self {
-            Records::Fixed(stride) => (i * stride, (i + 1) * stride),
-            Records::Ragged(offsets) => (
-                offsets.get(i).copied().unwrap_or(0),
-                offsets.get(i + 1).copied().unwrap_or(0),
-            ),
-        };
-        data.get(a..b).unwrap_or(&[])
     }
 }
 

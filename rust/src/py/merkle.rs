@@ -6,8 +6,9 @@ use pyo3::types::PyBytes;
 
 use super::buffers::{digest, digests, offsets, rows, to_rows};
 use crate::error::CoreError;
+use crate::hash::Records;
 use crate::hash::{Algorithm, Digest};
-use crate::merkle::{self, MerkleTree, Records};
+use crate::merkle::{self, MerkleTree};
 
 /// Proof hashes `(m, 32)` and their `(n + 1,)` offsets.
 type ProofArrays<'py> = (Bound<'py, PyArray2<u8>>, Bound<'py, PyArray1<i64>>);
