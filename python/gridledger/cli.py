@@ -82,7 +82,7 @@ def data_inspect(path: str, area: str | None, plot: str | None, week: date | Non
     report = data.inspect(path, area=area)
     print(report.to_text())
     if plot:
-        frame = data.read(path, area=area)
+        frame = report.frame
         first = frame["utc_timestamp"].min()
         assert isinstance(first, datetime)
         start = datetime(week.year, week.month, week.day, tzinfo=UTC) if week else first

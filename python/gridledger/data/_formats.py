@@ -110,12 +110,21 @@ def read(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
         Area code for a file whose header and name do not carry it (an
         entsoe-py dump, a two-column ``utc_timestamp,load_mw`` file).
     """
-    fmt = detect_format(path)
+    return read_with_info(path, area=area)[0]
+
+
+def read_with_info(path: str | Path, *, area: str | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """:func:`read`, plus what the reader saw of the file: ``format``, data ``rows``
+    and, for Transparency exports, the DST lines (``dst_dropped_lines``, ``dst_repeated_lines``)."""
+    p = Path(path)
+    fmt = detect_format(p)
     if fmt == "transparency":
-        return read_transparency(path)
-    if fmt == "opsd":
-        return read_opsd(path, area=area)
-    return read_entsoepy_csv(path, area=area)
+        frame, info = _transparency(p)
+    elif fmt == "opsd":
+        frame, info = _opsd(p, area)
+    else:
+        frame, info = _entsoepy(p, area)
+    return frame, {"format": fmt, **info}
 
 
 def _read_strings(path: Path, *, has_header: bool = True, names: list[str] | None = None) -> pl.DataFrame:
@@ -355,7 +364,10 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
     ``load_actual`` of ``area`` or of the area in the file name
     (``at_load_2019_60min.csv`` → ``AT``).
     """
-    p = Path(path)
+    return _opsd(Path(path), area)[0]
+
+
+def _opsd(p: Path, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
     frame = _load(p)
     if "utc_timestamp" in frame.columns:
         utc = frame["utc_timestamp"].str.to_datetime(
@@ -390,7 +402,7 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
     lines = pl.int_range(2, frame.height + 2, eager=True)
     _check_increasing(p, utc.alias("utc_timestamp"), lines, "timestamps must strictly increase")
     wide = pl.DataFrame({"utc_timestamp": utc.alias("utc_timestamp")}).hstack(values)
-    return _to_long(wide, series)
+    return _to_long(wide, series), {"rows": frame.height}
 
 
 def _area_from_name(path: Path) -> str | None:
@@ -407,7 +419,10 @@ def read_entsoepy_csv(path: str | Path, *, area: str | None = None) -> pl.DataFr
     The area comes from ``area`` or from the file name (``load_AT.csv``,
     ``..._query_load_AT_...``); the quantity is ``load_actual``.
     """
-    p = Path(path)
+    return _entsoepy(Path(path), area)[0]
+
+
+def _entsoepy(p: Path, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
     code = area or _area_from_name(p)
     if code is None:
         raise BadDataError(f"{p}: unknown area: the file name carries none; pass area=...", "area", None)
@@ -432,7 +447,7 @@ def read_entsoepy_csv(path: str | Path, *, area: str | None = None) -> pl.DataFr
     wide = pl.DataFrame(
         {"utc_timestamp": utc.alias("utc_timestamp"), "v": _numeric_values(p, frame, ["value"], 1)["value"]}
     )
-    return _to_long(wide, {"v": (code, "load_actual")}, trim=False)
+    return _to_long(wide, {"v": (code, "load_actual")}, trim=False), {"rows": frame.height}
 
 
 def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
@@ -467,9 +482,5 @@ def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
     wide = pl.DataFrame(
         {"utc_timestamp": ts, **{q: pl.Series(q, v).fill_nan(None) for q, v in columns.items()}}
     )
-    for q in columns:
-        neg = wide[q] < 0
-        if neg.any():
-            i = int(neg.arg_max() or 0)
-            raise BadDataError(f"<pandas>:{i + 1}: negative power {wide[q][i]} MW in {q}", q, wide[q][i])
+    _numeric_values(Path("<pandas>"), wide, list(columns), 1)  # raises on negative power
     return _to_long(wide, {q: (area, q) for q in columns}, trim=False)

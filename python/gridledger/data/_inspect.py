@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from gridledger.data._formats import _transparency, detect_format, read
+from gridledger.data._formats import read_with_info
 from gridledger.data._series import gap_report, resolution_minutes
 
 __all__ = ["Inspection", "inspect", "plot_week"]
@@ -32,6 +30,8 @@ class Inspection:
         periods on the regular grid).
     gaps
         :func:`gap_report` of the file.
+    frame
+        The file in the long layout, as :func:`read` returns it.
     dst_dropped_lines, dst_repeated_lines
         Transparency exports only: the file lines of the non-existent spring
         hour (dropped) and of the repeated autumn hour (both kept, summer time first).
@@ -42,6 +42,7 @@ class Inspection:
     rows: int
     series: pl.DataFrame
     gaps: pl.DataFrame
+    frame: pl.DataFrame = field(repr=False)
     dst_dropped_lines: list[int] = field(default_factory=list)
     dst_repeated_lines: list[int] = field(default_factory=list)
 
@@ -72,22 +73,10 @@ class Inspection:
         return "\n".join(lines)
 
 
-def _data_lines(path: Path, fmt: str) -> int:
-    opener: Any = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        n = sum(1 for line in fh if line.strip())
-    return n - (0 if fmt == "entsoepy" else 1)
-
-
 def inspect(path: str | Path, *, area: str | None = None) -> Inspection:
     """Read ``path`` and summarise it (see :class:`Inspection`)."""
     p = Path(path)
-    fmt = detect_format(p)
-    info: dict[str, Any] = {}
-    if fmt == "transparency":
-        frame, info = _transparency(p)
-    else:
-        frame = read(p, area=area)
+    frame, info = read_with_info(p, area=area)
     res = resolution_minutes(frame)
     gaps = gap_report(frame)
     gap_sum = gaps.group_by("area", "quantity").agg(pl.col("periods").sum().alias("gap_periods"))
@@ -111,8 +100,9 @@ def inspect(path: str | Path, *, area: str | None = None) -> Inspection:
     )
     return Inspection(
         path=p,
-        format=fmt,
-        rows=info.get("rows", _data_lines(p, fmt)),
+        format=info["format"],
+        rows=info["rows"],
+        frame=frame,
         series=series,
         gaps=gaps,
         dst_dropped_lines=info.get("dst_dropped_lines", []),
