@@ -17,6 +17,8 @@ __all__ = [
     "hash_ragged",
     "hash_rows",
     "leaf_hash",
+    "parse_table",
+    "resample_series",
     "verify",
     "verify_batch",
     "verify_consistency",
@@ -99,3 +101,28 @@ def verify_batch(
     message_offsets: NDArray[np.int64],
     signatures: NDArray[np.uint8],
 ) -> NDArray[np.bool_]: ...
+
+# Data: the CSV body parser and the resampler (rust/src/table.rs, series.rs).
+def parse_table(
+    body: bytes,
+    *,
+    source: str,
+    first_line: int,
+    columns: list[str],
+    time_column: int,
+    time_format: str,
+    value_columns: list[int],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """(time µs, values (rows, len(value_columns)) with NaN missing); raises BadDataError."""
+
+def resample_series(
+    time_us: NDArray[np.int64],
+    values: NDArray[np.float64],
+    offsets_: NDArray[np.int64],
+    labels: list[str],
+    *,
+    target_min: int | None = None,
+    method: str = "step",
+    fill_limit_min: int | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], bool]:
+    """(time µs, values, offsets, native minutes per series, changed)."""

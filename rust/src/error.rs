@@ -25,6 +25,13 @@ pub enum CoreError {
         value: String,
         reason: String,
     },
+    /// Input data that breaks its format's rules; `message` is complete
+    /// (it names the source, line and column) and is shown as is.
+    BadData {
+        field: String,
+        value: String,
+        message: String,
+    },
 }
 
 impl CoreError {
@@ -64,12 +71,25 @@ impl CoreError {
         }
     }
 
+    pub fn data(
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::BadData {
+            field: field.into(),
+            value: value.to_string(),
+            message: message.into(),
+        }
+    }
+
     /// The (field, value) pair carried by every variant.
     pub fn field_value(&self) -> (&str, &str) {
         match self {
             Self::InvalidArgument { field, value, .. }
             | Self::BadConfiguration { field, value, .. }
-            | Self::InvalidSignature { field, value, .. } => (field, value),
+            | Self::InvalidSignature { field, value, .. }
+            | Self::BadData { field, value, .. } => (field, value),
         }
     }
 }
@@ -94,6 +114,7 @@ impl fmt::Display for CoreError {
             } => {
                 write!(f, "{field} = {value}: {reason}")
             }
+            Self::BadData { message, .. } => f.write_str(message),
         }
     }
 }

@@ -1,11 +1,15 @@
-//! gridledger's Rust core. The pure modules (`hash`, `merkle`, `sig`) know
+//! gridledger's Rust core. The pure modules (`hash`, `merkle`, `sig`,
+//! `table`, `series`, `civil`) know
 //! nothing of Python; `py/` wraps them for the `gridledger._core` extension.
 #![deny(unsafe_code)]
 
+pub mod civil;
 pub mod error;
 pub mod hash;
 pub mod merkle;
+pub mod series;
 pub mod sig;
+pub mod table;
 
 #[cfg(feature = "python")]
 mod py;

@@ -1,32 +1,28 @@
-"""Readers for the real ENTSO-E formats, all returning the long layout.
-
-Long layout (one row per series and interval), sorted by area, quantity, time:
-
-=============== ======================= ==========================================
-column          dtype                   meaning
-=============== ======================= ==========================================
-utc_timestamp   Datetime("us", "UTC")   start of the interval
-area            String                  ``AT``, ``DE_LU``, ``DE_50hertz``, ...
-quantity        String                  ``load_actual``, ``load_forecast``,
-                                        ``solar_generation_actual``, ...
-value_mw        Float64                 mean power over the interval, MW;
-                                        null = missing in the source
-=============== ======================= ==========================================
+"""Readers for the real ENTSO-E formats, all returning the long layout (see ``_long.py``).
 
 Each series keeps the cells the file has between its first and last value;
 cells the file marks missing (empty, ``-``, ``n/e``, ``N/A``) stay as nulls,
-timestamps the file lacks are gaps (see :func:`gap_report`).
+timestamps the file lacks are gaps (see :func:`gap_report`). The header is
+read here; the body is parsed in one parallel pass by the Rust core
+(``gridledger._core.parse_table``), which names the line and column of any
+bad cell.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
+from gridledger import _core
+from gridledger.data._long import LONG_SCHEMA, Key, from_wide
 from gridledger.errors import BadDataError
 
 __all__ = [
@@ -39,13 +35,6 @@ __all__ = [
     "read_transparency",
 ]
 
-LONG_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "utc_timestamp": pl.Datetime("us", "UTC"),
-    "area": pl.String,
-    "quantity": pl.String,
-    "value_mw": pl.Float64,
-}
-MISSING_TOKENS = ["", "-", "n/e", "N/E", "N/A", "n/a"]
 
 _TP_QUANTITIES = {
     "Actual Total Load": "load_actual",
@@ -67,15 +56,55 @@ _SIMPLE_COLUMNS = {"load_mw": "load_actual", "solar_mw": "solar_generation_actua
 _ENTSOEPY_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?([+-]\d{2}:?\d{2}|Z),")
 
 
+def _bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it is gzip (by its magic number), without a UTF-8 BOM."""
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except FileNotFoundError:
+        raise BadDataError(f"{path}: no such file", "path", str(path)) from None
+    except (OSError, EOFError, zlib.error) as e:
+        raise BadDataError(f"{path}:1: cannot read ({e})", "path", str(path)) from None
+    return raw.removeprefix(b"\xef\xbb\xbf")
+
+
+def _split_first_line(path: Path, raw: bytes) -> tuple[str, bytes]:
+    """(line 1 as text, the bytes after it)."""
+    end = raw.find(b"\n")
+    first, body = (raw, b"") if end < 0 else (raw[:end], raw[end + 1 :])
+    try:
+        return first.decode("utf-8").rstrip("\r"), body
+    except UnicodeDecodeError as e:
+        raise BadDataError(f"{path}:1: cannot read ({e})", "path", str(path)) from None
+
+
 def _first_line(path: Path) -> str:
     try:
-        opener: Any = gzip.open if path.suffix == ".gz" else open
+        with path.open("rb") as fh:
+            magic = fh.read(2)
+        opener: Any = gzip.open if magic == b"\x1f\x8b" else open
         with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
             return str(fh.readline()).rstrip("\r\n")
     except FileNotFoundError:
         raise BadDataError(f"{path}: no such file", "path", str(path)) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except (OSError, EOFError, UnicodeDecodeError) as e:
         raise BadDataError(f"{path}:1: cannot read ({e})", "path", str(path)) from None
+
+
+def _detect(path: Path, head: str) -> str:
+    if head.lstrip('"').startswith("Time ("):
+        return "transparency"
+    if head.split(",", 1)[0] in ("utc_timestamp", "cet_cest_timestamp"):
+        return "opsd"
+    if _ENTSOEPY_LINE.match(head):
+        return "entsoepy"
+    raise BadDataError(
+        f"{path}:1: unrecognised format (expected an ENTSO-E Transparency Platform export, "
+        f"an OPSD time-series CSV or an entsoe-py dump); line 1 starts {head[:60]!r}",
+        "line 1",
+        head[:60],
+    )
 
 
 def detect_format(path: str | Path) -> str:
@@ -84,19 +113,7 @@ def detect_format(path: str | Path) -> str:
     Raises :class:`BadDataError` naming the file and line 1 for anything else.
     """
     p = Path(path)
-    head = _first_line(p)
-    if head.lstrip('"').startswith("Time ("):
-        return "transparency"
-    if head.split(",", 1)[0] in ("utc_timestamp", "cet_cest_timestamp"):
-        return "opsd"
-    if _ENTSOEPY_LINE.match(head):
-        return "entsoepy"
-    raise BadDataError(
-        f"{p}:1: unrecognised format (expected an ENTSO-E Transparency Platform export, "
-        f"an OPSD time-series CSV or an entsoe-py dump); line 1 starts {head[:60]!r}",
-        "line 1",
-        head[:60],
-    )
+    return _detect(p, _first_line(p))
 
 
 def read(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
@@ -105,7 +122,7 @@ def read(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
     Parameters
     ----------
     path
-        A CSV file, optionally gzip-compressed (``.gz``).
+        A CSV file, optionally gzip-compressed.
     area
         Area code for a file whose header and name do not carry it (an
         entsoe-py dump, a two-column ``utc_timestamp,load_mw`` file).
@@ -117,160 +134,82 @@ def read_with_info(path: str | Path, *, area: str | None = None) -> tuple[pl.Dat
     """:func:`read`, plus what the reader saw of the file: ``format``, data ``rows``
     and, for Transparency exports, the DST lines (``dst_dropped_lines``, ``dst_repeated_lines``)."""
     p = Path(path)
-    fmt = detect_format(p)
+    raw = _bytes(p)
+    head, body = _split_first_line(p, raw)
+    fmt = _detect(p, head)
     if fmt == "transparency":
-        frame, info = _transparency(p)
+        frame, info = _transparency(p, head, body)
     elif fmt == "opsd":
-        frame, info = _opsd(p, area)
+        frame, info = _opsd(p, head, body, area)
     else:
-        frame, info = _entsoepy(p, area)
+        frame, info = _entsoepy(p, raw, area)
     return frame, {"format": fmt, **info}
 
 
-def _read_strings(path: Path, *, has_header: bool = True, names: list[str] | None = None) -> pl.DataFrame:
-    try:
-        frame = pl.read_csv(
-            path,
-            infer_schema=False,
-            has_header=has_header,
-            new_columns=names,
-        )
-    except (pl.exceptions.PolarsError, OSError) as e:
-        raise BadDataError(f"{path}: cannot parse as CSV ({e})", "path", str(path)) from None
-    return frame
+def _header(path: Path, line: str) -> list[str]:
+    names = next(csv.reader([line]))
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise BadDataError(f"{path}:1: column {dup!r} appears twice", "column", dup)
+    return names
 
 
-def _values(path: Path, frame: pl.DataFrame, column: str, first_line: int) -> pl.Series:
-    """Column as Float64 with missing tokens as null; garbage is an error naming the line."""
-    raw = frame[column].str.strip_chars()
-    missing = raw.is_null() | raw.is_in(MISSING_TOKENS)
-    values = raw.cast(pl.Float64, strict=False)
-    bad = values.is_null() & ~missing
-    if bad.any():
-        i = int(bad.arg_max() or 0)
+def _parse(
+    path: Path,
+    body: bytes,
+    columns: list[str],
+    value_columns: list[int],
+    *,
+    time_format: str,
+    first_line: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The body parsed by the Rust core: (time µs, values rows × value_columns, NaN missing)."""
+    return _core.parse_table(
+        body,
+        source=str(path),
+        first_line=first_line,
+        columns=columns,
+        time_column=0,
+        time_format=time_format,
+        value_columns=value_columns,
+    )
+
+
+def _check_non_negative(
+    path: Path, values: NDArray[np.float64], names: list[str], lines: NDArray[np.int64]
+) -> None:
+    """Power is never negative: name the first negative cell of the first column that has one."""
+    if values.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        negative = values < 0
+    columns = np.flatnonzero(negative.any(axis=0))
+    if len(columns):
+        j = int(columns[0])
+        i = int(np.argmax(negative[:, j]))
         raise BadDataError(
-            f"{path}:{i + first_line}: column {column!r}: {raw[i]!r} is not a number",
-            column,
-            raw[i],
+            f"{path}:{lines[i]}: column {names[j]!r}: negative power {values[i, j]} MW",
+            names[j],
+            float(values[i, j]),
         )
-    values = pl.Series(column, values).set(missing, None)
-    negative = values < 0
-    if negative.any():
-        i = int(negative.arg_max() or 0)
+
+
+def _check_increasing(path: Path, ts: NDArray[np.int64], lines: NDArray[np.int64], what: str) -> None:
+    steps = np.diff(ts)
+    bad = np.flatnonzero(steps <= 0)
+    if len(bad):
+        i = int(bad[0]) + 1
+        when = f"{np.datetime64(int(ts[i]), 'us')}Z"
+        if steps[i - 1] == 0:
+            raise BadDataError(
+                f"{path}:{lines[i]}: duplicated timestamp {when} ({what})", "utc_timestamp", when
+            )
+        before = f"{np.datetime64(int(ts[i - 1]), 'us')}Z"
         raise BadDataError(
-            f"{path}:{i + first_line}: column {column!r}: negative power {values[i]} MW",
-            column,
-            values[i],
-        )
-    return values
-
-
-def _read_numeric(
-    path: Path, *, has_header: bool = True, names: list[str] | None = None
-) -> pl.DataFrame | None:
-    """The file with its first column (and any ``*_timestamp``) as String, the rest parsed as Float64
-    by the CSV reader itself; ``None`` when a cell is not a number (the caller then locates it)."""
-    try:
-        header = names or pl.read_csv(path, n_rows=0).columns
-        text = {c for i, c in enumerate(header) if i == 0 or c.endswith("_timestamp")}
-        return pl.read_csv(
-            path,
-            has_header=has_header,
-            new_columns=names,
-            schema_overrides={c: pl.String if c in text else pl.Float64 for c in header},
-            null_values=MISSING_TOKENS,
-        )
-    except (pl.exceptions.PolarsError, OSError):
-        return None
-
-
-def _load(path: Path, *, has_header: bool = True, names: list[str] | None = None) -> pl.DataFrame:
-    """The file with numbers parsed by the CSV reader, or all strings if some cell is not a number."""
-    numeric = _read_numeric(path, has_header=has_header, names=names)
-    return numeric if numeric is not None else _read_strings(path, has_header=has_header, names=names)
-
-
-def _numeric_values(path: Path, frame: pl.DataFrame, columns: list[str], first_line: int) -> pl.DataFrame:
-    """The value columns as Float64, or a :class:`BadDataError` naming the first bad cell."""
-    if all(frame.schema[c] == pl.Float64 for c in columns):
-        values = frame.select(columns)
-        for c, m in zip(columns, values.min().row(0), strict=True):
-            if m is not None and m < 0:
-                i = int((values[c] < 0).arg_max() or 0)
-                raise BadDataError(
-                    f"{path}:{i + first_line}: column {c!r}: negative power {values[c][i]} MW",
-                    c,
-                    values[c][i],
-                )
-        return values
-    return _values_all(path, frame, columns, first_line)
-
-
-def _values_all(path: Path, frame: pl.DataFrame, columns: list[str], first_line: int) -> pl.DataFrame:
-    """Every value column as Float64 in one parallel pass; on bad input, :func:`_values` names it."""
-    tokens = pl.lit(MISSING_TOKENS)
-    exprs = []
-    for c in columns:
-        raw = pl.col(c).str.strip_chars()
-        exprs.append(pl.when(raw.is_in(tokens)).then(None).otherwise(raw).cast(pl.Float64).alias(c))
-    try:
-        values = frame.select(exprs)
-    except pl.exceptions.PolarsError:
-        values = None
-    if values is None or any(m is not None and m < 0 for m in values.min().row(0)):
-        for c in columns:
-            _values(path, frame, c, first_line)  # raises for the first bad column
-    assert values is not None
-    return values
-
-
-def _check_increasing(path: Path, ts: pl.Series, lines: pl.Series, what: str) -> None:
-    dup = ts.is_duplicated()
-    if dup.any():
-        i = int(dup.arg_max() or 0)
-        raise BadDataError(
-            f"{path}:{lines[i]}: duplicated timestamp {ts[i]} ({what})", "utc_timestamp", str(ts[i])
-        )
-    steps = ts.diff()
-    back = steps.dt.total_microseconds() <= 0
-    if back.any():
-        i = int(back.arg_max() or 0)
-        raise BadDataError(
-            f"{path}:{lines[i]}: timestamp {ts[i]} does not increase on {ts[i - 1]} ({what})",
+            f"{path}:{lines[i]}: timestamp {when} does not increase on {before} ({what})",
             "utc_timestamp",
-            str(ts[i]),
+            when,
         )
-
-
-def _to_long(wide: pl.DataFrame, series: dict[str, tuple[str, str]], *, trim: bool = True) -> pl.DataFrame:
-    """Wide (utc_timestamp + value columns) to long.
-
-    With ``trim`` (multi-area wide files, where an empty cell outside a
-    column's coverage is no measurement at all), each series is cut to its
-    first..last value; without it (single-source exports, which list every
-    interval of the period they cover), every listed cell is kept.
-    """
-    parts = []
-    for column, (area, quantity) in sorted(series.items(), key=lambda kv: kv[1]):
-        s = wide.select(
-            "utc_timestamp",
-            pl.lit(area).alias("area"),
-            pl.lit(quantity).alias("quantity"),
-            pl.col(column).alias("value_mw"),
-        )
-        present = s["value_mw"].is_not_null()
-        if not trim:
-            parts.append(s)
-            continue
-        if not present.any():
-            continue
-        first = int(present.arg_max() or 0)
-        last = len(present) - 1 - int(present.reverse().arg_max() or 0)
-        parts.append(s.slice(first, last - first + 1))
-    if not parts:
-        return pl.DataFrame(schema=LONG_SCHEMA)
-    # Columns were taken in (area, quantity) order and time increases: already sorted.
-    return pl.concat(parts)
 
 
 def _tp_series(path: Path, column: str) -> tuple[str, str]:
@@ -300,21 +239,21 @@ def read_transparency(path: str | Path) -> pl.DataFrame:
     comes from each column header (``BZN|AT`` → ``AT``, ``BZN|DE-LU`` →
     ``DE_LU``, ``Netherlands (NL)`` → ``NL``).
     """
-    return _transparency(Path(path))[0]
+    p = Path(path)
+    return _transparency(p, *_split_first_line(p, _bytes(p)))[0]
 
 
-def _transparency(p: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
-    frame = _load(p)
-    time_col = frame.columns[0]
+def _transparency(p: Path, head: str, body: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
+    columns = _header(p, head)
+    time_col = columns[0]
     if time_col not in _TP_TIME_ZONES:
         raise BadDataError(f"{p}:1: unknown time column {time_col!r}", "column", time_col)
-    series = {c: _tp_series(p, c) for c in frame.columns[1:]}
-    start = frame[time_col].str.split(" - ").list.first()
-    local = start.str.to_datetime("%d.%m.%Y %H:%M", time_unit="us", strict=False)
-    if local.null_count():
-        i = int(local.is_null().arg_max() or 0)
-        raise BadDataError(f"{p}:{i + 2}: bad interval {frame[time_col][i]!r}", time_col, frame[time_col][i])
-    tz = _TP_TIME_ZONES[time_col]
+    keys = [_tp_series(p, c) for c in columns[1:]]
+    local_us, values = _parse(
+        p, body, columns, list(range(1, len(columns))), time_format="dmy-interval", first_line=2
+    )
+    lines = np.arange(2, len(local_us) + 2, dtype=np.int64)
+    local = pl.Series("local", local_us, dtype=pl.Int64).cast(pl.Datetime("us"))
     ambiguous = (
         pl.when(pl.col("local").is_first_distinct()).then(pl.lit("earliest")).otherwise(pl.lit("latest"))
     )
@@ -322,33 +261,31 @@ def _transparency(p: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         pl.DataFrame({"local": local})
         .select(
             pl.col("local")
-            .dt.replace_time_zone(tz, ambiguous=ambiguous, non_existent="null")
+            .dt.replace_time_zone(_TP_TIME_ZONES[time_col], ambiguous=ambiguous, non_existent="null")
             .dt.convert_time_zone("UTC")
         )
         .to_series()
     )
-    values = _numeric_values(p, frame, list(series), 2)
-    wide = pl.DataFrame({"utc_timestamp": utc, "line": pl.int_range(2, frame.height + 2, eager=True)}).hstack(
-        values
-    )
-    gone = wide.filter(pl.col("utc_timestamp").is_null())
-    for c in series:
-        if gone[c].is_not_null().any():
-            i = int(gone[c].is_not_null().arg_max() or 0)
+    gone = utc.is_null().to_numpy()
+    if gone.any():
+        valued = ~np.isnan(values[gone])
+        if valued.any():
+            i, j = (int(x[0]) for x in np.nonzero(valued))
             raise BadDataError(
-                f"{p}:{gone['line'][i]}: column {c!r} has a value in a non-existent local hour",
-                c,
-                gone[c][i],
+                f"{p}:{lines[gone][i]}: column {columns[j + 1]!r} has a value in a non-existent local hour",
+                columns[j + 1],
+                float(values[gone][i, j]),
             )
-    wide = wide.filter(pl.col("utc_timestamp").is_not_null())
-    _check_increasing(p, wide["utc_timestamp"], wide["line"], "beyond the DST rule")
-    repeated = local.is_duplicated()
+    keep = ~gone
+    ts = utc.dt.epoch("us").to_numpy()[keep].astype(np.int64)
+    _check_increasing(p, ts, lines[keep], "beyond the DST rule")
+    _check_non_negative(p, values, columns[1:], lines)
     info = {
-        "rows": frame.height,
-        "dst_dropped_lines": gone["line"].to_list(),
-        "dst_repeated_lines": pl.int_range(2, frame.height + 2, eager=True).filter(repeated).to_list(),
+        "rows": len(local_us),
+        "dst_dropped_lines": lines[gone].tolist(),
+        "dst_repeated_lines": lines[local.is_duplicated().to_numpy()].tolist(),
     }
-    return _to_long(wide.drop("line"), series, trim=False), info
+    return from_wide(ts, np.ascontiguousarray(values[keep]), keys, trim=False), info
 
 
 def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
@@ -364,45 +301,35 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
     ``load_actual`` of ``area`` or of the area in the file name
     (``at_load_2019_60min.csv`` → ``AT``).
     """
-    return _opsd(Path(path), area)[0]
+    p = Path(path)
+    return _opsd(p, *_split_first_line(p, _bytes(p)), area)[0]
 
 
-def _opsd(p: Path, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
-    frame = _load(p)
-    if "utc_timestamp" in frame.columns:
-        utc = frame["utc_timestamp"].str.to_datetime(
-            "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
-        )
-        tcol = "utc_timestamp"
-    else:
-        utc = (
-            frame["cet_cest_timestamp"]
-            .str.to_datetime("%Y-%m-%dT%H:%M:%S%z", time_unit="us", strict=False)
-            .dt.convert_time_zone("UTC")
-        )
-        tcol = "cet_cest_timestamp"
-    if utc.null_count():
-        i = int(utc.is_null().arg_max() or 0)
-        raise BadDataError(f"{p}:{i + 2}: bad timestamp {frame[tcol][i]!r}", tcol, frame[tcol][i])
-    series: dict[str, tuple[str, str]] = {}
-    for c in frame.columns:
-        if c == "utc_timestamp" or _OPSD_SKIPPED.match(c):
+def _opsd(p: Path, head: str, body: bytes, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
+    columns = _header(p, head)
+    tcol = "utc_timestamp" if "utc_timestamp" in columns else "cet_cest_timestamp"
+    if columns[0] != tcol:
+        raise BadDataError(f"{p}:1: the first column must be {tcol!r}", "column", columns[0])
+    keys: list[Key] = []
+    value_columns: list[int] = []
+    for i, c in enumerate(columns):
+        if i == 0 or _OPSD_SKIPPED.match(c):
             continue
         if c in _SIMPLE_COLUMNS:
             code = area or _area_from_name(p)
             if code is None:
                 raise BadDataError(f"{p}:1: unknown area for column {c!r}; pass area=...", "area", None)
-            series[c] = (code, _SIMPLE_COLUMNS[c])
-            continue
-        m = _OPSD_QUANTITY.match(c)
-        if not m:
+            keys.append((code, _SIMPLE_COLUMNS[c]))
+        elif m := _OPSD_QUANTITY.match(c):
+            keys.append((m["area"], m["q"]) if m["area"] else (m["garea"], m["g"]))
+        else:
             raise BadDataError(f"{p}:1: unknown column {c!r}", "column", c)
-        series[c] = (m["area"], m["q"]) if m["area"] else (m["garea"], m["g"])
-    values = _numeric_values(p, frame, list(series), 2)
-    lines = pl.int_range(2, frame.height + 2, eager=True)
-    _check_increasing(p, utc.alias("utc_timestamp"), lines, "timestamps must strictly increase")
-    wide = pl.DataFrame({"utc_timestamp": utc.alias("utc_timestamp")}).hstack(values)
-    return _to_long(wide, series), {"rows": frame.height}
+        value_columns.append(i)
+    ts, values = _parse(p, body, columns, value_columns, time_format="iso-offset", first_line=2)
+    lines = np.arange(2, len(ts) + 2, dtype=np.int64)
+    _check_increasing(p, ts, lines, "timestamps must strictly increase")
+    _check_non_negative(p, values, [columns[i] for i in value_columns], lines)
+    return from_wide(ts, values, keys, trim=True), {"rows": len(ts)}
 
 
 def _area_from_name(path: Path) -> str | None:
@@ -419,35 +346,20 @@ def read_entsoepy_csv(path: str | Path, *, area: str | None = None) -> pl.DataFr
     The area comes from ``area`` or from the file name (``load_AT.csv``,
     ``..._query_load_AT_...``); the quantity is ``load_actual``.
     """
-    return _entsoepy(Path(path), area)[0]
+    p = Path(path)
+    return _entsoepy(p, _bytes(p), area)[0]
 
 
-def _entsoepy(p: Path, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
+def _entsoepy(p: Path, raw: bytes, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
     code = area or _area_from_name(p)
     if code is None:
         raise BadDataError(f"{p}: unknown area: the file name carries none; pass area=...", "area", None)
-    frame = _load(p, has_header=False, names=["timestamp", "value"])
-    if frame.width != 2:
-        raise BadDataError(f"{p}:1: expected 2 columns, found {frame.width}", "line 1", frame.width)
-    utc = (
-        frame["timestamp"]
-        .str.replace(r"T", " ")
-        .str.to_datetime("%Y-%m-%d %H:%M:%S%:z", time_unit="us", strict=False)
-        .dt.convert_time_zone("UTC")
-    )
-    if utc.null_count():
-        i = int(utc.is_null().arg_max() or 0)
-        raise BadDataError(
-            f"{p}:{i + 1}: bad timestamp {frame['timestamp'][i]!r}",
-            "timestamp",
-            frame["timestamp"][i],
-        )
-    lines = pl.int_range(1, frame.height + 1, eager=True)
-    _check_increasing(p, utc.alias("utc_timestamp"), lines, "timestamps must strictly increase")
-    wide = pl.DataFrame(
-        {"utc_timestamp": utc.alias("utc_timestamp"), "v": _numeric_values(p, frame, ["value"], 1)["value"]}
-    )
-    return _to_long(wide, {"v": (code, "load_actual")}, trim=False), {"rows": frame.height}
+    columns = ["timestamp", "value"]
+    ts, values = _parse(p, raw, columns, [1], time_format="iso-offset", first_line=1)
+    lines = np.arange(1, len(ts) + 1, dtype=np.int64)
+    _check_increasing(p, ts, lines, "timestamps must strictly increase")
+    _check_non_negative(p, values, columns[1:], lines)
+    return from_wide(ts, values, [(code, "load_actual")], trim=False), {"rows": len(ts)}
 
 
 def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
@@ -457,8 +369,6 @@ def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
     ``Forecasted Load`` columns become ``load_actual`` and ``load_forecast``
     (a Series is ``load_actual``). pandas is imported only by the caller.
     """
-    import numpy as np
-
     index = getattr(obj, "index", None)
     if index is None or getattr(index, "tz", None) is None:
         raise BadDataError(
@@ -468,19 +378,19 @@ def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
         )
     utc = index.tz_convert("UTC")
     utc_ns = np.asarray((utc.as_unit("ns") if hasattr(utc, "as_unit") else utc).asi8, dtype=np.int64)
-    ts = pl.Series("utc_timestamp", utc_ns // 1000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    ts = utc_ns // 1000
     if hasattr(obj, "columns"):
         names = {"Actual Load": "load_actual", "Forecasted Load": "load_forecast"}
         unknown = [c for c in obj.columns if c not in names]
         if unknown:
             raise BadDataError(f"unknown column {unknown[0]!r}", "column", unknown[0])
-        columns = {names[c]: np.asarray(obj[c], dtype=np.float64) for c in obj.columns}
+        quantities = [names[c] for c in obj.columns]
+        values = np.column_stack([np.asarray(obj[c], dtype=np.float64) for c in obj.columns])
     else:
-        columns = {"load_actual": np.asarray(obj, dtype=np.float64)}
-    lines = pl.int_range(1, len(ts) + 1, eager=True)
-    _check_increasing(Path("<pandas>"), ts, lines, "index must strictly increase")
-    wide = pl.DataFrame(
-        {"utc_timestamp": ts, **{q: pl.Series(q, v).fill_nan(None) for q, v in columns.items()}}
-    )
-    _numeric_values(Path("<pandas>"), wide, list(columns), 1)  # raises on negative power
-    return _to_long(wide, {q: (area, q) for q in columns}, trim=False)
+        quantities = ["load_actual"]
+        values = np.asarray(obj, dtype=np.float64).reshape(-1, 1)
+    lines = np.arange(1, len(ts) + 1, dtype=np.int64)
+    source = Path("<pandas>")
+    _check_increasing(source, ts, lines, "index must strictly increase")
+    _check_non_negative(source, values, quantities, lines)
+    return from_wide(ts, values, [(area, q) for q in quantities], trim=False)

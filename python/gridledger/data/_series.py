@@ -9,7 +9,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from gridledger.data._formats import LONG_SCHEMA
+from gridledger import _core
+from gridledger.data import _long
 from gridledger.errors import BadConfigurationError, BadDataError
 
 __all__ = [
@@ -25,8 +26,8 @@ __all__ = [
 
 _US_PER_MIN = 60_000_000
 _GAP_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "area": pl.String,
-    "quantity": pl.String,
+    "area": pl.Categorical,
+    "quantity": pl.Categorical,
     "resolution_min": pl.Int64,
     "gap_start": pl.Datetime("us", "UTC"),
     "gap_end": pl.Datetime("us", "UTC"),
@@ -61,78 +62,38 @@ def parse_every(every: str | int | timedelta) -> int:
     return minutes
 
 
-Series = tuple[str, str, NDArray[np.int64], NDArray[np.float64]]
+class _Grid:
+    """Every series of a long frame on its regular native grid (absent timestamps as NaN),
+    optionally gap-filled, or resampled to ``target`` minutes: the Rust core's
+    ``resample_series`` over all series at once."""
 
-
-def _series(frame: pl.DataFrame) -> list[Series]:
-    """Split a long frame into (area, quantity, timestamps µs, values with NaN) per series.
-
-    Works on whole columns (one numpy view each) and sorts only when the frame
-    is not already ordered by area, quantity and time, as the readers leave it.
-    """
-    missing = set(LONG_SCHEMA) - set(frame.columns)
-    if missing:
-        raise BadDataError(f"not a long frame: missing columns {sorted(missing)}", "frame", sorted(missing))
-    if frame.height == 0:
-        return []
-    for _ in range(2):
-        rid = frame.select(pl.struct("area", "quantity").rle_id()).to_series().to_numpy()
-        ts = frame["utc_timestamp"].dt.epoch("us").to_numpy()
-        starts = np.concatenate(([0], np.flatnonzero(np.diff(rid)) + 1))
-        runs_sorted = len(starts) == frame.select(pl.struct("area", "quantity").n_unique()).item()
-        steps = np.diff(ts)
-        steps[starts[1:] - 1] = 1  # a new series may start earlier in time
-        if runs_sorted and bool(np.all(steps > 0)):
-            break
-        frame = frame.sort("area", "quantity", "utc_timestamp")
-    vals = frame["value_mw"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    ends = np.concatenate((starts[1:], [frame.height]))
-    areas = frame["area"].gather(starts).to_list()
-    quantities = frame["quantity"].gather(starts).to_list()
-    return [
-        (str(a), str(q), ts[i:j], vals[i:j])
-        for a, q, i, j in zip(areas, quantities, starts.tolist(), ends.tolist(), strict=True)
-    ]
-
-
-def _native_minutes(ts: NDArray[np.int64], area: str, quantity: str) -> int:
-    if len(ts) < 2:
-        raise BadDataError(
-            f"{area}/{quantity}: one row only, the resolution is unknown", "utc_timestamp", len(ts)
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        *,
+        target: int | None = None,
+        method: str = "step",
+        fill_limit: int | None = None,
+    ) -> None:
+        frame, ts, vals, offsets, self.keys = _long.split(frame)
+        labels = [f"{a}/{q}" for a, q in self.keys]
+        out_ts, out_vals, out_offsets, self.native, changed = _core.resample_series(
+            ts, vals, offsets, labels, target_min=target, method=method, fill_limit_min=fill_limit
         )
-    steps, counts = np.unique(np.diff(ts), return_counts=True)
-    step = int(steps[np.argmax(counts)])
-    if step % _US_PER_MIN:
-        raise BadDataError(
-            f"{area}/{quantity}: resolution {step} µs is not whole minutes", "utc_timestamp", step
-        )
-    return step // _US_PER_MIN
+        self.source = frame
+        self.changed = changed
+        self.ts, self.vals, self.offsets = (out_ts, out_vals, out_offsets) if changed else (ts, vals, offsets)
+
+    def frame(self) -> pl.DataFrame:
+        if not self.changed:
+            return self.source.with_columns(pl.col("value_mw").cast(pl.Float64).fill_nan(None))
+        return _long.build(self.ts, self.vals, self.keys, np.diff(self.offsets).tolist())
 
 
 def resolution_minutes(frame: pl.DataFrame) -> dict[tuple[str, str], int]:
     """The native resolution (most common step, minutes) of every series."""
-    return {(a, q): _native_minutes(ts, a, q) for a, q, ts, _ in _series(frame)}
-
-
-def _grid(
-    ts: NDArray[np.int64], vals: NDArray[np.float64], area: str, quantity: str
-) -> tuple[NDArray[np.int64], NDArray[np.float64], int]:
-    """The series on its regular grid: (timestamps µs, values with NaN for missing, step minutes)."""
-    r = _native_minutes(ts, area, quantity)
-    step = r * _US_PER_MIN
-    off = ts - ts[0]
-    if np.any(off % step):
-        i = int(np.flatnonzero(off % step)[0])
-        when = f"{np.datetime64(int(ts[i]), 'us')}Z"
-        raise BadDataError(
-            f"{area}/{quantity}: timestamp {when} is off the {r}-minute grid", "utc_timestamp", when
-        )
-    if len(ts) == int(off[-1] // step) + 1:
-        return ts, vals, r  # already regular: no copy
-    n = int(off[-1] // step) + 1
-    grid_vals = np.full(n, np.nan)
-    grid_vals[off // step] = vals
-    return ts[0] + np.arange(n, dtype=np.int64) * step, grid_vals, r
+    g = _Grid(frame)
+    return dict(zip(g.keys, g.native.tolist(), strict=True))
 
 
 def _runs(missing: NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -150,23 +111,16 @@ def gap_report(frame: pl.DataFrame) -> pl.DataFrame:
 
     Returns a frame with ``area, quantity, resolution_min, gap_start, gap_end``
     (exclusive) and ``periods`` (the run's length in the series' resolution).
+    A series of one row (resolution unknown) raises :class:`BadDataError`.
     """
+    g = _Grid(frame)
     rows = []
-    for area, quantity, ts0, vals0 in _series(frame):
-        if len(ts0) < 2:
-            continue
-        ts, vals, r = _grid(ts0, vals0, area, quantity)
-        for start, length in _runs(np.isnan(vals)):
-            rows.append(
-                (
-                    area,
-                    quantity,
-                    r,
-                    int(ts[start]),
-                    int(ts[start]) + length * r * _US_PER_MIN,
-                    length,
-                )
-            )
+    for s, ((area, quantity), r) in enumerate(zip(g.keys, g.native.tolist(), strict=True)):
+        lo, hi = int(g.offsets[s]), int(g.offsets[s + 1])
+        ts = g.ts[lo:hi]
+        for start, length in _runs(np.isnan(g.vals[lo:hi])):
+            t = int(ts[start])
+            rows.append((area, quantity, r, t, t + length * r * _US_PER_MIN, length))
     cols: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in _GAP_SCHEMA]
     data = dict(zip(_GAP_SCHEMA, cols, strict=True))
     out = pl.DataFrame(
@@ -180,72 +134,16 @@ def gap_report(frame: pl.DataFrame) -> pl.DataFrame:
     return out.select(list(_GAP_SCHEMA))
 
 
-def _fill(
-    vals: NDArray[np.float64], limit: int, area: str, quantity: str, ts: NDArray[np.int64], r: int
-) -> NDArray[np.float64]:
-    out = vals.copy()
-    for start, length in _runs(np.isnan(vals)):
-        if length > limit:
-            when = np.datetime64(int(ts[start]), "us")
-            raise BadDataError(
-                f"{area}/{quantity}: gap of {length} periods ({length * r} min) from {when}Z "
-                f"exceeds the fill limit of {limit} periods",
-                "gap",
-                f"{when}Z+{length * r}min",
-            )
-        left, right = out[start - 1], out[start + length]
-        out[start : start + length] = left + (right - left) * np.arange(1, length + 1) / (length + 1)
-    return out
-
-
 def fill_gaps(frame: pl.DataFrame, limit: str | int | timedelta = "2h") -> pl.DataFrame:
     """Put every series on its regular grid and fill gaps up to ``limit`` long (``"2h"``, minutes as int).
 
-    Rule: a run of missing periods is filled by straight-line interpolation in
-    time between the last value before it and the first value after it (the
-    energy of the gap is the trapezoid between them). A longer gap raises
+    Rule: a run of missing periods inside a series is filled by straight-line
+    interpolation in time between the last value before it and the first value
+    after it (the energy of the gap is the trapezoid between them); a run at
+    the start or end of a series holds the nearest value. A longer run raises
     :class:`BadDataError` naming the series, its start and its length.
     """
-    limit_min = _minutes(limit, "limit")
-    parts = []
-    for area, quantity, ts0, vals0 in _series(frame):
-        ts, vals, r = _grid(ts0, vals0, area, quantity)
-        parts.append(_long(area, quantity, ts, _fill(vals, limit_min // r, area, quantity, ts, r)))
-    return _concat(parts)
-
-
-def _long(area: str, quantity: str, ts: NDArray[np.int64], vals: NDArray[np.float64]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "utc_timestamp": pl.Series(ts, dtype=pl.Int64)
-            .cast(pl.Datetime("us"))
-            .dt.replace_time_zone("UTC"),
-            "area": pl.repeat(area, len(ts), dtype=pl.String, eager=True),
-            "quantity": pl.repeat(quantity, len(ts), dtype=pl.String, eager=True),
-            "value_mw": pl.Series(vals, dtype=pl.Float64).fill_nan(None),
-        }
-    )
-
-
-def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    if not parts:
-        return pl.DataFrame(schema=LONG_SCHEMA)
-    return pl.concat(parts, rechunk=False)
-
-
-def _upsample(vals: NDArray[np.float64], k: int, method: str) -> NDArray[np.float64]:
-    step = np.repeat(vals, k)
-    if method == "step" or len(vals) < 2:
-        return step
-    # Mean-preserving linear: interpolate between interval centres, then shift
-    # each coarse interval so its fine values average to the coarse value.
-    centres = np.arange(len(vals)) * k + (k - 1) / 2
-    fine = np.interp(np.arange(len(vals) * k), centres[~np.isnan(vals)], vals[~np.isnan(vals)])
-    blocks = fine.reshape(-1, k)
-    blocks += (vals - blocks.mean(axis=1))[:, None]
-    bad = (blocks < 0).any(axis=1) | np.isnan(vals)
-    blocks[bad] = vals[bad][:, None]  # fall back to the step rule where the shift went negative
-    return blocks.reshape(-1)
+    return _Grid(frame, fill_limit=_minutes(limit, "limit")).frame()
 
 
 def resample(
@@ -279,45 +177,14 @@ def resample(
     Downsampling averages the fine periods of each coarse period (aligned to
     UTC multiples of ``every``); a coarse period with any missing or absent
     fine period is missing. Energy (Σ power × duration) is conserved for
-    every complete period.
+    every complete period. A series already regular at ``every`` is returned
+    as it is. The work runs in the Rust core, all series at once.
     """
     if method not in ("step", "linear"):
         raise BadConfigurationError(f"method={method!r}: use 'step' or 'linear'", "method", method)
     target = parse_every(every)
     limit = None if fill_limit is None else _minutes(fill_limit, "fill_limit")
-    parts = []
-    for area, quantity, ts0, vals0 in _series(frame):
-        ts, vals, r = _grid(ts0, vals0, area, quantity)
-        if limit is not None:
-            vals = _fill(vals, limit // r, area, quantity, ts, r)
-        if target == r:
-            parts.append(_long(area, quantity, ts, vals))
-        elif target < r:
-            if r % target:
-                raise BadConfigurationError(
-                    f"{area}/{quantity}: {r}-minute data cannot be cut into {target}-minute periods",
-                    "every",
-                    every,
-                )
-            k = r // target
-            fine_ts = (ts[:, None] + np.arange(k) * target * _US_PER_MIN).reshape(-1)
-            parts.append(_long(area, quantity, fine_ts, _upsample(vals, k, method)))
-        else:
-            if target % r:
-                raise BadConfigurationError(
-                    f"{area}/{quantity}: {r}-minute data does not tile {target}-minute periods",
-                    "every",
-                    every,
-                )
-            k = target // r
-            span = target * _US_PER_MIN
-            first_bin = ts[0] - ts[0] % span
-            lead = int((ts[0] - first_bin) // (r * _US_PER_MIN))
-            padded = np.concatenate((np.full(lead, np.nan), vals))
-            padded = np.concatenate((padded, np.full((-len(padded)) % k, np.nan)))
-            coarse = padded.reshape(-1, k).mean(axis=1)  # NaN if any fine period is missing
-            parts.append(_long(area, quantity, first_bin + np.arange(len(coarse)) * span, coarse))
-    return _concat(parts)
+    return _Grid(frame, target=target, method=method, fill_limit=limit).frame()
 
 
 def _mean(part: pl.DataFrame) -> float:
@@ -367,7 +234,8 @@ def scale_to_community(
         raise BadDataError("the series has no positive mean load to scale", "value_mw", mean_mw)
     target_mean_mw = households * annual_kwh_per_household / 8760 / 1000
     return part.with_columns(
-        pl.lit("community").alias("area"), pl.col("value_mw") * (target_mean_mw / mean_mw)
+        pl.lit("community", dtype=pl.Categorical).alias("area"),
+        pl.col("value_mw") * (target_mean_mw / mean_mw),
     )
 
 
@@ -399,7 +267,9 @@ def scale_solar_to_kwp(
         if mean_mw <= 0:
             raise BadDataError("the series has no positive mean generation to scale", "value_mw", mean_mw)
         factor = kwp * specific_yield_kwh_per_kwp / 8760 / 1000 / mean_mw
-    return part.with_columns(pl.lit("community").alias("area"), pl.col("value_mw") * factor)
+    return part.with_columns(
+        pl.lit("community", dtype=pl.Categorical).alias("area"), pl.col("value_mw") * factor
+    )
 
 
 def wide(frame: pl.DataFrame) -> pl.DataFrame:

@@ -8,6 +8,7 @@ use crate::error::CoreError;
 import_exception!(gridledger.errors, InvalidArgumentError);
 import_exception!(gridledger.errors, BadConfigurationError);
 import_exception!(gridledger.errors, InvalidSignatureError);
+import_exception!(gridledger.errors, BadDataError);
 
 impl From<CoreError> for PyErr {
     fn from(err: CoreError) -> PyErr {
@@ -18,6 +19,7 @@ impl From<CoreError> for PyErr {
             CoreError::InvalidArgument { .. } => InvalidArgumentError::new_err(args),
             CoreError::BadConfiguration { .. } => BadConfigurationError::new_err(args),
             CoreError::InvalidSignature { .. } => InvalidSignatureError::new_err(args),
+            CoreError::BadData { .. } => BadDataError::new_err(args),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! PyO3 wrappers: argument checks, GIL release, numpy in and out.
 
 mod buffers;
+mod data;
 mod errors;
 mod hash;
 mod merkle;
@@ -10,6 +11,7 @@ use pyo3::prelude::*;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    data::register(m)?;
     hash::register(m)?;
     merkle::register(m)?;
     sig::register(m)?;

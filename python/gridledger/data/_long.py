@@ -1,0 +1,135 @@
+"""The long layout: its schema, building it from arrays, splitting it into series.
+
+Long layout (one row per series and interval), sorted by area, quantity, time:
+
+=============== ======================= ==========================================
+column          dtype                   meaning
+=============== ======================= ==========================================
+utc_timestamp   Datetime("us", "UTC")   start of the interval
+area            Categorical             ``AT``, ``DE_LU``, ``DE_50hertz``, ...
+quantity        Categorical             ``load_actual``, ``load_forecast``,
+                                        ``solar_generation_actual``, ...
+value_mw        Float64                 mean power over the interval, MW;
+                                        null = missing in the source
+=============== ======================= ==========================================
+
+``area`` and ``quantity`` are categorical: a handful of labels repeated over
+millions of rows take 4 bytes a row instead of a 16-byte string view, and
+splitting a frame into its series compares integers. They compare equal to
+strings (``pl.col("area") == "AT"``) and concatenate across frames; cast them
+with ``.cast(pl.String)`` where a plain string is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from gridledger.errors import BadDataError
+
+LONG_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "utc_timestamp": pl.Datetime("us", "UTC"),
+    "area": pl.Categorical,
+    "quantity": pl.Categorical,
+    "value_mw": pl.Float64,
+}
+
+Key = tuple[str, str]
+
+
+def empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=LONG_SCHEMA)
+
+
+def build(
+    time_us: NDArray[np.int64], values: NDArray[np.float64], keys: Sequence[Key], lengths: Sequence[int]
+) -> pl.DataFrame:
+    """The long frame of concatenated series: ``keys[s]`` labels the next ``lengths[s]`` rows.
+
+    NaN values become nulls.
+    """
+    if not keys:
+        return empty()
+
+    def labels(i: int) -> pl.Series:
+        return pl.concat(
+            [
+                pl.repeat(k[i], n, dtype=pl.Categorical, eager=True)
+                for k, n in zip(keys, lengths, strict=True)
+            ],
+            rechunk=False,
+        )
+
+    return pl.DataFrame(
+        {
+            "utc_timestamp": pl.Series(time_us, dtype=pl.Int64)
+            .cast(pl.Datetime("us"))
+            .dt.replace_time_zone("UTC"),
+            "area": labels(0),
+            "quantity": labels(1),
+            "value_mw": pl.Series(values, dtype=pl.Float64).fill_nan(None),
+        }
+    )
+
+
+def from_wide(
+    time_us: NDArray[np.int64], values: NDArray[np.float64], keys: Sequence[Key], *, trim: bool
+) -> pl.DataFrame:
+    """Wide arrays (rows × series, NaN missing) to the long layout, series in (area, quantity) order.
+
+    With ``trim`` (multi-area wide files, where an empty cell outside a
+    column's coverage is no measurement at all) each series is cut to its
+    first..last value and an empty one is dropped; without it (single-source
+    exports, which list every interval of the period they cover) every listed
+    cell is kept.
+    """
+    ts_parts, val_parts, kept, lengths = [], [], [], []
+    for j in sorted(range(len(keys)), key=lambda j: keys[j]):
+        column = values[:, j]
+        lo, hi = 0, len(column)
+        if trim:
+            present = np.flatnonzero(~np.isnan(column))
+            if len(present) == 0:
+                continue
+            lo, hi = int(present[0]), int(present[-1]) + 1
+        ts_parts.append(time_us[lo:hi])
+        val_parts.append(column[lo:hi])
+        kept.append(keys[j])
+        lengths.append(hi - lo)
+    if not kept:
+        return empty()
+    return build(np.concatenate(ts_parts), np.concatenate(val_parts), kept, lengths)
+
+
+def split(
+    frame: pl.DataFrame,
+) -> tuple[pl.DataFrame, NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], list[Key]]:
+    """A long frame as concatenated series: (frame sorted if it had to be, time µs,
+    values with NaN for missing, offsets, keys).
+
+    Sorts only when the frame is not already grouped by series with time
+    increasing within each, as the readers leave it.
+    """
+    missing = set(LONG_SCHEMA) - set(frame.columns)
+    if missing:
+        raise BadDataError(f"not a long frame: missing columns {sorted(missing)}", "frame", sorted(missing))
+    frame = frame.select(list(LONG_SCHEMA)).with_columns(pl.col("area", "quantity").cast(pl.Categorical))
+    if frame.height == 0:
+        return frame, np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64), []
+    for attempt in range(2):
+        codes = [frame[c].to_physical().to_numpy() for c in ("area", "quantity")]
+        starts = np.flatnonzero(np.concatenate(([True], (np.diff(codes[0]) != 0) | (np.diff(codes[1]) != 0))))
+        areas, quantities = (frame[c].gather(starts).to_list() for c in ("area", "quantity"))
+        keys = list(zip(areas, quantities, strict=True))
+        ts = frame["utc_timestamp"].dt.epoch("us").to_numpy()
+        steps = np.diff(ts)
+        steps[starts[1:] - 1] = 1  # a new series may start earlier in time
+        if (len(set(keys)) == len(keys) and bool(np.all(steps > 0))) or attempt == 1:
+            break
+        frame = frame.sort("area", "quantity", "utc_timestamp")
+    values = frame["value_mw"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    offsets = np.append(starts, frame.height).astype(np.int64)
+    return frame, np.ascontiguousarray(ts, dtype=np.int64), np.ascontiguousarray(values), offsets, keys

@@ -1,0 +1,468 @@
+//! The numeric body of the ENTSO-E CSV formats: one timestamp column and
+//! power columns, parsed in one parallel pass into a time vector and a
+//! row-major value matrix. The header is read by the caller (Python), which
+//! knows what the columns mean.
+//!
+//! Rules: one record per line (`\n` or `\r\n`); fields separated by `,`,
+//! optionally in double quotes; every line has the header's number of fields;
+//! blank lines only at the end. A value cell that is empty, `-`, `n/e`, `N/E`,
+//! `N/A` or `n/a` (surrounding spaces ignored) is missing (NaN); anything else
+//! must be a finite decimal number. Errors name the source, the line and the
+//! column, and stop the parse: no partial table is returned.
+
+use rayon::prelude::*;
+
+use crate::civil::{days_from_civil, days_in_month, US_PER_DAY, US_PER_MINUTE};
+use crate::error::{CoreError, CoreResult};
+
+/// How the time column is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Transparency Platform intervals `dd.mm.yyyy HH:MM - dd.mm.yyyy HH:MM`;
+    /// the start is read as naive local time (the caller applies the zone).
+    DayMonthYearInterval,
+    /// ISO 8601 with a UTC offset: `yyyy-mm-ddTHH:MM[:SS[.f]]` (or a space
+    /// for `T`) followed by `Z`, `±HH:MM`, `±HHMM` or `±HH`; read as UTC.
+    IsoWithOffset,
+}
+
+impl TimeFormat {
+    pub fn parse(name: &str) -> CoreResult<Self> {
+        match name {
+            "dmy-interval" => Ok(Self::DayMonthYearInterval),
+            "iso-offset" => Ok(Self::IsoWithOffset),
+            other => Err(CoreError::config(
+                "time_format",
+                other,
+                "use 'dmy-interval' or 'iso-offset'",
+            )),
+        }
+    }
+}
+
+/// What the caller knows from the header.
+#[derive(Debug, Clone)]
+pub struct Layout<'a> {
+    /// Shown in error messages, usually the file path.
+    pub source: &'a str,
+    /// 1-based line number of the first body line.
+    pub first_line: usize,
+    /// Every column's name, in file order (its length is the field count).
+    pub columns: &'a [String],
+    pub time_column: usize,
+    pub time_format: TimeFormat,
+    /// The columns to parse as numbers, in output order.
+    pub value_columns: &'a [usize],
+}
+
+/// The parsed body: `time_us[i]` and `values[i * value_columns.len() + j]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub time_us: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+const MISSING: [&[u8]; 6] = [b"", b"-", b"n/e", b"N/E", b"N/A", b"n/a"];
+const CHUNK_LINES: usize = 4_096;
+
+/// Parse `body` (the bytes after the header line) according to `layout`.
+pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
+    check_layout(layout)?;
+    let mut lines: Vec<&[u8]> = body
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let width = layout.value_columns.len();
+    // Output slot of each file column.
+    let mut slots = vec![None; layout.columns.len()];
+    for (j, &c) in layout.value_columns.iter().enumerate() {
+        if let Some(s) = slots.get_mut(c) {
+            *s = Some(j);
+        }
+    }
+    let mut time_us = vec![0i64; lines.len()];
+    let mut values = vec![0f64; lines.len() * width];
+    let outcome: Vec<CoreResult<()>> = lines
+        .par_chunks(CHUNK_LINES)
+        .zip(time_us.par_chunks_mut(CHUNK_LINES))
+        .zip(values.par_chunks_mut((CHUNK_LINES * width).max(1)))
+        .enumerate()
+        .map(|(c, ((chunk, times), vals))| {
+            let mut row_vals = vals.chunks_mut(width.max(1));
+            for (i, (line, t)) in chunk.iter().zip(times.iter_mut()).enumerate() {
+                let line_no = layout.first_line + c * CHUNK_LINES + i;
+                let row = if width == 0 {
+                    &mut []
+                } else {
+                    row_vals.next().unwrap_or(&mut [])
+                };
+                parse_line(line, line_no, layout, &slots, t, row)?;
+            }
+            Ok(())
+        })
+        .collect();
+    // The first error in file order, whichever thread met it first.
+    outcome.into_iter().collect::<CoreResult<Vec<()>>>()?;
+    Ok(Table { time_us, values })
+}
+
+fn check_layout(layout: &Layout<'_>) -> CoreResult<()> {
+    let n = layout.columns.len();
+    if layout.time_column >= n {
+        return Err(CoreError::invalid(
+            "time_column",
+            layout.time_column,
+            format!("the header has {n} columns"),
+        ));
+    }
+    if let Some(&c) = layout.value_columns.iter().find(|&&c| c >= n) {
+        return Err(CoreError::invalid(
+            "value_columns",
+            c,
+            format!("the header has {n} columns"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_line(
+    line: &[u8],
+    line_no: usize,
+    layout: &Layout<'_>,
+    slots: &[Option<usize>],
+    time: &mut i64,
+    row: &mut [f64],
+) -> CoreResult<()> {
+    let src = layout.source;
+    if line.is_empty() {
+        return Err(CoreError::data(
+            "line",
+            line_no,
+            format!("{src}:{line_no}: empty line inside the data"),
+        ));
+    }
+    let mut fields = Fields { line, pos: Some(0) };
+    let mut n = 0usize;
+    while let Some(field) = fields.next_field() {
+        let field = field.map_err(|()| {
+            CoreError::data(
+                "line",
+                line_no,
+                format!("{src}:{line_no}: unterminated quoted field"),
+            )
+        })?;
+        if n == layout.time_column {
+            *time = parse_time(field, layout.time_format).ok_or_else(|| {
+                let name = column_name(layout, n);
+                let text = String::from_utf8_lossy(field);
+                CoreError::data(
+                    name.to_owned(),
+                    &text,
+                    format!("{src}:{line_no}: bad timestamp '{text}' in column '{name}'"),
+                )
+            })?;
+        } else if let Some(&Some(j)) = slots.get(n) {
+            let v = parse_value(field).ok_or_else(|| {
+                let name = column_name(layout, n);
+                let text = String::from_utf8_lossy(trim(field)).into_owned();
+                CoreError::data(
+                    name.to_owned(),
+                    &text,
+                    format!("{src}:{line_no}: column '{name}': '{text}' is not a number"),
+                )
+            })?;
+            if let Some(slot) = row.get_mut(j) {
+                *slot = v;
+            }
+        }
+        n += 1;
+    }
+    if n != layout.columns.len() {
+        return Err(CoreError::data(
+            "line",
+            line_no,
+            format!(
+                "{src}:{line_no}: expected {} fields, found {n}",
+                layout.columns.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn column_name<'a>(layout: &'a Layout<'_>, n: usize) -> &'a str {
+    layout.columns.get(n).map_or("?", String::as_str)
+}
+
+/// Iterator over the fields of one line; `Err(())` for an unterminated quote.
+struct Fields<'a> {
+    line: &'a [u8],
+    pos: Option<usize>,
+}
+
+impl<'a> Fields<'a> {
+    fn next_field(&mut self) -> Option<Result<&'a [u8], ()>> {
+        let start = self.pos?;
+        let rest = self.line.get(start..).unwrap_or(&[]);
+        if rest.first() == Some(&b'"') {
+            // Quoted: up to the quote that is not doubled.
+            let mut j = 1;
+            loop {
+                match rest.get(j) {
+                    None => return Some(Err(())),
+                    Some(b'"') if rest.get(j + 1) == Some(&b'"') => j += 2,
+                    Some(b'"') => break,
+                    Some(_) => j += 1,
+                }
+            }
+            let field = rest.get(1..j).unwrap_or(&[]);
+            self.pos = match rest.get(j + 1) {
+                None => None,
+                Some(b',') => Some(start + j + 2),
+                Some(_) => return Some(Err(())),
+            };
+            Some(Ok(field))
+        } else {
+            match rest.iter().position(|&b| b == b',') {
+                Some(k) => {
+                    self.pos = Some(start + k + 1);
+                    Some(Ok(rest.get(..k).unwrap_or(&[])))
+                }
+                None => {
+                    self.pos = None;
+                    Some(Ok(rest))
+                }
+            }
+        }
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// A power cell: NaN when missing, `None` when not a finite number.
+fn parse_value(field: &[u8]) -> Option<f64> {
+    let t = trim(field);
+    if MISSING.contains(&t) {
+        return Some(f64::NAN);
+    }
+    let v: f64 = std::str::from_utf8(t).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// `n` ASCII digits at `pos` as a number.
+fn digits(b: &[u8], pos: usize, n: usize) -> Option<i64> {
+    let s = b.get(pos..pos + n)?;
+    s.iter().try_fold(0i64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+    })
+}
+
+fn expect(b: &[u8], pos: usize, c: u8) -> Option<()> {
+    (b.get(pos) == Some(&c)).then_some(())
+}
+
+fn civil_us(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, frac_us: i64) -> Option<i64> {
+    let ok = (1..=12).contains(&mo)
+        && d >= 1
+        && d <= days_in_month(y, mo)
+        && h <= 23
+        && mi <= 59
+        && s <= 59;
+    ok.then(|| {
+        days_from_civil(y, mo, d) * US_PER_DAY
+            + (h * 60 + mi) * US_PER_MINUTE
+            + s * 1_000_000
+            + frac_us
+    })
+}
+
+pub fn parse_time(field: &[u8], format: TimeFormat) -> Option<i64> {
+    let b = trim(field);
+    match format {
+        TimeFormat::DayMonthYearInterval => {
+            // dd.mm.yyyy HH:MM, then nothing or " - <end>".
+            let (d, mo, y) = (digits(b, 0, 2)?, digits(b, 3, 2)?, digits(b, 6, 4)?);
+            expect(b, 2, b'.')?;
+            expect(b, 5, b'.')?;
+            expect(b, 10, b' ')?;
+            let (h, mi) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
+            expect(b, 13, b':')?;
+            let tail = b.get(16..)?;
+            if !(tail.is_empty() || tail.starts_with(b" - ")) {
+                return None;
+            }
+            civil_us(y, mo, d, h, mi, 0, 0)
+        }
+        TimeFormat::IsoWithOffset => {
+            let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
+            expect(b, 4, b'-')?;
+            expect(b, 7, b'-')?;
+            if !matches!(b.get(10), Some(b'T' | b' ')) {
+                return None;
+            }
+            let (h, mi) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
+            expect(b, 13, b':')?;
+            let mut pos = 16;
+            let mut s = 0;
+            let mut frac_us = 0;
+            if b.get(pos) == Some(&b':') {
+                s = digits(b, pos + 1, 2)?;
+                pos += 3;
+                if b.get(pos) == Some(&b'.') {
+                    pos += 1;
+                    let mut scale = 100_000;
+                    let start = pos;
+                    while let Some(c) = b.get(pos).filter(|c| c.is_ascii_digit()) {
+                        frac_us += i64::from(c - b'0') * scale;
+                        scale /= 10;
+                        pos += 1;
+                    }
+                    if pos == start {
+                        return None;
+                    }
+                }
+            }
+            let offset_min = match b.get(pos..)? {
+                b"Z" => 0,
+                tz => {
+                    let sign = match tz.first()? {
+                        b'+' => 1,
+                        b'-' => -1,
+                        _ => return None,
+                    };
+                    let oh = digits(tz, 1, 2)?;
+                    let om = match tz.len() {
+                        3 => 0,
+                        5 => digits(tz, 3, 2)?,
+                        6 => {
+                            expect(tz, 3, b':')?;
+                            digits(tz, 4, 2)?
+                        }
+                        _ => return None,
+                    };
+                    if oh > 23 || om > 59 {
+                        return None;
+                    }
+                    sign * (oh * 60 + om)
+                }
+            };
+            Some(civil_us(y, mo, d, h, mi, s, frac_us)? - offset_min * US_PER_MINUTE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("c{i}")).collect()
+    }
+
+    fn layout<'a>(cols: &'a [String], fmt: TimeFormat, values: &'a [usize]) -> Layout<'a> {
+        Layout {
+            source: "f.csv",
+            first_line: 2,
+            columns: cols,
+            time_column: 0,
+            time_format: fmt,
+            value_columns: values,
+        }
+    }
+
+    #[test]
+    fn iso_offsets_and_fractions() {
+        let f = TimeFormat::IsoWithOffset;
+        let t0 = 1_546_300_800_000_000; // 2019-01-01T00:00Z
+        assert_eq!(parse_time(b"2019-01-01T00:00:00Z", f), Some(t0));
+        assert_eq!(parse_time(b"2019-01-01 01:00:00+01:00", f), Some(t0));
+        assert_eq!(parse_time(b"2019-01-01T01:00:00+0100", f), Some(t0));
+        assert_eq!(parse_time(b"2018-12-31T23:00-01", f), Some(t0));
+        assert_eq!(
+            parse_time(b"2019-01-01T00:00:00.25Z", f),
+            Some(t0 + 250_000)
+        );
+        for bad in [
+            &b"2019-01-01T00:00:00"[..],
+            b"2019-02-29T00:00Z",
+            b"2019-01-01T24:00Z",
+            b"2019-01-01T00:00:00+1",
+            b"2019-01-01T00:00:00.Z",
+            b"2019/01/01T00:00Z",
+        ] {
+            assert_eq!(parse_time(bad, f), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn transparency_intervals() {
+        let f = TimeFormat::DayMonthYearInterval;
+        let t0 = 1_546_300_800_000_000;
+        assert_eq!(
+            parse_time(b"01.01.2019 00:00 - 01.01.2019 01:00", f),
+            Some(t0)
+        );
+        assert_eq!(parse_time(b"01.01.2019 00:00", f), Some(t0));
+        assert_eq!(parse_time(b"01.01.2019 00:00 x", f), None);
+        assert_eq!(parse_time(b"32.01.2019 00:00", f), None);
+    }
+
+    #[test]
+    fn parses_quoted_rows_and_missing_tokens() {
+        let cols = names(3);
+        let body = b"\"01.01.2019 00:00 - 01.01.2019 01:00\",\"5\",\"n/e\"\r\n\
+                     \"01.01.2019 01:00 - 01.01.2019 02:00\",\" 7.5 \",\"-\"\r\n\r\n";
+        let t = parse_table(
+            body,
+            &layout(&cols, TimeFormat::DayMonthYearInterval, &[1, 2]),
+        )
+        .unwrap_or_default();
+        assert_eq!(t.time_us.len(), 2);
+        assert_eq!(t.values.first(), Some(&5.0));
+        assert_eq!(t.values.get(2), Some(&7.5));
+        assert!(t.values.get(1).is_some_and(|v| v.is_nan()));
+        assert!(t.values.get(3).is_some_and(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn errors_name_source_line_and_column() {
+        let cols = names(3);
+        let l = layout(&cols, TimeFormat::IsoWithOffset, &[2]);
+        let mut body = Vec::new();
+        for i in 0..10_000 {
+            body.extend_from_slice(format!("2019-01-01T00:00:00Z,x,{i}\n").as_bytes());
+        }
+        body.extend_from_slice(b"2019-01-01T00:00:00Z,x,abc\n");
+        body.extend_from_slice(b"2019-01-01T00:00:00Z,x,def\n");
+        let err = parse_table(&body, &l).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("f.csv:10002: column 'c2': 'abc' is not a number")
+        );
+        let err = parse_table(b"2019-01-01T00:00:00Z,1\n", &l)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("f.csv:2: expected 3 fields, found 2"));
+        let err = parse_table(b"2019-01-01,1,2\n", &l)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("f.csv:2: bad timestamp '2019-01-01' in column 'c0'")
+        );
+        let err = parse_table(b"2019-01-01T00:00Z,1,2\n\n2019-01-01T00:00Z,1,2\n", &l)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("f.csv:3: empty line inside the data"));
+        let err = parse_table(b"\"2019-01-01T00:00Z,1,2\n", &l)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("f.csv:2: unterminated quoted field"));
+        assert!(parse_table(b"2019-01-01T00:00Z,1,inf\n", &l).is_err());
+    }
+}
