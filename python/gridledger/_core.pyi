@@ -13,6 +13,7 @@ __all__ = [
     "MerkleTree",
     "SigningKey",
     "__version__",
+    "gunzip",
     "hash_one",
     "hash_ragged",
     "hash_rows",
@@ -102,7 +103,10 @@ def verify_batch(
     signatures: NDArray[np.uint8],
 ) -> NDArray[np.bool_]: ...
 
-# Data: the CSV body parser and the resampler (rust/src/table.rs, series.rs).
+# Data: gunzip, the CSV body parser and the resampler (rust/src/table.rs, series.rs).
+def gunzip(data: bytes) -> bytes | None:
+    """A whole single-member gzip file inflated (libdeflate); None for anything else."""
+
 def parse_table(
     body: bytes,
     *,
@@ -112,8 +116,9 @@ def parse_table(
     time_column: int,
     time_format: str,
     value_columns: list[int],
+    skip: int = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """(time µs, values (rows, len(value_columns)) with NaN missing); raises BadDataError."""
+    """(time µs, values (len(value_columns), rows) with NaN missing); raises BadDataError."""
 
 def resample_series(
     time_us: NDArray[np.int64],

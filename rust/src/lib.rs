@@ -2,10 +2,12 @@
 //! `table`, `series`, `civil`) know
 //! nothing of Python; `py/` wraps them for the `gridledger._core` extension.
 #![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod civil;
 pub mod error;
 pub mod hash;
+pub mod inflate;
 pub mod merkle;
 pub mod series;
 pub mod sig;

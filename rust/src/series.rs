@@ -20,6 +20,8 @@
 //! * downsampling by `k`: the mean of the `k` fine periods of each coarse
 //!   period aligned to UTC multiples of the target; missing if any is.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::civil::{format_us, US_PER_MINUTE};
@@ -86,8 +88,8 @@ pub fn resample(
 ) -> CoreResult<Resampled> {
     check_input(time_us, values, offsets, req)?;
     let plans = offsets
-        .windows(2)
-        .zip(req.labels)
+        .par_windows(2)
+        .zip(req.labels.par_iter())
         .map(|(w, label)| {
             let (a, b) = (
                 w.first().copied().unwrap_or(0),
@@ -187,8 +189,9 @@ fn check_input(
     Ok(())
 }
 
-/// The most common positive step (smallest on a tie), counted run by run.
-fn native_step(ts: &[i64], label: &str) -> CoreResult<i64> {
+/// The most common positive step (smallest on a tie), counted run by run,
+/// and whether it is the only step (the series is then regular).
+fn native_step(ts: &[i64], label: &str) -> CoreResult<(i64, bool)> {
     let mut counts: Vec<(i64, usize)> = Vec::new();
     let mut run: Option<(i64, usize)> = None;
     for (i, w) in ts.windows(2).enumerate() {
@@ -218,10 +221,11 @@ fn native_step(ts: &[i64], label: &str) -> CoreResult<i64> {
     if let Some(r) = run {
         add(&mut counts, r);
     }
+    let single = counts.len() == 1;
     counts
         .iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|&(step, _)| step)
+        .map(|&(step, _)| (step, single))
         .ok_or_else(|| {
             CoreError::data(
                 "utc_timestamp",
@@ -239,7 +243,7 @@ fn add(counts: &mut Vec<(i64, usize)>, (step, n): (i64, usize)) {
 }
 
 fn plan(ts: &[i64], label: &str, target_min: Option<i64>) -> CoreResult<Plan> {
-    let step = native_step(ts, label)?;
+    let (step, regular) = native_step(ts, label)?;
     if step % US_PER_MINUTE != 0 {
         return Err(CoreError::data(
             "utc_timestamp",
@@ -249,7 +253,12 @@ fn plan(ts: &[i64], label: &str, target_min: Option<i64>) -> CoreResult<Plan> {
     }
     let r = step / US_PER_MINUTE;
     let t0 = ts.first().copied().unwrap_or(0);
-    if let Some(&t) = ts.iter().find(|&&t| (t - t0) % step != 0) {
+    let off_grid = if regular {
+        None // one step throughout: every timestamp is on the grid
+    } else {
+        ts.iter().find(|&&t| (t - t0) % step != 0)
+    };
+    if let Some(&t) = off_grid {
         let when = format!("{}Z", format_us(t));
         return Err(CoreError::data(
             "utc_timestamp",
@@ -306,8 +315,8 @@ fn run(
 ) -> CoreResult<()> {
     let step = p.r * US_PER_MINUTE;
     let t0 = ts.first().copied().unwrap_or(0);
-    let mut grid: Vec<f64> = if p.n == vs.len() {
-        vs.to_vec()
+    let mut grid: Cow<'_, [f64]> = if p.n == vs.len() {
+        Cow::Borrowed(vs)
     } else {
         let mut g = vec![f64::NAN; p.n];
         for (&t, &v) in ts.iter().zip(vs) {
@@ -318,10 +327,12 @@ fn run(
                 *slot = v;
             }
         }
-        g
+        Cow::Owned(g)
     };
     if let Some(limit) = req.fill_limit_min {
-        fill(&mut grid, limit / p.r, p.r, t0, step, label)?;
+        if grid.iter().any(|v| v.is_nan()) {
+            fill(grid.to_mut(), limit / p.r, p.r, t0, step, label)?;
+        }
     }
     for (i, t) in out_t.iter_mut().enumerate() {
         *t = p.out_start + i64::try_from(i).unwrap_or(0) * p.out_step;

@@ -55,7 +55,8 @@ pub struct Layout<'a> {
     pub value_columns: &'a [usize],
 }
 
-/// The parsed body: `time_us[i]` and `values[i * value_columns.len() + j]`.
+/// The parsed body, column-major: `time_us[i]` and `values[j * rows + i]`
+/// for row `i` and value column `j`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     pub time_us: Vec<i64>,
@@ -63,18 +64,25 @@ pub struct Table {
 }
 
 const MISSING: [&[u8]; 6] = [b"", b"-", b"n/e", b"N/E", b"N/A", b"n/a"];
-const CHUNK_LINES: usize = 4_096;
 
 /// Parse `body` (the bytes after the header line) according to `layout`.
+///
+/// The body is cut into byte chunks at line ends; a first parallel pass
+/// counts each chunk's lines (so every row knows its line number and output
+/// slot), a second parses the chunks straight into the output columns.
 pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
     check_layout(layout)?;
-    let mut lines: Vec<&[u8]> = body
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+    let end = body
+        .iter()
+        .rposition(|&b| b != b'\n' && b != b'\r')
+        .map_or(0, |i| i + 1);
+    let body = body.get(..end).unwrap_or(&[]);
+    let chunks = line_chunks(body, rayon::current_num_threads() * 8);
+    let counts: Vec<usize> = chunks
+        .par_iter()
+        .map(|c| c.iter().filter(|&&b| b == b'\n').count() + 1)
         .collect();
-    while lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
+    let rows: usize = counts.iter().sum();
     let width = layout.value_columns.len();
     // Output slot of each file column.
     let mut slots = vec![None; layout.columns.len()];
@@ -83,23 +91,45 @@ pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
             *s = Some(j);
         }
     }
-    let mut time_us = vec![0i64; lines.len()];
-    let mut values = vec![0f64; lines.len() * width];
-    let outcome: Vec<CoreResult<()>> = lines
-        .par_chunks(CHUNK_LINES)
-        .zip(time_us.par_chunks_mut(CHUNK_LINES))
-        .zip(values.par_chunks_mut((CHUNK_LINES * width).max(1)))
-        .enumerate()
-        .map(|(c, ((chunk, times), vals))| {
-            let mut row_vals = vals.chunks_mut(width.max(1));
-            for (i, (line, t)) in chunk.iter().zip(times.iter_mut()).enumerate() {
-                let line_no = layout.first_line + c * CHUNK_LINES + i;
-                let row = if width == 0 {
-                    &mut []
-                } else {
-                    row_vals.next().unwrap_or(&mut [])
-                };
-                parse_line(line, line_no, layout, &slots, t, row)?;
+    let mut time_us = vec![0i64; rows];
+    let mut values = vec![0f64; rows * width];
+    // Per chunk: its time slice and its slice of every value column.
+    let mut time_parts = Vec::with_capacity(chunks.len());
+    let mut rest = time_us.as_mut_slice();
+    for &n in &counts {
+        let (head, tail) = rest.split_at_mut(n.min(rest.len()));
+        time_parts.push(head);
+        rest = tail;
+    }
+    let mut value_parts: Vec<Vec<&mut [f64]>> =
+        chunks.iter().map(|_| Vec::with_capacity(width)).collect();
+    for column in values.chunks_mut(rows.max(1)) {
+        let mut rest = column;
+        for (part, &n) in value_parts.iter_mut().zip(&counts) {
+            let (head, tail) = rest.split_at_mut(n.min(rest.len()));
+            part.push(head);
+            rest = tail;
+        }
+    }
+    let mut first_lines = Vec::with_capacity(chunks.len());
+    let mut line_no = layout.first_line;
+    for &n in &counts {
+        first_lines.push(line_no);
+        line_no += n;
+    }
+    let outcome: Vec<CoreResult<()>> = chunks
+        .par_iter()
+        .zip(time_parts)
+        .zip(value_parts)
+        .zip(first_lines)
+        .map(|(((chunk, times), mut cols), first)| {
+            for (r, (line, t)) in chunk
+                .split(|&b| b == b'\n')
+                .zip(times.iter_mut())
+                .enumerate()
+            {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                parse_line(line, first + r, layout, &slots, t, &mut cols, r)?;
             }
             Ok(())
         })
@@ -107,6 +137,29 @@ pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
     // The first error in file order, whichever thread met it first.
     outcome.into_iter().collect::<CoreResult<Vec<()>>>()?;
     Ok(Table { time_us, values })
+}
+
+/// About `n` pieces of `body`, each ending at a line end (the `\n` excluded).
+fn line_chunks(body: &[u8], n: usize) -> Vec<&[u8]> {
+    if body.is_empty() {
+        return Vec::new();
+    }
+    let target = (body.len() / n.max(1)).max(64 * 1024);
+    let mut out = Vec::new();
+    let mut rest = body;
+    while rest.len() > target {
+        let Some(cut) = rest
+            .get(target..)
+            .and_then(|tail| tail.iter().position(|&b| b == b'\n'))
+        else {
+            break;
+        };
+        let (head, tail) = rest.split_at(target + cut);
+        out.push(head);
+        rest = tail.get(1..).unwrap_or(&[]);
+    }
+    out.push(rest);
+    out
 }
 
 fn check_layout(layout: &Layout<'_>) -> CoreResult<()> {
@@ -134,7 +187,8 @@ fn parse_line(
     layout: &Layout<'_>,
     slots: &[Option<usize>],
     time: &mut i64,
-    row: &mut [f64],
+    cols: &mut [&mut [f64]],
+    r: usize,
 ) -> CoreResult<()> {
     let src = layout.source;
     if line.is_empty() {
@@ -174,7 +228,7 @@ fn parse_line(
                     format!("{src}:{line_no}: column '{name}': '{text}' is not a number"),
                 )
             })?;
-            if let Some(slot) = row.get_mut(j) {
+            if let Some(slot) = cols.get_mut(j).and_then(|c| c.get_mut(r)) {
                 *slot = v;
             }
         }
@@ -247,11 +301,59 @@ fn trim(b: &[u8]) -> &[u8] {
 /// A power cell: NaN when missing, `None` when not a finite number.
 fn parse_value(field: &[u8]) -> Option<f64> {
     let t = trim(field);
+    if t.is_empty() {
+        return Some(f64::NAN);
+    }
+    if let Some(v) = fast_decimal(t) {
+        return Some(v);
+    }
     if MISSING.contains(&t) {
         return Some(f64::NAN);
     }
     let v: f64 = std::str::from_utf8(t).ok()?.parse().ok()?;
     v.is_finite().then_some(v)
+}
+
+/// Exact powers of ten representable in an f64.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `[-+]digits[.digits]` with at most 15 digits, converted exactly (Clinger's
+/// fast path: the integer mantissa and the power of ten are both exact in an
+/// f64, so the one division is correctly rounded); `None` means "use the
+/// general parser".
+fn fast_decimal(t: &[u8]) -> Option<f64> {
+    let (negative, body) = match t.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, t),
+    };
+    let mut mantissa = 0u64;
+    let mut n_digits = 0usize;
+    let mut fraction: Option<usize> = None;
+    for &c in body {
+        if c.is_ascii_digit() {
+            mantissa = mantissa * 10 + u64::from(c - b'0');
+            n_digits += 1;
+            if n_digits > 15 {
+                return None;
+            }
+            if let Some(f) = fraction.as_mut() {
+                *f += 1;
+            }
+        } else if c == b'.' && fraction.is_none() {
+            fraction = Some(0);
+        } else {
+            return None;
+        }
+    }
+    if n_digits == 0 {
+        return None;
+    }
+    let v = mantissa as f64 / POW10.get(fraction.unwrap_or(0)).copied()?;
+    Some(if negative { -v } else { v })
 }
 
 /// `n` ASCII digits at `pos` as a number.
@@ -424,9 +526,39 @@ mod tests {
         .unwrap_or_default();
         assert_eq!(t.time_us.len(), 2);
         assert_eq!(t.values.first(), Some(&5.0));
-        assert_eq!(t.values.get(2), Some(&7.5));
-        assert!(t.values.get(1).is_some_and(|v| v.is_nan()));
+        assert_eq!(t.values.get(1), Some(&7.5));
+        assert!(t.values.get(2).is_some_and(|v| v.is_nan()));
         assert!(t.values.get(3).is_some_and(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn fast_decimals_equal_the_general_parser() {
+        for text in [
+            "0",
+            "6139",
+            "6139.0",
+            "-7",
+            "+3.25",
+            "0.1",
+            "0.3",
+            "123456789012345",
+            "99999.99999",
+            ".5",
+            "5.",
+            "-0",
+        ] {
+            let general: f64 = text.parse().unwrap_or(f64::NAN);
+            let fast = fast_decimal(text.as_bytes());
+            assert_eq!(fast.map(f64::to_bits), Some(general.to_bits()), "{text}");
+        }
+        for text in ["1234567890123456", "1e3", "1.2.3", "", "-", "+", "."] {
+            assert_eq!(fast_decimal(text.as_bytes()), None, "{text}");
+        }
+        for text in ["1.000000000000001", "1234567890123456789", "2.5e3"] {
+            let general: f64 = text.parse().unwrap_or(f64::NAN);
+            let value = parse_value(text.as_bytes()).map(f64::to_bits);
+            assert_eq!(value, Some(general.to_bits()), "{text}");
+        }
     }
 
     #[test]

@@ -61,7 +61,8 @@ def _bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+            # libdeflate for the usual single-member file, the gzip module for the rest.
+            raw = _core.gunzip(raw) or gzip.decompress(raw)
     except FileNotFoundError:
         raise BadDataError(f"{path}: no such file", "path", str(path)) from None
     except (OSError, EOFError, zlib.error) as e:
@@ -69,12 +70,12 @@ def _bytes(path: Path) -> bytes:
     return raw.removeprefix(b"\xef\xbb\xbf")
 
 
-def _split_first_line(path: Path, raw: bytes) -> tuple[str, bytes]:
-    """(line 1 as text, the bytes after it)."""
+def _split_first_line(path: Path, raw: bytes) -> tuple[str, int]:
+    """(line 1 as text, where the body starts)."""
     end = raw.find(b"\n")
-    first, body = (raw, b"") if end < 0 else (raw[:end], raw[end + 1 :])
+    end = len(raw) if end < 0 else end
     try:
-        return first.decode("utf-8").rstrip("\r"), body
+        return raw[:end].decode("utf-8").rstrip("\r"), end + 1
     except UnicodeDecodeError as e:
         raise BadDataError(f"{path}:1: cannot read ({e})", "path", str(path)) from None
 
@@ -135,12 +136,12 @@ def read_with_info(path: str | Path, *, area: str | None = None) -> tuple[pl.Dat
     and, for Transparency exports, the DST lines (``dst_dropped_lines``, ``dst_repeated_lines``)."""
     p = Path(path)
     raw = _bytes(p)
-    head, body = _split_first_line(p, raw)
+    head, skip = _split_first_line(p, raw)
     fmt = _detect(p, head)
     if fmt == "transparency":
-        frame, info = _transparency(p, head, body)
+        frame, info = _transparency(p, raw, head, skip)
     elif fmt == "opsd":
-        frame, info = _opsd(p, head, body, area)
+        frame, info = _opsd(p, raw, head, skip, area)
     else:
         frame, info = _entsoepy(p, raw, area)
     return frame, {"format": fmt, **info}
@@ -156,22 +157,24 @@ def _header(path: Path, line: str) -> list[str]:
 
 def _parse(
     path: Path,
-    body: bytes,
+    raw: bytes,
     columns: list[str],
     value_columns: list[int],
     *,
     time_format: str,
     first_line: int,
+    skip: int = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """The body parsed by the Rust core: (time µs, values rows × value_columns, NaN missing)."""
+    """``raw[skip:]`` parsed by the Rust core: (time µs, values (value column, row), NaN missing)."""
     return _core.parse_table(
-        body,
+        raw,
         source=str(path),
         first_line=first_line,
         columns=columns,
         time_column=0,
         time_format=time_format,
         value_columns=value_columns,
+        skip=skip,
     )
 
 
@@ -183,14 +186,14 @@ def _check_non_negative(
         return
     with np.errstate(invalid="ignore"):
         negative = values < 0
-    columns = np.flatnonzero(negative.any(axis=0))
+    columns = np.flatnonzero(negative.any(axis=1))
     if len(columns):
         j = int(columns[0])
-        i = int(np.argmax(negative[:, j]))
+        i = int(np.argmax(negative[j]))
         raise BadDataError(
-            f"{path}:{lines[i]}: column {names[j]!r}: negative power {values[i, j]} MW",
+            f"{path}:{lines[i]}: column {names[j]!r}: negative power {values[j, i]} MW",
             names[j],
-            float(values[i, j]),
+            float(values[j, i]),
         )
 
 
@@ -240,17 +243,18 @@ def read_transparency(path: str | Path) -> pl.DataFrame:
     ``DE_LU``, ``Netherlands (NL)`` → ``NL``).
     """
     p = Path(path)
-    return _transparency(p, *_split_first_line(p, _bytes(p)))[0]
+    raw = _bytes(p)
+    return _transparency(p, raw, *_split_first_line(p, raw))[0]
 
 
-def _transparency(p: Path, head: str, body: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
+def _transparency(p: Path, raw: bytes, head: str, skip: int) -> tuple[pl.DataFrame, dict[str, Any]]:
     columns = _header(p, head)
     time_col = columns[0]
     if time_col not in _TP_TIME_ZONES:
         raise BadDataError(f"{p}:1: unknown time column {time_col!r}", "column", time_col)
     keys = [_tp_series(p, c) for c in columns[1:]]
     local_us, values = _parse(
-        p, body, columns, list(range(1, len(columns))), time_format="dmy-interval", first_line=2
+        p, raw, columns, list(range(1, len(columns))), time_format="dmy-interval", first_line=2, skip=skip
     )
     lines = np.arange(2, len(local_us) + 2, dtype=np.int64)
     local = pl.Series("local", local_us, dtype=pl.Int64).cast(pl.Datetime("us"))
@@ -268,13 +272,13 @@ def _transparency(p: Path, head: str, body: bytes) -> tuple[pl.DataFrame, dict[s
     )
     gone = utc.is_null().to_numpy()
     if gone.any():
-        valued = ~np.isnan(values[gone])
+        valued = ~np.isnan(values[:, gone].T)
         if valued.any():
             i, j = (int(x[0]) for x in np.nonzero(valued))
             raise BadDataError(
                 f"{p}:{lines[gone][i]}: column {columns[j + 1]!r} has a value in a non-existent local hour",
                 columns[j + 1],
-                float(values[gone][i, j]),
+                float(values[j, gone][i]),
             )
     keep = ~gone
     ts = utc.dt.epoch("us").to_numpy()[keep].astype(np.int64)
@@ -285,7 +289,7 @@ def _transparency(p: Path, head: str, body: bytes) -> tuple[pl.DataFrame, dict[s
         "dst_dropped_lines": lines[gone].tolist(),
         "dst_repeated_lines": lines[local.is_duplicated().to_numpy()].tolist(),
     }
-    return from_wide(ts, np.ascontiguousarray(values[keep]), keys, trim=False), info
+    return from_wide(ts, values[:, keep], keys, trim=False), info
 
 
 def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
@@ -302,10 +306,11 @@ def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
     (``at_load_2019_60min.csv`` → ``AT``).
     """
     p = Path(path)
-    return _opsd(p, *_split_first_line(p, _bytes(p)), area)[0]
+    raw = _bytes(p)
+    return _opsd(p, raw, *_split_first_line(p, raw), area)[0]
 
 
-def _opsd(p: Path, head: str, body: bytes, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
+def _opsd(p: Path, raw: bytes, head: str, skip: int, area: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
     columns = _header(p, head)
     tcol = "utc_timestamp" if "utc_timestamp" in columns else "cet_cest_timestamp"
     if columns[0] != tcol:
@@ -325,7 +330,7 @@ def _opsd(p: Path, head: str, body: bytes, area: str | None) -> tuple[pl.DataFra
         else:
             raise BadDataError(f"{p}:1: unknown column {c!r}", "column", c)
         value_columns.append(i)
-    ts, values = _parse(p, body, columns, value_columns, time_format="iso-offset", first_line=2)
+    ts, values = _parse(p, raw, columns, value_columns, time_format="iso-offset", first_line=2, skip=skip)
     lines = np.arange(2, len(ts) + 2, dtype=np.int64)
     _check_increasing(p, ts, lines, "timestamps must strictly increase")
     _check_non_negative(p, values, [columns[i] for i in value_columns], lines)
@@ -385,10 +390,10 @@ def from_pandas(obj: Any, *, area: str) -> pl.DataFrame:
         if unknown:
             raise BadDataError(f"unknown column {unknown[0]!r}", "column", unknown[0])
         quantities = [names[c] for c in obj.columns]
-        values = np.column_stack([np.asarray(obj[c], dtype=np.float64) for c in obj.columns])
+        values = np.vstack([np.asarray(obj[c], dtype=np.float64) for c in obj.columns])
     else:
         quantities = ["load_actual"]
-        values = np.asarray(obj, dtype=np.float64).reshape(-1, 1)
+        values = np.asarray(obj, dtype=np.float64).reshape(1, -1)
     lines = np.arange(1, len(ts) + 1, dtype=np.int64)
     source = Path("<pandas>")
     _check_increasing(source, ts, lines, "index must strictly increase")

@@ -78,7 +78,7 @@ def build(
 def from_wide(
     time_us: NDArray[np.int64], values: NDArray[np.float64], keys: Sequence[Key], *, trim: bool
 ) -> pl.DataFrame:
-    """Wide arrays (rows × series, NaN missing) to the long layout, series in (area, quantity) order.
+    """Wide arrays (``values[series, row]``, NaN missing) to the long layout, by (area, quantity).
 
     With ``trim`` (multi-area wide files, where an empty cell outside a
     column's coverage is no measurement at all) each series is cut to its
@@ -88,7 +88,7 @@ def from_wide(
     """
     ts_parts, val_parts, kept, lengths = [], [], [], []
     for j in sorted(range(len(keys)), key=lambda j: keys[j]):
-        column = values[:, j]
+        column = values[j]
         lo, hi = 0, len(column)
         if trim:
             present = np.flatnonzero(~np.isnan(column))

@@ -2,18 +2,20 @@
 
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use super::buffers::offsets;
 use crate::error::CoreError;
+use crate::inflate::{gunzip_into, gzip_size};
 use crate::series::{resample, Request, Upsample};
 use crate::table::{parse_table, Layout, TimeFormat};
 
 type Table<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>);
 
-/// Parse the body of a CSV file (bytes after the header line); returns
-/// (time µs, values (rows, len(value_columns)) with NaN for missing).
+/// Parse the body of a CSV file (`body[skip:]`, the bytes after the header line); returns
+/// (time µs, values (len(value_columns), rows) with NaN for missing).
 #[pyfunction(name = "parse_table")]
-#[pyo3(signature = (body, *, source, first_line, columns, time_column, time_format, value_columns))]
+#[pyo3(signature = (body, *, source, first_line, columns, time_column, time_format, value_columns, skip = 0))]
 #[allow(clippy::too_many_arguments)]
 fn py_parse_table<'py>(
     py: Python<'py>,
@@ -24,7 +26,11 @@ fn py_parse_table<'py>(
     time_column: usize,
     time_format: &str,
     value_columns: Vec<usize>,
+    skip: usize,
 ) -> PyResult<Table<'py>> {
+    let body = body.get(skip..).ok_or_else(|| {
+        CoreError::invalid("skip", skip, format!("the body has {} bytes", body.len()))
+    })?;
     let layout = Layout {
         source,
         first_line,
@@ -36,7 +42,7 @@ fn py_parse_table<'py>(
     let table = py.detach(|| parse_table(body, &layout))?;
     let width = value_columns.len();
     let rows = table.time_us.len();
-    let values = PyArray1::from_vec(py, table.values).reshape([rows, width])?;
+    let values = PyArray1::from_vec(py, table.values).reshape([width, rows])?;
     Ok((PyArray1::from_vec(py, table.time_us), values))
 }
 
@@ -91,7 +97,23 @@ fn py_resample_series<'py>(
     ))
 }
 
+/// Gunzip a whole single-member gzip file with libdeflate; `None` when the
+/// data is anything else (the caller falls back to the `gzip` module).
+#[pyfunction]
+fn gunzip<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let Some(size) = gzip_size(data) else {
+        return Ok(None);
+    };
+    let mut ok = false;
+    let out = PyBytes::new_with(py, size, |buf| {
+        ok = py.detach(|| gunzip_into(data, buf));
+        Ok(())
+    })?;
+    Ok(ok.then_some(out))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(gunzip, m)?)?;
     m.add_function(wrap_pyfunction!(py_parse_table, m)?)?;
     m.add_function(wrap_pyfunction!(py_resample_series, m)?)?;
     Ok(())
