@@ -55,13 +55,9 @@ def build(
         return empty()
 
     def labels(i: int) -> pl.Series:
-        return pl.concat(
-            [
-                pl.repeat(k[i], n, dtype=pl.Categorical, eager=True)
-                for k, n in zip(keys, lengths, strict=True)
-            ],
-            rechunk=False,
-        )
+        # One eager repeat per series (new_from_index), no lazy query per call.
+        names = pl.Series([k[i] for k in keys], dtype=pl.Categorical)
+        return pl.concat([names.new_from_index(s, n) for s, n in enumerate(lengths)], rechunk=False)
 
     return pl.DataFrame(
         {
