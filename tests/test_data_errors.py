@@ -87,6 +87,15 @@ def test_unknown_area_and_column(tmp_path: Path) -> None:
         data.read(p3)
 
 
+def test_header_only_files_read_as_empty_frames(tmp_path: Path) -> None:
+    for name, text in [
+        ("tp.csv", TP_HEAD),
+        ("opsd.csv", "utc_timestamp,AT_load_actual_entsoe_transparency\n"),
+    ]:
+        frame = data.read(_write(tmp_path, name, text))
+        assert frame.height == 0 and frame.columns == list(data.LONG_SCHEMA)
+
+
 def test_unrecognised_format(tmp_path: Path) -> None:
     p = _write(tmp_path, "weird.csv", "hello,world\n1,2\n")
     with pytest.raises(BadDataError, match=r"weird\.csv:1: unrecognised format"):

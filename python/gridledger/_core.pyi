@@ -25,6 +25,7 @@ __all__ = [
     "verify_consistency",
     "verify_inclusion",
     "verify_inclusion_batch",
+    "wide_to_long",
 ]
 __version__: str
 
@@ -119,6 +120,16 @@ def parse_table(
     skip: int = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """(time µs, values (len(value_columns), rows) with NaN missing); raises BadDataError."""
+
+def wide_to_long(
+    time_us: NDArray[np.int64],
+    values: NDArray[np.float64],
+    order: list[int],
+    *,
+    trim: bool,
+    keep: NDArray[np.bool_] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """Columns ``order`` of a (columns, rows) table as concatenated series: (time µs, values, lengths)."""
 
 def resample_series(
     time_us: NDArray[np.int64],

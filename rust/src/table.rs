@@ -139,6 +139,95 @@ pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
     Ok(Table { time_us, values })
 }
 
+/// Series taken out of a wide table, concatenated: series `s` is the next
+/// `lengths[s]` entries (0 when trimming left nothing).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Long {
+    pub time_us: Vec<i64>,
+    pub values: Vec<f64>,
+    pub lengths: Vec<usize>,
+}
+
+/// The columns `order` of a column-major table (`values[j * rows + i]`) as
+/// concatenated series, keeping only the rows where `keep` is true (all when
+/// `None`); with `trim`, each series is cut to its first..last non-NaN value.
+pub fn wide_to_long(
+    time_us: &[i64],
+    values: &[f64],
+    width: usize,
+    order: &[usize],
+    trim: bool,
+    keep: Option<&[bool]>,
+) -> CoreResult<Long> {
+    let rows = time_us.len();
+    if values.len() != rows * width || keep.is_some_and(|k| k.len() != rows) {
+        return Err(CoreError::invalid(
+            "values",
+            values.len(),
+            format!("expected {width} columns of {rows} rows and a keep mask as long"),
+        ));
+    }
+    if let Some(&j) = order.iter().find(|&&j| j >= width) {
+        return Err(CoreError::invalid(
+            "order",
+            j,
+            format!("the table has {width} columns"),
+        ));
+    }
+    let kept: Vec<usize> = match keep {
+        Some(k) => k
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b)
+            .map(|(i, _)| i)
+            .collect(),
+        None => (0..rows).collect(),
+    };
+    let column = |j: usize| values.get(j * rows..(j + 1) * rows).unwrap_or(&[]);
+    let bounds: Vec<(usize, usize)> = order
+        .par_iter()
+        .map(|&j| {
+            let col = column(j);
+            let present = |&i: &usize| col.get(i).is_some_and(|v| !v.is_nan());
+            if !trim {
+                return (0, kept.len());
+            }
+            match kept.iter().position(present) {
+                None => (0, 0),
+                Some(lo) => (lo, kept.iter().rposition(present).map_or(lo, |hi| hi + 1)),
+            }
+        })
+        .collect();
+    let lengths: Vec<usize> = bounds.iter().map(|(lo, hi)| hi - lo).collect();
+    let total = lengths.iter().sum();
+    let mut out_t = vec![0i64; total];
+    let mut out_v = vec![0f64; total];
+    let mut parts = Vec::with_capacity(order.len());
+    let (mut rest_t, mut rest_v) = (out_t.as_mut_slice(), out_v.as_mut_slice());
+    for &n in &lengths {
+        let (t, tail_t) = rest_t.split_at_mut(n.min(rest_t.len()));
+        let (v, tail_v) = rest_v.split_at_mut(n.min(rest_v.len()));
+        parts.push((t, v));
+        (rest_t, rest_v) = (tail_t, tail_v);
+    }
+    parts
+        .into_par_iter()
+        .zip(order.par_iter().zip(bounds.par_iter()))
+        .for_each(|((t, v), (&j, &(lo, hi)))| {
+            let col = column(j);
+            let rows_here = kept.get(lo..hi).unwrap_or(&[]);
+            for ((slot_t, slot_v), &i) in t.iter_mut().zip(v.iter_mut()).zip(rows_here) {
+                *slot_t = time_us.get(i).copied().unwrap_or(0);
+                *slot_v = col.get(i).copied().unwrap_or(f64::NAN);
+            }
+        });
+    Ok(Long {
+        time_us: out_t,
+        values: out_v,
+        lengths,
+    })
+}
+
 /// About `n` pieces of `body`, each ending at a line end (the `\n` excluded).
 fn line_chunks(body: &[u8], n: usize) -> Vec<&[u8]> {
     if body.is_empty() {
@@ -559,6 +648,24 @@ mod tests {
             let value = parse_value(text.as_bytes()).map(f64::to_bits);
             assert_eq!(value, Some(general.to_bits()), "{text}");
         }
+    }
+
+    #[test]
+    fn wide_to_long_orders_trims_and_drops_rows() {
+        let nan = f64::NAN;
+        let ts = [10, 20, 30, 40];
+        // column 0: [nan, 1, nan, 2]; column 1: all NaN; column 2: [3, 4, 5, 6]
+        let values = [nan, 1.0, nan, 2.0, nan, nan, nan, nan, 3.0, 4.0, 5.0, 6.0];
+        let long = wide_to_long(&ts, &values, 3, &[2, 0, 1], true, None).unwrap_or_default();
+        assert_eq!(long.lengths, vec![4, 3, 0]);
+        assert_eq!(long.time_us, vec![10, 20, 30, 40, 20, 30, 40]);
+        let keep = [true, false, true, true];
+        let long = wide_to_long(&ts, &values, 3, &[0, 2], false, Some(&keep)).unwrap_or_default();
+        assert_eq!(long.lengths, vec![3, 3]);
+        assert_eq!(long.time_us, vec![10, 30, 40, 10, 30, 40]);
+        assert_eq!(long.values.get(3..), Some(&[3.0, 5.0, 6.0][..]));
+        assert!(wide_to_long(&ts, &values, 3, &[3], true, None).is_err());
+        assert!(wide_to_long(&ts, &values[..5], 3, &[0], true, None).is_err());
     }
 
     #[test]

@@ -22,7 +22,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from gridledger import _core
-from gridledger.data._long import LONG_SCHEMA, Key, from_wide
+from gridledger.data._long import LONG_SCHEMA, Key, empty, from_wide
 from gridledger.errors import BadDataError
 
 __all__ = [
@@ -256,6 +256,8 @@ def _transparency(p: Path, raw: bytes, head: str, skip: int) -> tuple[pl.DataFra
     local_us, values = _parse(
         p, raw, columns, list(range(1, len(columns))), time_format="dmy-interval", first_line=2, skip=skip
     )
+    if len(local_us) == 0:  # a header alone (polars' replace_time_zone panics on no rows)
+        return empty(), {"rows": 0, "dst_dropped_lines": [], "dst_repeated_lines": []}
     lines = np.arange(2, len(local_us) + 2, dtype=np.int64)
     local = pl.Series("local", local_us, dtype=pl.Int64).cast(pl.Datetime("us"))
     ambiguous = (
@@ -281,15 +283,15 @@ def _transparency(p: Path, raw: bytes, head: str, skip: int) -> tuple[pl.DataFra
                 float(values[j, gone][i]),
             )
     keep = ~gone
-    ts = utc.dt.epoch("us").to_numpy()[keep].astype(np.int64)
-    _check_increasing(p, ts, lines[keep], "beyond the DST rule")
+    ts = utc.dt.epoch("us").fill_null(0).to_numpy().astype(np.int64)
+    _check_increasing(p, ts[keep], lines[keep], "beyond the DST rule")
     _check_non_negative(p, values, columns[1:], lines)
     info = {
         "rows": len(local_us),
         "dst_dropped_lines": lines[gone].tolist(),
         "dst_repeated_lines": lines[local.is_duplicated().to_numpy()].tolist(),
     }
-    return from_wide(ts, values[:, keep], keys, trim=False), info
+    return from_wide(ts, values, keys, trim=False, keep=keep), info
 
 
 def read_opsd(path: str | Path, *, area: str | None = None) -> pl.DataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from gridledger import _core
 from gridledger.errors import BadDataError
 
 LONG_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -72,9 +73,15 @@ def build(
 
 
 def from_wide(
-    time_us: NDArray[np.int64], values: NDArray[np.float64], keys: Sequence[Key], *, trim: bool
+    time_us: NDArray[np.int64],
+    values: NDArray[np.float64],
+    keys: Sequence[Key],
+    *,
+    trim: bool,
+    keep: NDArray[np.bool_] | None = None,
 ) -> pl.DataFrame:
-    """Wide arrays (``values[series, row]``, NaN missing) to the long layout, by (area, quantity).
+    """Wide arrays (``values[series, row]``, NaN missing) to the long layout, by (area, quantity),
+    keeping the rows where ``keep`` is true (all by default).
 
     With ``trim`` (multi-area wide files, where an empty cell outside a
     column's coverage is no measurement at all) each series is cut to its
@@ -82,22 +89,12 @@ def from_wide(
     exports, which list every interval of the period they cover) every listed
     cell is kept.
     """
-    ts_parts, val_parts, kept, lengths = [], [], [], []
-    for j in sorted(range(len(keys)), key=lambda j: keys[j]):
-        column = values[j]
-        lo, hi = 0, len(column)
-        if trim:
-            present = np.flatnonzero(~np.isnan(column))
-            if len(present) == 0:
-                continue
-            lo, hi = int(present[0]), int(present[-1]) + 1
-        ts_parts.append(time_us[lo:hi])
-        val_parts.append(column[lo:hi])
-        kept.append(keys[j])
-        lengths.append(hi - lo)
+    order = sorted(range(len(keys)), key=lambda j: keys[j])
+    ts, vals, lengths = _core.wide_to_long(time_us, values, order, trim=trim, keep=keep)
+    kept = [(keys[j], int(n)) for j, n in zip(order, lengths.tolist(), strict=True) if n]
     if not kept:
         return empty()
-    return build(np.concatenate(ts_parts), np.concatenate(val_parts), kept, lengths)
+    return build(ts, vals, [k for k, _ in kept], [n for _, n in kept])
 
 
 def split(

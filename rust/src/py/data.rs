@@ -1,6 +1,8 @@
 //! `gridledger._core` data functions: the CSV body parser and the resampler.
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -8,7 +10,7 @@ use super::buffers::offsets;
 use crate::error::CoreError;
 use crate::inflate::{gunzip_into, gzip_size};
 use crate::series::{resample, Request, Upsample};
-use crate::table::{parse_table, Layout, TimeFormat};
+use crate::table::{parse_table, wide_to_long, Layout, TimeFormat};
 
 type Table<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>);
 
@@ -97,6 +99,47 @@ fn py_resample_series<'py>(
     ))
 }
 
+type LongArrays<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<i64>>,
+);
+
+/// Columns `order` of a (columns, rows) table as concatenated series:
+/// (time µs, values, length of each series); see `table::wide_to_long`.
+#[pyfunction(name = "wide_to_long")]
+#[pyo3(signature = (time_us, values, order, *, trim, keep = None))]
+fn py_wide_to_long<'py>(
+    py: Python<'py>,
+    time_us: PyReadonlyArray1<'py, i64>,
+    values: PyReadonlyArray2<'py, f64>,
+    order: Vec<usize>,
+    trim: bool,
+    keep: Option<PyReadonlyArray1<'py, bool>>,
+) -> PyResult<LongArrays<'py>> {
+    let contiguous = |field: &str| {
+        CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array")
+    };
+    let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
+    let vs = values.as_slice().map_err(|_| contiguous("values"))?;
+    let keep = keep
+        .as_ref()
+        .map(|k| k.as_slice().map_err(|_| contiguous("keep")))
+        .transpose()?;
+    let width = values.shape().first().copied().unwrap_or(0);
+    let long = py.detach(|| wide_to_long(ts, vs, width, &order, trim, keep))?;
+    let lengths: Vec<i64> = long
+        .lengths
+        .iter()
+        .map(|&n| i64::try_from(n).unwrap_or(i64::MAX))
+        .collect();
+    Ok((
+        PyArray1::from_vec(py, long.time_us),
+        PyArray1::from_vec(py, long.values),
+        PyArray1::from_vec(py, lengths),
+    ))
+}
+
 /// Gunzip a whole single-member gzip file with libdeflate; `None` when the
 /// data is anything else (the caller falls back to the `gzip` module).
 #[pyfunction]
@@ -115,6 +158,7 @@ fn gunzip<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Option<Bound<'py, PyByt
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gunzip, m)?)?;
     m.add_function(wrap_pyfunction!(py_parse_table, m)?)?;
+    m.add_function(wrap_pyfunction!(py_wide_to_long, m)?)?;
     m.add_function(wrap_pyfunction!(py_resample_series, m)?)?;
     Ok(())
 }
