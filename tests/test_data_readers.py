@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 from gridledger import data
+from gridledger.errors import BadDataError
 
 ENTSOE = Path(__file__).resolve().parents[2] / "shared" / "data" / "entsoe"
 RAW = ENTSOE / "raw"
@@ -164,6 +165,18 @@ def test_entsoepy_pandas_object_equals_its_csv_dump() -> None:
     assert from_obj.equals(data.read(path))
     frame = pd.DataFrame({"Actual Load": series.to_numpy()}, index=series.index)
     assert data.from_pandas(frame, area="AT").equals(from_obj)
+
+
+def test_multi_member_gzip_reads_whole(tmp_path: Path) -> None:
+    """libdeflate takes single-member files; a concatenation of members falls back to the gzip module."""
+    text = (ENTSOE / "at_load_2019_60min.csv").read_bytes()
+    lines = text.splitlines(keepends=True)
+    p = tmp_path / "at_load_2019_60min.csv.gz"
+    p.write_bytes(gzip.compress(b"".join(lines[:4000])) + gzip.compress(b"".join(lines[4000:])))
+    assert data.read(p).equals(data.read(ENTSOE / "at_load_2019_60min.csv"))
+    (tmp_path / "bad.csv.gz").write_bytes(gzip.compress(text)[:-100])
+    with pytest.raises(BadDataError, match=r"bad\.csv\.gz:1: cannot read"):
+        data.read(tmp_path / "bad.csv.gz")
 
 
 def test_samples() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 from gridledger import cli, data
+from gridledger.errors import BadDataError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,6 +89,29 @@ def test_gap_report_and_fill_rule() -> None:
     assert gaps["gap_end"][0] == T0 + timedelta(minutes=45)
     filled = data.fill_gaps(f, limit="30m")
     assert filled["value_mw"].to_list() == [10.0, 20.0, 30.0, 40.0, 50.0]
+
+
+def test_fill_holds_the_nearest_value_at_the_ends_and_accepts_string_labels() -> None:
+    f = _series([None, 10.0, None, None, 40.0, None], 15).with_columns(
+        pl.col("area", "quantity").cast(pl.String)  # frames users build may use plain strings
+    )
+    filled = data.fill_gaps(f, limit="30m")
+    assert filled["value_mw"].to_list() == [10.0, 10.0, 20.0, 30.0, 40.0, 40.0]
+    assert filled["area"].dtype == pl.Categorical and filled["area"].to_list() == ["XX"] * 6
+    with pytest.raises(BadDataError, match=r"XX/load_actual: gap of 2 periods \(30 min\)"):
+        data.fill_gaps(f, limit="15m")
+
+
+def test_unsorted_frames_are_sorted_and_duplicates_named() -> None:
+    a = _series([1.0, 2.0, 3.0], 60)
+    b = a.with_columns(pl.lit("YY").cast(pl.Categorical).alias("area"))
+    shuffled = pl.concat([b, a]).sample(fraction=1.0, shuffle=True, seed=1)
+    out = data.resample(shuffled, "30m")
+    assert out["area"].to_list() == ["XX"] * 6 + ["YY"] * 6
+    assert out["value_mw"].to_list() == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0] * 2
+    with pytest.raises(BadDataError, match=r"XX/load_actual: timestamp .* does not increase") as e:
+        data.resample(pl.concat([a, a.head(1)]), "30m")
+    assert e.value.field == "utc_timestamp"
 
 
 def test_real_file_to_quarter_hours() -> None:
