@@ -12,6 +12,18 @@ use crate::inflate::{gunzip_into, gzip_size};
 use crate::series::{resample, Request, Upsample};
 use crate::table::{parse_table, wide_to_long, Layout, TimeFormat};
 
+fn contiguous(field: &str) -> CoreError {
+    CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array")
+}
+
+/// Sizes as numpy's int64 (they come from allocations, so they fit).
+fn to_i64(sizes: &[usize]) -> Vec<i64> {
+    sizes
+        .iter()
+        .map(|&n| i64::try_from(n).unwrap_or(i64::MAX))
+        .collect()
+}
+
 type Table<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>);
 
 /// Parse the body of a CSV file (`body[skip:]`, the bytes after the header line); returns
@@ -78,18 +90,11 @@ fn py_resample_series<'py>(
         method: Upsample::parse(method)?,
         fill_limit_min,
     };
-    let contiguous = |field: &str| {
-        CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array")
-    };
     let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
     let vs = values.as_slice().map_err(|_| contiguous("values"))?;
     let offs = offsets("offsets", &offsets_)?;
     let out = py.detach(|| resample(ts, vs, &offs, &req))?;
-    let offs_out: Vec<i64> = out
-        .offsets
-        .iter()
-        .map(|&o| i64::try_from(o).unwrap_or(i64::MAX))
-        .collect();
+    let offs_out = to_i64(&out.offsets);
     Ok((
         PyArray1::from_vec(py, out.time_us),
         PyArray1::from_vec(py, out.values),
@@ -117,9 +122,6 @@ fn py_wide_to_long<'py>(
     trim: bool,
     keep: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<LongArrays<'py>> {
-    let contiguous = |field: &str| {
-        CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array")
-    };
     let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
     let vs = values.as_slice().map_err(|_| contiguous("values"))?;
     let keep = keep
@@ -128,11 +130,7 @@ fn py_wide_to_long<'py>(
         .transpose()?;
     let width = values.shape().first().copied().unwrap_or(0);
     let long = py.detach(|| wide_to_long(ts, vs, width, &order, trim, keep))?;
-    let lengths: Vec<i64> = long
-        .lengths
-        .iter()
-        .map(|&n| i64::try_from(n).unwrap_or(i64::MAX))
-        .collect();
+    let lengths = to_i64(&long.lengths);
     Ok((
         PyArray1::from_vec(py, long.time_us),
         PyArray1::from_vec(py, long.values),
