@@ -26,6 +26,7 @@ use rayon::prelude::*;
 
 use crate::civil::{format_us, US_PER_MINUTE};
 use crate::error::{CoreError, CoreResult};
+use crate::table::pieces;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upsample {
@@ -117,16 +118,10 @@ pub fn resample(
     let total = out_offsets.last().copied().unwrap_or(0);
     let mut out_t = vec![0i64; total];
     let mut out_v = vec![0f64; total];
-    let mut slices = Vec::with_capacity(plans.len());
-    let (mut rest_t, mut rest_v) = (out_t.as_mut_slice(), out_v.as_mut_slice());
-    for p in &plans {
-        let (t, tail_t) = rest_t.split_at_mut(p.out_len.min(rest_t.len()));
-        let (v, tail_v) = rest_v.split_at_mut(p.out_len.min(rest_v.len()));
-        slices.push((t, v));
-        (rest_t, rest_v) = (tail_t, tail_v);
-    }
-    let results: Vec<CoreResult<()>> = slices
+    let lengths: Vec<usize> = plans.iter().map(|p| p.out_len).collect();
+    let results: Vec<CoreResult<()>> = pieces(&mut out_t, &lengths)
         .into_par_iter()
+        .zip(pieces(&mut out_v, &lengths))
         .zip(plans.par_iter())
         .zip(offsets.par_windows(2))
         .zip(req.labels.par_iter())

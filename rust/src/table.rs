@@ -94,21 +94,12 @@ pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
     let mut time_us = vec![0i64; rows];
     let mut values = vec![0f64; rows * width];
     // Per chunk: its time slice and its slice of every value column.
-    let mut time_parts = Vec::with_capacity(chunks.len());
-    let mut rest = time_us.as_mut_slice();
-    for &n in &counts {
-        let (head, tail) = rest.split_at_mut(n.min(rest.len()));
-        time_parts.push(head);
-        rest = tail;
-    }
+    let time_parts = pieces(&mut time_us, &counts);
     let mut value_parts: Vec<Vec<&mut [f64]>> =
         chunks.iter().map(|_| Vec::with_capacity(width)).collect();
     for column in values.chunks_mut(rows.max(1)) {
-        let mut rest = column;
-        for (part, &n) in value_parts.iter_mut().zip(&counts) {
-            let (head, tail) = rest.split_at_mut(n.min(rest.len()));
-            part.push(head);
-            rest = tail;
+        for (part, piece) in value_parts.iter_mut().zip(pieces(column, &counts)) {
+            part.push(piece);
         }
     }
     let mut first_lines = Vec::with_capacity(chunks.len());
@@ -202,16 +193,9 @@ pub fn wide_to_long(
     let total = lengths.iter().sum();
     let mut out_t = vec![0i64; total];
     let mut out_v = vec![0f64; total];
-    let mut parts = Vec::with_capacity(order.len());
-    let (mut rest_t, mut rest_v) = (out_t.as_mut_slice(), out_v.as_mut_slice());
-    for &n in &lengths {
-        let (t, tail_t) = rest_t.split_at_mut(n.min(rest_t.len()));
-        let (v, tail_v) = rest_v.split_at_mut(n.min(rest_v.len()));
-        parts.push((t, v));
-        (rest_t, rest_v) = (tail_t, tail_v);
-    }
-    parts
+    pieces(&mut out_t, &lengths)
         .into_par_iter()
+        .zip(pieces(&mut out_v, &lengths))
         .zip(order.par_iter().zip(bounds.par_iter()))
         .for_each(|((t, v), (&j, &(lo, hi)))| {
             let col = column(j);
@@ -226,6 +210,18 @@ pub fn wide_to_long(
         values: out_v,
         lengths,
     })
+}
+
+/// `buf` cut into consecutive pieces of `lengths` (shorter at the end if
+/// `buf` runs out), for filling in parallel.
+pub(crate) fn pieces<'a, T>(mut buf: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(lengths.len());
+    for &n in lengths {
+        let (head, tail) = buf.split_at_mut(n.min(buf.len()));
+        out.push(head);
+        buf = tail;
+    }
+    out
 }
 
 /// About `n` pieces of `body`, each ending at a line end (the `\n` excluded).
