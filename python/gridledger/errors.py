@@ -18,6 +18,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidBlockError",
     "InvalidSignatureError",
+    "InvalidTransactionError",
     "NotAuthorisedError",
 ]
 
@@ -71,3 +72,12 @@ class NotAuthorisedError(GridLedgerError, PermissionError):
 
 class InvalidBlockError(GridLedgerError):
     """A block that breaks a validity rule (header, link, Merkle root, miner)."""
+
+
+class InvalidTransactionError(GridLedgerError, ValueError):
+    """A transaction that breaks a ledger rule not covered by a more specific class.
+
+    Unknown inputs, a transaction for a closed or future period, an expired
+    voting token, a malformed encoding, a zero amount, a VPP distribution that
+    does not distribute exactly its inputs.
+    """

@@ -32,6 +32,31 @@ pub enum CoreError {
         value: String,
         message: String,
     },
+    /// A transaction or block that breaks a ledger rule (SPEC §2).
+    Rule {
+        rule: Rule,
+        field: String,
+        value: String,
+        reason: String,
+    },
+}
+
+/// Which ledger rule a `CoreError::Rule` breaks; each maps to one class of
+/// `gridledger.errors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A signature that does not verify.
+    Signature,
+    /// An output spent twice (in one block or across blocks).
+    DoubleSpend,
+    /// Outputs above inputs.
+    InsufficientFunds,
+    /// An input not owned by a signer, or an unregistered creator.
+    NotAuthorised,
+    /// A header, link, Merkle root, height, period or miner that is wrong.
+    Block,
+    /// Any other broken transaction rule (unknown input, closed period, bad amount).
+    Transaction,
 }
 
 impl CoreError {
@@ -83,13 +108,28 @@ impl CoreError {
         }
     }
 
+    pub fn rule(
+        rule: Rule,
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::Rule {
+            rule,
+            field: field.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
     /// The (field, value) pair carried by every variant.
     pub fn field_value(&self) -> (&str, &str) {
         match self {
             Self::InvalidArgument { field, value, .. }
             | Self::BadConfiguration { field, value, .. }
             | Self::InvalidSignature { field, value, .. }
-            | Self::BadData { field, value, .. } => (field, value),
+            | Self::BadData { field, value, .. }
+            | Self::Rule { field, value, .. } => (field, value),
         }
     }
 }
@@ -111,6 +151,12 @@ impl fmt::Display for CoreError {
                 field,
                 value,
                 reason,
+            }
+            | Self::Rule {
+                field,
+                value,
+                reason,
+                ..
             } => {
                 write!(f, "{field} = {value}: {reason}")
             }

@@ -1,5 +1,5 @@
 //! gridledger's Rust core. The pure modules (`hash`, `merkle`, `sig`,
-//! `table`, `series`, `civil`) know
+//! `table`, `series`, `civil`, `ledger`) know
 //! nothing of Python; `py/` wraps them for the `gridledger._core` extension.
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -8,6 +8,7 @@ pub mod civil;
 pub mod error;
 pub mod hash;
 pub mod inflate;
+pub mod ledger;
 pub mod merkle;
 pub mod series;
 pub mod sig;

@@ -1,0 +1,346 @@
+//! Transactions: the canonical, versioned binary encoding (SPEC §2).
+//!
+//! ```text
+//! body   = "GLTX" | version u8 (=1) | kind u8 | chain tag [8] | period u64 | payload
+//! Create   payload = device key [32] | seq u64 | outputs
+//! Transfer payload = n u8 | signer keys [32]·n | m u16 | (txid [32] | index u16)·m | outputs
+//! outputs = k u16 | (owner [32] | asset u8 | amount u64 | expires u64)·k
+//! tx     = body | signature [64] per signer (a Create has one: its device's)
+//! ```
+//!
+//! All integers little-endian. The id is H(body), so signatures (which sign
+//! the id) are not part of it; the body has one encoding per value, and a
+//! decoder that accepts a buffer re-encodes it byte for byte.
+
+use super::codec::{Key, Reader, Sig};
+use crate::error::{CoreResult, Rule};
+use crate::hash::{Algorithm, Digest};
+
+pub const TX_MAGIC: &[u8; 4] = b"GLTX";
+pub const TX_VERSION: u8 = 1;
+/// `expires` of an output that never expires (energy).
+pub const NEVER: u64 = u64::MAX;
+/// Amounts stay below 2^63 so that SQLite, numpy int64 and Python agree.
+pub const MAX_AMOUNT: u64 = i64::MAX as u64;
+/// Bytes of one encoded output.
+pub const OUTPUT_LEN: usize = 32 + 1 + 8 + 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Asset {
+    /// Energy in Wh.
+    Energy,
+    /// Voting tokens E (SPEC §3), valid until `expires`.
+    Vote,
+}
+
+impl Asset {
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Energy => 0,
+            Self::Vote => 1,
+        }
+    }
+
+    pub fn from_code(c: u8) -> Option<Self> {
+        match c {
+            0 => Some(Self::Energy),
+            1 => Some(Self::Vote),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Energy => "energy",
+            Self::Vote => "vote",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub owner: Key,
+    pub asset: Asset,
+    pub amount: u64,
+    pub expires: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Outpoint {
+    pub txid: Digest,
+    pub index: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Create,
+    Transfer,
+}
+
+impl Kind {
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Create => 0,
+            Self::Transfer => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Transfer => "transfer",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// A cryptometer's quantum: `seq` is the device's quantum counter.
+    Create { device: Key, seq: u64 },
+    /// Spend `inputs`, all owned by `signers`.
+    Transfer {
+        signers: Vec<Key>,
+        inputs: Vec<Outpoint>,
+    },
+}
+
+/// A transaction with its signatures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tx {
+    pub chain_tag: [u8; 8],
+    pub period: u64,
+    pub payload: Payload,
+    pub outputs: Vec<Output>,
+    pub signatures: Vec<Sig>,
+}
+
+impl Tx {
+    pub fn kind(&self) -> Kind {
+        match self.payload {
+            Payload::Create { .. } => Kind::Create,
+            Payload::Transfer { .. } => Kind::Transfer,
+        }
+    }
+
+    /// The keys that must sign, in signature order.
+    pub fn signers(&self) -> &[Key] {
+        match &self.payload {
+            Payload::Create { device, .. } => std::slice::from_ref(device),
+            Payload::Transfer { signers, .. } => signers,
+        }
+    }
+
+    pub fn inputs(&self) -> &[Outpoint] {
+        match &self.payload {
+            Payload::Create { .. } => &[],
+            Payload::Transfer { inputs, .. } => inputs,
+        }
+    }
+
+    /// The canonical body (what the id hashes).
+    pub fn encode_body(&self) -> Vec<u8> {
+        let n_in = self.inputs().len();
+        let mut b = Vec::with_capacity(64 + 34 * n_in + OUTPUT_LEN * self.outputs.len());
+        b.extend_from_slice(TX_MAGIC);
+        b.push(TX_VERSION);
+        b.push(self.kind().code());
+        b.extend_from_slice(&self.chain_tag);
+        b.extend_from_slice(&self.period.to_le_bytes());
+        match &self.payload {
+            Payload::Create { device, seq } => {
+                b.extend_from_slice(device);
+                b.extend_from_slice(&seq.to_le_bytes());
+            }
+            Payload::Transfer { signers, inputs } => {
+                b.push(u8::try_from(signers.len()).unwrap_or(u8::MAX));
+                for s in signers {
+                    b.extend_from_slice(s);
+                }
+                b.extend_from_slice(
+                    &u16::try_from(inputs.len())
+                        .unwrap_or(u16::MAX)
+                        .to_le_bytes(),
+                );
+                for i in inputs {
+                    b.extend_from_slice(&i.txid);
+                    b.extend_from_slice(&i.index.to_le_bytes());
+                }
+            }
+        }
+        encode_outputs(&mut b, &self.outputs);
+        b
+    }
+
+    /// Body followed by the signatures.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = self.encode_body();
+        for s in &self.signatures {
+            b.extend_from_slice(s);
+        }
+        b
+    }
+
+    pub fn id(&self, alg: Algorithm) -> Digest {
+        alg.hash(&self.encode_body())
+    }
+
+    /// Decode one whole transaction; returns it and the length of its body.
+    pub fn decode(data: &[u8]) -> CoreResult<(Self, usize)> {
+        let mut r = Reader::new(data, "transaction", Rule::Transaction);
+        r.magic(TX_MAGIC, TX_VERSION)?;
+        let kind = r.u8()?;
+        let chain_tag = r.array::<8>()?;
+        let period = r.u64()?;
+        let payload = match kind {
+            0 => Payload::Create {
+                device: r.array()?,
+                seq: r.u64()?,
+            },
+            1 => {
+                let n = r.u8()?;
+                let signers = (0..n)
+                    .map(|_| r.array())
+                    .collect::<CoreResult<Vec<Key>>>()?;
+                let m = r.u16()?;
+                let inputs = (0..m)
+                    .map(|_| {
+                        Ok(Outpoint {
+                            txid: r.array()?,
+                            index: r.u16()?,
+                        })
+                    })
+                    .collect::<CoreResult<Vec<_>>>()?;
+                Payload::Transfer { signers, inputs }
+            }
+            k => return Err(r.error(format!("unknown transaction kind {k}"))),
+        };
+        let k = r.u16()?;
+        let outputs = (0..k)
+            .map(|_| {
+                let owner = r.array()?;
+                let code = r.u8()?;
+                let asset = Asset::from_code(code)
+                    .ok_or_else(|| r.error(format!("unknown asset code {code}")))?;
+                Ok(Output {
+                    owner,
+                    asset,
+                    amount: r.u64()?,
+                    expires: r.u64()?,
+                })
+            })
+            .collect::<CoreResult<Vec<_>>>()?;
+        let body_len = r.pos();
+        let n_sig = match &payload {
+            Payload::Create { .. } => 1,
+            Payload::Transfer { signers, .. } => signers.len(),
+        };
+        let signatures = (0..n_sig)
+            .map(|_| r.array())
+            .collect::<CoreResult<Vec<Sig>>>()?;
+        r.finish()?;
+        Ok((
+            Self {
+                chain_tag,
+                period,
+                payload,
+                outputs,
+                signatures,
+            },
+            body_len,
+        ))
+    }
+}
+
+fn encode_outputs(b: &mut Vec<u8>, outputs: &[Output]) {
+    b.extend_from_slice(
+        &u16::try_from(outputs.len())
+            .unwrap_or(u16::MAX)
+            .to_le_bytes(),
+    );
+    for o in outputs {
+        b.extend_from_slice(&o.owner);
+        b.push(o.asset.code());
+        b.extend_from_slice(&o.amount.to_le_bytes());
+        b.extend_from_slice(&o.expires.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn transfer() -> Tx {
+        Tx {
+            chain_tag: *b"testtag!",
+            period: 1_717_440,
+            payload: Payload::Transfer {
+                signers: vec![[7; 32]],
+                inputs: vec![Outpoint {
+                    txid: [9; 32],
+                    index: 3,
+                }],
+            },
+            outputs: vec![
+                Output {
+                    owner: [1; 32],
+                    asset: Asset::Energy,
+                    amount: 8_000,
+                    expires: NEVER,
+                },
+                Output {
+                    owner: [2; 32],
+                    asset: Asset::Vote,
+                    amount: 1,
+                    expires: 1_717_444,
+                },
+            ],
+            signatures: vec![[5; 64]],
+        }
+    }
+
+    #[test]
+    fn round_trip_is_byte_exact() {
+        let t = transfer();
+        let enc = t.encode();
+        let (d, body_len) = Tx::decode(&enc).unwrap();
+        assert_eq!(d, t);
+        assert_eq!(body_len, enc.len() - 64);
+        assert_eq!(d.encode(), enc);
+        let c = Tx {
+            payload: Payload::Create {
+                device: [4; 32],
+                seq: 12,
+            },
+            outputs: vec![],
+            ..t
+        };
+        assert_eq!(Tx::decode(&c.encode()).unwrap().0, c);
+    }
+
+    #[test]
+    fn truncation_tail_and_unknown_codes_are_errors() {
+        let enc = transfer().encode();
+        for cut in 0..enc.len() {
+            assert!(Tx::decode(&enc[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut long = enc.clone();
+        long.push(0);
+        assert!(Tx::decode(&long).is_err());
+        let mut bad_kind = enc.clone();
+        bad_kind[5] = 9;
+        assert!(Tx::decode(&bad_kind).is_err());
+        let mut bad_version = enc;
+        bad_version[4] = 2;
+        assert!(Tx::decode(&bad_version).is_err());
+    }
+
+    #[test]
+    fn id_ignores_signatures() {
+        let a = transfer();
+        let mut b = a.clone();
+        b.signatures[0] = [6; 64];
+        assert_eq!(a.id(Algorithm::Blake3), b.id(Algorithm::Blake3));
+        assert_ne!(a.id(Algorithm::Blake3), a.id(Algorithm::Sha256));
+    }
+}
