@@ -1,5 +1,10 @@
 //! Accepting and rejecting cases for every rule of the chain state.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use super::block::{period_end_ms, tx_root, Header};
 use super::genesis::{Device, Genesis, Member};

@@ -4,6 +4,7 @@ mod buffers;
 mod data;
 mod errors;
 mod hash;
+mod ledger;
 mod merkle;
 mod sig;
 
@@ -13,6 +14,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     data::register(m)?;
     hash::register(m)?;
+    ledger::register(m)?;
     merkle::register(m)?;
     sig::register(m)?;
     Ok(())

@@ -1,0 +1,43 @@
+"""The community ledger (SPEC §2): transactions, blocks, the chain and its store.
+
+- :mod:`~gridledger.ledger.tx` — ``Create`` and ``Transfer`` with their canonical encoding.
+- :mod:`~gridledger.ledger.block` — headers and blocks, one per market period.
+- :class:`Chain` — validation in one batch call per block, the Merkle log of blocks.
+- :class:`ChainStore` — the chain in SQLite (WAL), verification, proofs, Parquet export.
+"""
+
+from __future__ import annotations
+
+from gridledger.ledger.block import Block, Header, tx_ids, tx_root
+from gridledger.ledger.chain import BlockReceipt, Chain
+from gridledger.ledger.genesis import DeviceEntry, Genesis, MemberEntry
+from gridledger.ledger.tx import (
+    NEVER,
+    Asset,
+    Create,
+    Outpoint,
+    Output,
+    SignedTransaction,
+    Transfer,
+    decode,
+)
+
+__all__ = [
+    "NEVER",
+    "Asset",
+    "Block",
+    "BlockReceipt",
+    "Chain",
+    "Create",
+    "DeviceEntry",
+    "Genesis",
+    "Header",
+    "MemberEntry",
+    "Outpoint",
+    "Output",
+    "SignedTransaction",
+    "Transfer",
+    "decode",
+    "tx_ids",
+    "tx_root",
+]

@@ -1,0 +1,254 @@
+"""An in-memory chain: the Rust chain state plus the blocks and proofs.
+
+:class:`Chain` validates every block in one call into the core (header,
+Merkle root, all signatures in one batch, UTXO rules) and changes nothing
+when a block is rejected. Its block hashes form an append-only RFC 6962 log,
+so a member can check a block against a published root with a short proof
+and two roots against each other with a consistency proof.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gridledger import _core
+from gridledger.errors import InvalidArgumentError
+from gridledger.keys import SigningKey
+from gridledger.ledger.block import Block, Header, tx_ids, tx_root
+from gridledger.ledger.genesis import Genesis
+
+__all__ = ["BlockReceipt", "Chain"]
+
+
+@dataclass(frozen=True)
+class BlockReceipt:
+    """What appending a block recorded.
+
+    Attributes
+    ----------
+    block_hash
+        H(header).
+    ids
+        ``(n, 32)`` transaction ids in block order.
+    kinds
+        ``(n,)`` 0 = Create, 1 = Transfer.
+    outputs
+        Columns of every new output: ``tx`` (index in block), ``index``,
+        ``owner`` (key id), ``asset``, ``amount``, ``expires``.
+    spent
+        Columns of every spent output: ``tx_seq`` (global number of the
+        transaction that created it) and ``index``.
+    new_keys
+        ``(k, 32)`` keys seen for the first time, in key-id order.
+    first_tx_seq
+        Global number of the block's first transaction.
+    fees
+        (energy Wh, votes) paid in but not out.
+    signatures
+        Signatures verified, the header's included.
+    """
+
+    block_hash: bytes
+    ids: NDArray[np.uint8]
+    kinds: NDArray[np.uint8]
+    outputs: dict[str, NDArray[np.int64] | NDArray[np.uint64]]
+    spent: dict[str, NDArray[np.int64]]
+    new_keys: NDArray[np.uint8]
+    first_tx_seq: int
+    fees: tuple[int, int]
+    signatures: int
+
+    @classmethod
+    def _from(cls, d: dict[str, object]) -> BlockReceipt:
+        outs = {k[4:]: d[k] for k in ("out_tx", "out_index", "out_owner", "out_asset", "out_amount", "out_expires")}
+        spent = {"tx_seq": d["spent_tx_seq"], "index": d["spent_index"]}
+        return cls(
+            d["block_hash"],  # type: ignore[arg-type]
+            d["ids"],  # type: ignore[arg-type]
+            d["kinds"],  # type: ignore[arg-type]
+            outs,  # type: ignore[arg-type]
+            spent,  # type: ignore[arg-type]
+            d["new_keys"],  # type: ignore[arg-type]
+            d["first_tx_seq"],  # type: ignore[arg-type]
+            d["fees"],  # type: ignore[arg-type]
+            d["signatures"],  # type: ignore[arg-type]
+        )
+
+
+class Chain:
+    """A chain held in memory.
+
+    Parameters
+    ----------
+    genesis
+        The :class:`Genesis` (or its encoding).
+    keep_blocks
+        Keep every block in memory (for :meth:`block` and transaction
+        proofs). :class:`~gridledger.ledger.ChainStore` keeps them on disk
+        instead.
+    """
+
+    def __init__(self, genesis: Genesis | bytes, *, keep_blocks: bool = True) -> None:
+        raw = genesis.encode() if isinstance(genesis, Genesis) else bytes(genesis)
+        self._state = _core.ChainState(raw)
+        self.genesis = Genesis.decode(raw)
+        self._blocks: list[Block] | None = [self.genesis_block()] if keep_blocks else None
+
+    # -- the tip -----------------------------------------------------------
+    @property
+    def algorithm(self) -> str:
+        return self._state.algorithm
+
+    @property
+    def chain_id(self) -> bytes:
+        return self._state.chain_id
+
+    @property
+    def chain_tag(self) -> bytes:
+        """First 8 bytes of the chain id, carried by every transaction."""
+        return self._state.chain_tag
+
+    @property
+    def height(self) -> int:
+        return self._state.height
+
+    @property
+    def period(self) -> int:
+        """Period of the tip block; the next block is for ``period + 1``."""
+        return self._state.period
+
+    @property
+    def tip(self) -> Header:
+        return Header.decode(self._state.tip_header)
+
+    @property
+    def tip_hash(self) -> bytes:
+        return self._state.tip_hash
+
+    @property
+    def n_tx(self) -> int:
+        """Transactions on the chain."""
+        return self._state.n_tx
+
+    @property
+    def next_miner(self) -> bytes:
+        """The key that must produce the next block."""
+        return self._state.next_miner
+
+    def genesis_block(self) -> Block:
+        """Block 0: the unsigned header derived from the genesis record."""
+        g = self.genesis
+        h = Header(
+            chain_id=g.chain_id,
+            height=0,
+            period=g.first_period - 1,
+            prev_hash=bytes(32),
+            tx_root=tx_root(np.zeros((0, 32), np.uint8), g.algorithm),
+            n_tx=0,
+            miner=bytes(32),
+            next_winner=g.producer(1),
+            timestamp_ms=g.period_end_ms(g.first_period - 1),
+        )
+        return Block(h, bytes(64), ())
+
+    # -- building and appending --------------------------------------------
+    def next_header(
+        self, ids: NDArray[np.uint8], *, timestamp_ms: int | None = None
+    ) -> Header:
+        """The header the next block must carry for transactions with these ids."""
+        ids = np.ascontiguousarray(ids, dtype=np.uint8).reshape(-1, 32)
+        g = self.genesis
+        period = self.period + 1
+        return Header(
+            chain_id=self.chain_id,
+            height=self.height + 1,
+            period=period,
+            prev_hash=self.tip_hash,
+            tx_root=tx_root(ids, g.algorithm),
+            n_tx=len(ids),
+            miner=self.next_miner,
+            next_winner=g.producer(self.height + 2),
+            timestamp_ms=g.period_end_ms(period) if timestamp_ms is None else timestamp_ms,
+        )
+
+    def seal(self, txs: Sequence[bytes], miner: SigningKey, *, timestamp_ms: int | None = None) -> Block:
+        """The next block of ``txs`` (whole encoded transactions), signed by ``miner``."""
+        txs = tuple(bytes(t) for t in txs)
+        header = self.next_header(tx_ids(txs, self.genesis.algorithm), timestamp_ms=timestamp_ms)
+        return Block(header, miner.sign(header.hash(self.genesis.algorithm)), txs)
+
+    def check(self, block: Block) -> BlockReceipt:
+        """Validate ``block`` as the next one without appending it."""
+        blob, offsets = block.tx_blob()
+        return BlockReceipt._from(self._state.check(block.header.encode(), block.signature, blob, offsets))
+
+    def append(self, block: Block) -> BlockReceipt:
+        """Validate and append ``block``; on any error the chain is unchanged.
+
+        Raises
+        ------
+        InvalidBlockError, InvalidSignatureError, DoubleSpendError,
+        InsufficientFundsError, NotAuthorisedError, InvalidTransactionError
+            naming the field (``header.prev_hash``, ``tx[3].inputs[0]``) and value.
+        """
+        blob, offsets = block.tx_blob()
+        return self.append_raw(block.header.encode(), block.signature, blob, offsets, block)
+
+    def append_raw(
+        self,
+        header: bytes,
+        signature: bytes,
+        blob: bytes,
+        offsets: NDArray[np.int64],
+        block: Block | None = None,
+    ) -> BlockReceipt:
+        """:meth:`append` on already encoded parts (the batch path)."""
+        receipt = BlockReceipt._from(self._state.append(header, signature, blob, offsets))
+        if self._blocks is not None:
+            if block is None:
+                txs = tuple(blob[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True))
+                block = Block(Header.decode(header), signature, txs)
+            self._blocks.append(block)
+        return receipt
+
+    # -- reading -------------------------------------------------------------
+    def block(self, height: int) -> Block:
+        """Block ``height`` (only when the chain keeps its blocks)."""
+        if self._blocks is None:
+            raise InvalidArgumentError("this chain keeps no blocks in memory", "height", height)
+        if not 0 <= height < len(self._blocks):
+            raise InvalidArgumentError(f"height must be in 0..{len(self._blocks) - 1}", "height", height)
+        return self._blocks[height]
+
+    def balance(self, key: bytes, period: int | None = None) -> tuple[int, int]:
+        """Unspent (energy Wh, votes valid at ``period``, default the tip's) of ``key``."""
+        return self._state.balance(key, self.period if period is None else period)
+
+    def output(self, txid: bytes, index: int) -> tuple[bytes, int, int, int] | None:
+        """The unspent output (owner, asset, amount, expires) at (txid, index), or None."""
+        return self._state.output(txid, index)
+
+    def device_seq(self) -> NDArray[np.uint64]:
+        """The last quantum number of each device, in genesis order."""
+        return self._state.device_seq()
+
+    def keys(self, start: int = 0) -> NDArray[np.uint8]:
+        """Keys by key id (the VPP is 0, then members, devices, then any new owner)."""
+        return self._state.keys(start)
+
+    # -- the Merkle log of block hashes --------------------------------------
+    def log_root(self, size: int | None = None) -> bytes:
+        """Root of the log over blocks ``0..size-1`` (all by default)."""
+        return self._state.log_root(size)
+
+    def block_proof(self, height: int, size: int | None = None) -> list[bytes]:
+        """Inclusion proof of block ``height`` in the log of ``size`` blocks."""
+        return self._state.block_proof(height, size)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """Proof that the log of ``old_size`` blocks is a prefix of the log of ``new_size``."""
+        return self._state.consistency_proof(old_size, new_size)

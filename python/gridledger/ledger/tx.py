@@ -1,0 +1,256 @@
+"""Transactions: ``Create`` (a cryptometer's quantum) and ``Transfer`` (UTXO).
+
+The canonical encoding is defined once, in the Rust core (``docs/ledger.md``
+gives the byte layout). These classes are typed views of it: building one
+checks its fields, ``body()`` asks the core for the canonical bytes, and
+``decode`` parses a whole signed transaction back. Amounts are integers: Wh
+for energy, token units for votes (SPEC §2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from gridledger import _core
+from gridledger.errors import InvalidArgumentError, InvalidTransactionError
+from gridledger.hashing import Algorithm
+from gridledger.keys import SigningKey
+
+__all__ = [
+    "NEVER",
+    "Asset",
+    "Create",
+    "Outpoint",
+    "Output",
+    "SignedTransaction",
+    "Transfer",
+    "decode",
+]
+
+NEVER = 2**64 - 1
+"""``expires`` of an output that never expires (energy)."""
+
+
+class Asset(IntEnum):
+    """What an output holds."""
+
+    ENERGY = 0
+    """Energy in Wh."""
+    VOTE = 1
+    """Voting tokens E (SPEC §3), valid until the output's ``expires`` period."""
+
+
+def _key(name: str, value: object) -> bytes:
+    if not isinstance(value, bytes) or len(value) != 32:
+        raise InvalidArgumentError(f"{name} must be a 32-byte public key, got {value!r:.40}", name, value)
+    return value
+
+
+def _int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InvalidTransactionError(f"{name} must be an integer, got {value!r}", name, value)
+    v = int(value)
+    if not low <= v <= high:
+        raise InvalidTransactionError(f"{name} must be in {low}..{high}, got {v}", name, v)
+    return v
+
+
+@dataclass(frozen=True)
+class Outpoint:
+    """A reference to output ``index`` of transaction ``txid``."""
+
+    txid: bytes
+    index: int
+
+    def __post_init__(self) -> None:
+        _key("txid", self.txid)
+        _int("index", self.index, 0, 65535)
+
+
+@dataclass(frozen=True)
+class Output:
+    """``amount`` of ``asset`` paid to ``owner`` (a public key).
+
+    Attributes
+    ----------
+    owner
+        32-byte Ed25519 public key of the recipient.
+    amount
+        Wh for energy, token units for votes; 1 ≤ amount < 2^63.
+    asset
+        :class:`Asset`; energy by default.
+    expires
+        Last period a voting token can be spent in; :data:`NEVER` for energy.
+    """
+
+    owner: bytes
+    amount: int
+    asset: Asset = Asset.ENERGY
+    expires: int = NEVER
+
+    def __post_init__(self) -> None:
+        _key("owner", self.owner)
+        _int("amount", self.amount, 0, 2**63 - 1)
+        object.__setattr__(self, "asset", Asset(self.asset))
+        _int("expires", self.expires, 0, NEVER)
+
+
+def _outputs_arrays(outputs: Sequence[Output]) -> tuple[np.ndarray, ...]:
+    owners = np.frombuffer(b"".join(o.owner for o in outputs), dtype=np.uint8).reshape(-1, 32)
+    assets = np.fromiter((int(o.asset) for o in outputs), dtype=np.uint8, count=len(outputs))
+    amounts = np.fromiter((o.amount for o in outputs), dtype=np.int64, count=len(outputs))
+    expires = np.fromiter((o.expires for o in outputs), dtype=np.uint64, count=len(outputs))
+    return owners, assets, amounts, expires
+
+
+@dataclass(frozen=True)
+class Create:
+    """A cryptometer's quantum: V Wh (and its voting tokens) credited to the device.
+
+    Build with :meth:`quantum`; the chain accepts it only when the device is
+    registered in the genesis with this V and ``seq`` is the device's next
+    quantum number.
+    """
+
+    chain_tag: bytes
+    period: int
+    device: bytes
+    seq: int
+    outputs: tuple[Output, ...]
+
+    @classmethod
+    def quantum(
+        cls,
+        chain_tag: bytes,
+        period: int,
+        device: bytes,
+        seq: int,
+        v_wh: int,
+        votes: int = 1,
+        vote_validity: int = 4,
+    ) -> Create:
+        """The Create of quantum ``seq``: ``v_wh`` Wh and ``votes`` tokens valid ``vote_validity`` periods."""
+        outs = [Output(device, v_wh)]
+        if votes:
+            outs.append(Output(device, votes, Asset.VOTE, period + vote_validity))
+        return cls(chain_tag, period, device, seq, tuple(outs))
+
+    def body(self) -> bytes:
+        """The canonical body (what the id hashes and the device signs)."""
+        votes = [o for o in self.outputs if o.asset == Asset.VOTE]
+        energy = [o for o in self.outputs if o.asset == Asset.ENERGY]
+        if len(energy) != 1 or len(votes) > 1 or len(self.outputs) != len(energy) + len(votes):
+            raise InvalidTransactionError(
+                "a Create has one energy output and at most one vote output", "outputs", len(self.outputs)
+            )
+        return _core.encode_create(
+            self.chain_tag,
+            self.period,
+            self.device,
+            self.seq,
+            energy[0].amount,
+            votes[0].amount if votes else 0,
+            votes[0].expires if votes else 0,
+        )
+
+    @property
+    def signers(self) -> tuple[bytes, ...]:
+        """The device, the one key that signs a Create."""
+        return (self.device,)
+
+    def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        """Sign with the device's key."""
+        return _sign(self, self.body(), keys, algorithm)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Spend ``inputs`` (all owned by ``signers``) into ``outputs``.
+
+    Per asset the outputs may not exceed the inputs (the difference is the
+    fee); a VPP distribution and a unit's transfer must pass on exactly their
+    inputs. Every signer signs the id.
+    """
+
+    chain_tag: bytes
+    period: int
+    signers: tuple[bytes, ...]
+    inputs: tuple[Outpoint, ...]
+    outputs: tuple[Output, ...] = field(default=())
+
+    def body(self) -> bytes:
+        """The canonical body (what the id hashes and the signers sign)."""
+        signers = np.frombuffer(b"".join(_key("signers", s) for s in self.signers), dtype=np.uint8)
+        txids = np.frombuffer(b"".join(i.txid for i in self.inputs), dtype=np.uint8).reshape(-1, 32)
+        idx = np.fromiter((i.index for i in self.inputs), dtype=np.int64, count=len(self.inputs))
+        return _core.encode_transfer(
+            self.chain_tag,
+            self.period,
+            signers.reshape(-1, 32),
+            txids,
+            idx,
+            *_outputs_arrays(self.outputs),
+        )
+
+    def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        """Sign with one key per signer, in the order of ``signers``."""
+        return _sign(self, self.body(), keys, algorithm)
+
+
+def _sign(
+    tx: Create | Transfer, body: bytes, keys: Sequence[SigningKey], algorithm: Algorithm
+) -> SignedTransaction:
+    if [k.public_key for k in keys] != list(tx.signers):
+        raise InvalidArgumentError(
+            f"sign with the {len(tx.signers)} signers' keys, in order", "keys", len(keys)
+        )
+    txid = _core.hash_one(body, algorithm)
+    return SignedTransaction(tx, body, tuple(k.sign(txid) for k in keys), txid)
+
+
+@dataclass(frozen=True)
+class SignedTransaction:
+    """A transaction with its signatures: what goes into a block.
+
+    Attributes
+    ----------
+    tx
+        The :class:`Create` or :class:`Transfer`.
+    body
+        Its canonical body.
+    signatures
+        One 64-byte Ed25519 signature of the id per signer.
+    id
+        H(body) under the chain's hash function.
+    """
+
+    tx: Create | Transfer
+    body: bytes
+    signatures: tuple[bytes, ...]
+    id: bytes
+
+    def encode(self) -> bytes:
+        """Body followed by the signatures: the bytes a block carries."""
+        return self.body + b"".join(self.signatures)
+
+    def outpoint(self, index: int) -> Outpoint:
+        """Output ``index`` of this transaction, as an input for a later one."""
+        return Outpoint(self.id, index)
+
+
+def decode(data: bytes, algorithm: Algorithm = "blake3") -> SignedTransaction:
+    """Parse a whole signed transaction; raises InvalidTransactionError on bad bytes."""
+    d = _core.decode_tx(bytes(data))
+    outs = tuple(Output(o, amt, Asset(a), exp) for o, a, amt, exp in d["outputs"])
+    tx: Create | Transfer
+    if d["kind"] == "create":
+        tx = Create(d["chain_tag"], d["period"], d["device"], d["seq"], outs)
+    else:
+        ins = tuple(Outpoint(t, i) for t, i in d["inputs"])
+        tx = Transfer(d["chain_tag"], d["period"], tuple(d["signers"]), ins, outs)
+    body = bytes(data[: d["body_len"]])
+    return SignedTransaction(tx, body, tuple(d["signatures"]), _core.hash_one(body, algorithm))
