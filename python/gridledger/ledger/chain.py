@@ -64,7 +64,10 @@ class BlockReceipt:
 
     @classmethod
     def _from(cls, d: dict[str, object]) -> BlockReceipt:
-        outs = {k[4:]: d[k] for k in ("out_tx", "out_index", "out_owner", "out_asset", "out_amount", "out_expires")}
+        outs = {
+            k[4:]: d[k]
+            for k in ("out_tx", "out_index", "out_owner", "out_asset", "out_amount", "out_expires")
+        }
         spent = {"tx_seq": d["spent_tx_seq"], "index": d["spent_index"]}
         return cls(
             d["block_hash"],  # type: ignore[arg-type]
@@ -156,9 +159,7 @@ class Chain:
         return Block(h, bytes(64), ())
 
     # -- building and appending --------------------------------------------
-    def next_header(
-        self, ids: NDArray[np.uint8], *, timestamp_ms: int | None = None
-    ) -> Header:
+    def next_header(self, ids: NDArray[np.uint8], *, timestamp_ms: int | None = None) -> Header:
         """The header the next block must carry for transactions with these ids."""
         ids = np.ascontiguousarray(ids, dtype=np.uint8).reshape(-1, 32)
         g = self.genesis
@@ -182,9 +183,27 @@ class Chain:
         return Block(header, miner.sign(header.hash(self.genesis.algorithm)), txs)
 
     def check(self, block: Block) -> BlockReceipt:
-        """Validate ``block`` as the next one without appending it."""
+        """Validate ``block`` as the next one without appending it.
+
+        The accepted block is held until :meth:`commit` (two-phase append:
+        validate, write it elsewhere, then commit).
+        """
         blob, offsets = block.tx_blob()
-        return BlockReceipt._from(self._state.check(block.header.encode(), block.signature, blob, offsets))
+        return self.check_raw(block.header.encode(), block.signature, blob, offsets)
+
+    def check_raw(
+        self, header: bytes, signature: bytes, blob: bytes, offsets: NDArray[np.int64]
+    ) -> BlockReceipt:
+        """:meth:`check` on already encoded parts."""
+        return BlockReceipt._from(self._state.check(header, signature, blob, offsets))
+
+    def commit(self, receipt: BlockReceipt, block: Block | None = None) -> None:
+        """Append the block the last :meth:`check` accepted."""
+        self._state.commit(receipt.block_hash)
+        if self._blocks is not None:
+            if block is None:
+                raise InvalidArgumentError("a chain that keeps blocks needs the block", "block", None)
+            self._blocks.append(block)
 
     def append(self, block: Block) -> BlockReceipt:
         """Validate and append ``block``; on any error the chain is unchanged.

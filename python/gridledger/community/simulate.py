@@ -1,0 +1,352 @@
+"""Running a community on a chain, one block per market period (issue: community ledger).
+
+Each period: every cryptometer signs a ``Create`` per V Wh counted; each unit
+passes its quanta (and their voting tokens) to the VPP in one ``Transfer``;
+the VPP distributes the period's energy and tokens to the members' virtual
+generation meters by the repartition rule, in one ``Transfer``; the period's
+producer (round robin) seals the block and the chain validates it in one call
+into the Rust core before it is stored. Consumption stays off chain: the
+market-face meter (consumption − virtual generation) is computed for the DSO.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from gridledger import _core
+from gridledger.community.inputs import CommunityInputs, community_inputs
+from gridledger.community.model import Community
+from gridledger.community.repartition import allocate, ideal_shares
+from gridledger.ledger.chain import Chain
+from gridledger.ledger.store import ChainStore
+from gridledger.ledger.tx import NEVER
+from gridledger.meters.accuracy import AccuracyReport, accuracy_report
+from gridledger.meters.cryptometer import Cryptometer, Quanta
+
+__all__ = ["SimulationResult", "simulate"]
+
+
+@dataclass
+class SimulationResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    community
+        The community that ran.
+    periods
+        ``(P,)`` period indices, one block each.
+    path
+        The chain's SQLite file (None for an in-memory run).
+    chain
+        The chain state after the last block.
+    blocks, creates, transfers
+        Blocks appended (genesis excluded) and transactions by kind.
+    distributed_wh, distributed_votes
+        Energy and voting tokens the VPP distributed.
+    signatures_made, signatures_verified
+        Ed25519 signatures produced and checked (block headers included).
+    seconds
+        Wall time of the run, inputs included.
+    store_bytes
+        Size of the SQLite file (and WAL) at the end.
+    allocated_wh, allocated_votes
+        ``(P, M)`` what each member's virtual meter received per period.
+    consumption_wh
+        ``(P, M)`` the members' consumption (off chain).
+    accuracy
+        :class:`~gridledger.meters.AccuracyReport`.
+    """
+
+    community: Community
+    periods: NDArray[np.int64]
+    path: Path | None
+    chain: Chain
+    blocks: int = 0
+    creates: int = 0
+    transfers: int = 0
+    distributed_wh: int = 0
+    distributed_votes: int = 0
+    signatures_made: int = 0
+    signatures_verified: int = 0
+    seconds: float = 0.0
+    store_bytes: int = 0
+    allocated_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    allocated_votes: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    consumption_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    accuracy: AccuracyReport | None = None
+
+    @property
+    def transactions(self) -> int:
+        return self.creates + self.transfers
+
+    def market_face(self) -> pl.DataFrame:
+        """The market-face meter per member and period: consumption − virtual generation (Wh).
+
+        Computed for the DSO and never written on chain. Columns: ``period``,
+        ``member``, ``consumption_wh``, ``virtual_generation_wh``, ``market_face_wh``.
+        """
+        p, m = self.consumption_wh.shape
+        labels = [x.label for x in self.community.members]
+        return pl.DataFrame(
+            {
+                "period": np.repeat(self.periods, m),
+                "member": pl.Series(labels * p, dtype=pl.Categorical),
+                "consumption_wh": self.consumption_wh.ravel(),
+                "virtual_generation_wh": self.allocated_wh.ravel(),
+                "market_face_wh": (self.consumption_wh - self.allocated_wh).ravel(),
+            }
+        )
+
+    def summary(self) -> dict[str, float | int | str]:
+        """The figures of the summary table."""
+        acc = self.accuracy.summary() if self.accuracy else {}
+        tx = self.transactions
+        return {
+            "members": len(self.community.members),
+            "pv_units": len(self.community.units),
+            "period_minutes": self.community.period_minutes,
+            "blocks": self.blocks,
+            "transactions": tx,
+            "creates": self.creates,
+            "transfers": self.transfers,
+            "kwh_distributed": self.distributed_wh / 1000,
+            "votes_distributed": self.distributed_votes,
+            "signatures_made": self.signatures_made,
+            "signatures_verified": self.signatures_verified,
+            "max_period_error_wh": float(acc.get("max_period_error_wh", 0.0)),
+            "chain_vs_mid_pct": 100 * float(acc.get("chain_vs_mid", 0.0)),
+            "seconds": self.seconds,
+            "blocks_per_s": self.blocks / self.seconds if self.seconds else 0.0,
+            "tx_per_s": tx / self.seconds if self.seconds else 0.0,
+            "store_bytes": self.store_bytes,
+            "bytes_per_tx": self.store_bytes / tx if tx else 0.0,
+        }
+
+
+class _Builder:
+    """Encodes and signs one period's transactions in a few batch calls."""
+
+    def __init__(self, community: Community, chain: Chain) -> None:
+        self.c = community
+        self.tag = chain.chain_tag
+        self.alg = community.algorithm
+        self.vpp = community.public_keys[0:1]
+        self.members = community.public_keys[1 : 1 + len(community.members)]
+        first_dev = community.device_key_id(0)
+        self.devices = community.public_keys[first_dev : first_dev + len(community.units)]
+        self.dev_ids = np.arange(first_dev, first_dev + len(community.units), dtype=np.int64)
+        self.votes = community.votes_per_quantum
+        self.v = np.array([u.v_wh for u in community.units], dtype=np.int64)
+
+    def _transfer(
+        self,
+        period: int,
+        signer: NDArray[np.uint8],
+        txids: NDArray[np.uint8],
+        idx: NDArray[np.int64],
+        owners: NDArray[np.uint8],
+        assets: NDArray[np.uint8],
+        amounts: NDArray[np.int64],
+        expires: NDArray[np.uint64],
+    ) -> bytes:
+        return _core.encode_transfer(self.tag, period, signer, txids, idx, owners, assets, amounts, expires)
+
+    def period(
+        self,
+        period: int,
+        quanta: NDArray[np.int64],
+        seq0: NDArray[np.int64],
+        alloc: NDArray[np.int64],
+        votes: NDArray[np.int64],
+    ) -> tuple[NDArray[np.uint8], bytes, NDArray[np.int64], int, int]:
+        """(ids, whole transactions concatenated, their offsets, creates, transfers) of one period."""
+        units = np.flatnonzero(quanta)
+        if not len(units):
+            return np.zeros((0, 32), np.uint8), b"", np.zeros(1, np.int64), 0, 0
+        expires = period + self.c.vote_validity
+        counts = quanta[units]
+        dev_rows = np.repeat(units, counts)
+        seqs = (np.concatenate([np.arange(seq0[u], seq0[u] + quanta[u]) for u in units])).astype(np.uint64)
+        bodies, offs = _core.encode_creates(
+            self.tag,
+            period,
+            self.devices[dev_rows],
+            seqs,
+            self.v[dev_rows],
+            np.full(len(dev_rows), self.votes, np.int64),
+            expires,
+        )
+        ids_c, blob_c, offs_c = self.c.keyring.sign_bodies(self.dev_ids[dev_rows], bodies, offs, self.alg)
+        per_out = 2 if self.votes else 1
+        n_out = 2 if self.votes else 1
+        t_bodies = []
+        start = 0
+        vpp2 = np.repeat(self.vpp, n_out, axis=0)
+        assets = np.array([0, 1][:n_out], np.uint8)
+        exp = np.array([NEVER, expires][:n_out], np.uint64)
+        for u, k in zip(units.tolist(), counts.tolist(), strict=True):
+            txids = np.repeat(ids_c[start : start + k], per_out, axis=0)
+            idx = np.tile(np.arange(per_out, dtype=np.int64), k)
+            amounts = np.array([k * int(self.v[u]), k * self.votes][:n_out], np.int64)
+            t_bodies.append(
+                self._transfer(period, self.devices[u : u + 1], txids, idx, vpp2, assets, amounts, exp)
+            )
+            start += k
+        t_offs = np.zeros(len(t_bodies) + 1, np.int64)
+        np.cumsum([len(b) for b in t_bodies], out=t_offs[1:])
+        ids_t, blob_t, offs_t = self.c.keyring.sign_bodies(
+            self.dev_ids[units], b"".join(t_bodies), t_offs, self.alg
+        )
+        # The VPP's distribution: every unit transfer in, the repartition out.
+        d_txids = np.repeat(ids_t, per_out, axis=0)
+        d_idx = np.tile(np.arange(per_out, dtype=np.int64), len(units))
+        e_to = np.flatnonzero(alloc)
+        v_to = np.flatnonzero(votes)
+        owners = np.concatenate([self.members[e_to], self.members[v_to]])
+        d_assets = np.concatenate([np.zeros(len(e_to), np.uint8), np.ones(len(v_to), np.uint8)])
+        d_amounts = np.concatenate([alloc[e_to], votes[v_to]]).astype(np.int64)
+        d_exp = np.concatenate([np.full(len(e_to), NEVER, np.uint64), np.full(len(v_to), expires, np.uint64)])
+        d_body = self._transfer(period, self.vpp, d_txids, d_idx, owners, d_assets, d_amounts, d_exp)
+        ids_d, blob_d, _d = self.c.keyring.sign_bodies(
+            np.zeros(1, np.int64), d_body, np.array([0, len(d_body)], np.int64), self.alg
+        )
+        ids = np.concatenate([ids_c, ids_t, ids_d])
+        offsets = np.concatenate(
+            [offs_c, offs_t[1:] + len(blob_c), [len(blob_c) + len(blob_t) + len(blob_d)]]
+        ).astype(np.int64)
+        return ids, blob_c + blob_t + blob_d, offsets, len(dev_rows), len(units) + 1
+
+
+def _progress(enabled: bool, total: int):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]simulate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("periods"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=True,
+    )
+
+
+def simulate(
+    community: Community,
+    start: datetime = datetime(2019, 6, 3, tzinfo=UTC),
+    days: float = 7,
+    *,
+    periods: int | None = None,
+    store: str | Path | None = "gridledger-chain.sqlite",
+    overwrite: bool = True,
+    inputs: CommunityInputs | None = None,
+    load: pl.DataFrame | None = None,
+    solar: pl.DataFrame | None = None,
+    progress: bool = False,
+) -> SimulationResult:
+    """Run ``community`` from ``start`` for ``days`` (or ``periods``) market periods.
+
+    Parameters
+    ----------
+    community
+        The :class:`Community`.
+    start
+        First period's start (UTC; the bundled data covers 2019).
+    days, periods
+        Length of the run; ``periods`` wins when given.
+    store
+        SQLite file to write the chain to; ``None`` keeps it in memory only.
+    overwrite
+        Replace an existing gridledger chain at ``store`` (never another file).
+    inputs
+        Precomputed :class:`CommunityInputs`; otherwise built from ``load``
+        and ``solar`` (bundled Austria 2019 by default).
+    progress
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    t0 = time.perf_counter()
+    n = periods if periods is not None else int(round(days * 24 * 60 / community.period_minutes))
+    inp = inputs or community_inputs(community, start, n, load=load, solar=solar)
+    P, M = inp.consumption_wh.shape
+    meters = [Cryptometer(u.v_wh, community.period_s, u.meter) for u in community.units]
+    counted: list[Quanta] = [
+        m.count(inp.generation_wh[:, j], u.meter_error)
+        for j, (m, u) in enumerate(zip(meters, community.units, strict=True))
+    ]
+    quanta = np.column_stack([q.quanta for q in counted]) if counted else np.zeros((P, 0), np.int64)
+    v = np.array([u.v_wh for u in community.units], dtype=np.int64)
+    energy = (quanta * v).sum(axis=1).astype(np.int64)
+    vote_total = quanta.sum(axis=1).astype(np.int64) * community.votes_per_quantum
+    weights = community.rule.weights(inp.periods, energy, inp.consumption_wh)
+    alloc = allocate(energy, weights, inp.periods)
+    alloc_votes = allocate(vote_total, weights, inp.periods)
+    mid_total = np.sum([q.mid_wh for q in counted], axis=0) if counted else np.zeros(P)
+    ideal = ideal_shares(mid_total, weights)
+
+    genesis = community.genesis(int(inp.periods[0]))
+    st: ChainStore | None = None
+    if store is not None:
+        st = ChainStore.create(store, genesis, overwrite=overwrite)
+        chain = st.chain
+    else:
+        chain = Chain(genesis, keep_blocks=False)
+    builder = _Builder(community, chain)
+    seq = np.ones(len(community.units), dtype=np.int64)
+    result = SimulationResult(community, inp.periods, Path(store) if store is not None else None, chain)
+    n_members = len(community.members)
+    try:
+        with _progress(progress, P) as bar:
+            task = bar.add_task("periods", total=P)
+            for i in range(P):
+                p = int(inp.periods[i])
+                ids, blob, offsets, n_c, n_t = builder.period(p, quanta[i], seq, alloc[i], alloc_votes[i])
+                seq += quanta[i]
+                header = chain.next_header(ids)
+                hb = header.encode()
+                miner = 1 + (header.height - 1) % n_members
+                sig = community.keyring.sign_ids(
+                    np.array([miner], np.int64),
+                    np.frombuffer(_core.hash_one(hb, community.algorithm), np.uint8).reshape(1, 32),
+                )[0].tobytes()
+                receipt = (st.append_raw if st is not None else chain.append_raw)(hb, sig, blob, offsets)
+                result.blocks += 1
+                result.creates += n_c
+                result.transfers += n_t
+                result.signatures_made += len(ids) + 1
+                result.signatures_verified += receipt.signatures
+                if i % 16 == 15 or i == P - 1:
+                    bar.update(task, completed=i + 1)
+    finally:
+        if st is not None:
+            result.store_bytes = st.size_bytes()
+            st.close()
+    result.distributed_wh = int(alloc.sum())
+    result.distributed_votes = int(alloc_votes.sum())
+    result.allocated_wh = alloc
+    result.allocated_votes = alloc_votes
+    result.consumption_wh = inp.consumption_wh
+    result.accuracy = accuracy_report(
+        inp.periods,
+        [u.label for u in community.units],
+        counted,
+        v.tolist(),
+        [m.label for m in community.members],
+        alloc,
+        ideal,
+    )
+    result.seconds = time.perf_counter() - t0
+    return result

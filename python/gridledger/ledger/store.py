@@ -1,0 +1,383 @@
+"""The chain in SQLite: one file, WAL, each block committed atomically.
+
+Schema (``docs/ledger.md``)::
+
+    meta(key, value)            magic, format, genesis record
+    keys(id, pk, label)         key ids: 0 the VPP, then members, devices, new owners
+    blocks(height, period, hash, header, signature, n_tx, first_tx)
+    txs(seq, id, height, idx, kind, data)           data = body ‖ signatures
+    outputs(tx, idx, height, owner, asset, amount, expires, spent_height)
+
+``blocks``, ``txs`` and ``keys`` hold what the chain is; ``outputs`` and the
+hash columns are derived, kept for queries, and re-derived by :meth:`verify`.
+A block and everything it adds or spends are written in one SQLite
+transaction, so a writer killed at any point leaves the store at its last
+whole block (SPEC §2 Storage).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from gridledger.errors import BadDataError, InvalidArgumentError
+from gridledger.ledger.block import Block, Header
+from gridledger.ledger.chain import BlockReceipt, Chain
+from gridledger.ledger.genesis import Genesis
+from gridledger.ledger.tx import NEVER, SignedTransaction, decode
+
+if TYPE_CHECKING:
+    from gridledger.ledger.verify import VerifyReport
+
+__all__ = ["FORMAT", "MAGIC", "ChainStore"]
+
+MAGIC = b"gridledger-chain"
+FORMAT = 1
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE keys(id INTEGER PRIMARY KEY, pk BLOB NOT NULL UNIQUE, label TEXT);
+CREATE TABLE blocks(
+    height INTEGER PRIMARY KEY, period INTEGER NOT NULL UNIQUE, hash BLOB NOT NULL,
+    header BLOB NOT NULL, signature BLOB NOT NULL, n_tx INTEGER NOT NULL, first_tx INTEGER NOT NULL);
+CREATE TABLE txs(
+    seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, height INTEGER NOT NULL,
+    idx INTEGER NOT NULL, kind INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE outputs(
+    tx INTEGER NOT NULL, idx INTEGER NOT NULL, height INTEGER NOT NULL, owner INTEGER NOT NULL,
+    asset INTEGER NOT NULL, amount INTEGER NOT NULL, expires INTEGER, spent_height INTEGER,
+    PRIMARY KEY (tx, idx)) WITHOUT ROWID;
+"""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a killed process never loses a committed block; only a
+    # power cut can lose the last few (never leave a partial one).
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class ChainStore:
+    """A chain persisted in SQLite.
+
+    Open an existing store with ``ChainStore(path)``; make a new one with
+    :meth:`create`. Appending validates the block in the Rust core first; a
+    rejected block raises a typed error and writes nothing.
+
+    Parameters
+    ----------
+    path
+        The SQLite file.
+
+    Raises
+    ------
+    BadDataError
+        If the file does not exist or is not a gridledger chain.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise BadDataError(f"{self.path}: no such chain store", "path", str(self.path))
+        try:
+            self._conn = _connect(self.path)
+            rows = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as e:
+            raise BadDataError(
+                f"{self.path}: not a gridledger chain (SQLite: {e})", "path", str(self.path)
+            ) from e
+        if rows.get("magic") != MAGIC or rows.get("format") != FORMAT or "genesis" not in rows:
+            self._conn.close()
+            raise BadDataError(
+                f"{self.path}: not a gridledger chain (format {FORMAT})", "path", str(self.path)
+            )
+        self.genesis = Genesis.decode(rows["genesis"])
+        self._chain: Chain | None = None
+
+    @classmethod
+    def create(cls, path: str | Path, genesis: Genesis, *, overwrite: bool = False) -> ChainStore:
+        """A new store holding only the genesis block.
+
+        ``overwrite`` replaces an existing gridledger chain at ``path``; any
+        other existing file is never replaced.
+        """
+        path = Path(path)
+        if path.exists():
+            if not overwrite:
+                raise InvalidArgumentError(
+                    f"{path} exists (pass overwrite=True to replace it)", "path", str(path)
+                )
+            ChainStore(path).close()  # raises if it is not a chain: never clobber other files
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raw = genesis.encode()
+        chain = Chain(raw, keep_blocks=False)
+        conn = _connect(path)
+        try:
+            conn.executescript(_SCHEMA)
+            conn.execute("BEGIN")
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)", [("magic", MAGIC), ("format", FORMAT), ("genesis", raw)]
+            )
+            labels = genesis.labels()
+            conn.executemany(
+                "INSERT INTO keys VALUES (?, ?, ?)",
+                [(i, bytes(k), labels.get(bytes(k))) for i, k in enumerate(chain.keys())],
+            )
+            g = chain.genesis_block()
+            alg = genesis.algorithm
+            conn.execute(
+                "INSERT INTO blocks VALUES (0, ?, ?, ?, ?, 0, 0)",
+                (g.period, g.header.hash(alg), g.header.encode(), g.signature),
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        store = cls(path)
+        store._chain = chain
+        return store
+
+    # -- lifecycle -------------------------------------------------------------
+    def close(self) -> None:
+        """Close the database (checkpointing the WAL)."""
+        self._conn.close()
+
+    def __enter__(self) -> ChainStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def chain(self) -> Chain:
+        """The validated chain state; rebuilt (fully verified) from the file on first use."""
+        if self._chain is None:
+            from gridledger.ledger.verify import replay
+
+            self._chain = replay(self)
+        return self._chain
+
+    # -- writing ---------------------------------------------------------------
+    def append(self, block: Block) -> BlockReceipt:
+        """Validate ``block`` and commit it with its transactions in one SQLite transaction."""
+        blob, offsets = block.tx_blob()
+        return self.append_raw(block.header.encode(), block.signature, blob, offsets)
+
+    def append_raw(
+        self, header: bytes, signature: bytes, blob: bytes, offsets: NDArray[np.int64]
+    ) -> BlockReceipt:
+        """:meth:`append` on already encoded parts (the batch path the simulation uses)."""
+        chain = self.chain
+        receipt = chain.check_raw(header, signature, blob, offsets)
+        h = Header.decode(header)
+        first = receipt.first_tx_seq
+        n = len(receipt.ids)
+        ids = receipt.ids
+        starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
+        kinds = receipt.kinds.tolist()
+        o = receipt.outputs
+        expires = o["expires"]
+        exp_col: list[int | None] = [None if e == NEVER else int(e) for e in expires.tolist()]
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute(
+                "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (h.height, h.period, receipt.block_hash, header, signature, n, first),
+            )
+            if len(receipt.new_keys):
+                base = len(chain.keys())
+                c.executemany(
+                    "INSERT INTO keys VALUES (?, ?, NULL)",
+                    [(base + i, bytes(k)) for i, k in enumerate(receipt.new_keys)],
+                )
+            c.executemany(
+                "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (first + i, ids[i].tobytes(), h.height, i, kinds[i], blob[starts[i] : ends[i]])
+                    for i in range(n)
+                ),
+            )
+            c.executemany(
+                "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                zip(
+                    (o["tx"] + first).tolist(),
+                    o["index"].tolist(),
+                    [h.height] * len(exp_col),
+                    o["owner"].tolist(),
+                    o["asset"].tolist(),
+                    o["amount"].tolist(),
+                    exp_col,
+                    strict=True,
+                ),
+            )
+            s = receipt.spent
+            c.executemany(
+                "UPDATE outputs SET spent_height = ? WHERE tx = ? AND idx = ?",
+                zip([h.height] * len(s["index"]), s["tx_seq"].tolist(), s["index"].tolist(), strict=True),
+            )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        chain.commit(receipt)
+        return receipt
+
+    # -- reading ---------------------------------------------------------------
+    @property
+    def height(self) -> int:
+        """Height of the last stored block."""
+        return int(self._conn.execute("SELECT MAX(height) FROM blocks").fetchone()[0])
+
+    @property
+    def algorithm(self) -> str:
+        return self.genesis.algorithm
+
+    def block(self, height: int) -> Block:
+        """Block ``height`` with its transactions."""
+        row = self._conn.execute(
+            "SELECT header, signature, n_tx, first_tx FROM blocks WHERE height = ?", (height,)
+        ).fetchone()
+        if row is None:
+            raise InvalidArgumentError(
+                f"no block at height {height} (height is {self.height})", "height", height
+            )
+        header, sig, n_tx, first = row
+        txs = tuple(
+            r[0]
+            for r in self._conn.execute(
+                "SELECT data FROM txs WHERE seq >= ? AND seq < ? ORDER BY seq", (first, first + n_tx)
+            )
+        )
+        return Block(Header.decode(header), sig, txs)
+
+    def height_of_period(self, period: int) -> int:
+        """The height of the block of market period ``period``."""
+        row = self._conn.execute("SELECT height FROM blocks WHERE period = ?", (period,)).fetchone()
+        if row is None:
+            first = self.genesis.first_period
+            raise InvalidArgumentError(
+                f"no block for period {period} (the chain covers {first}..{first + self.height - 1})",
+                "period",
+                period,
+            )
+        return int(row[0])
+
+    def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[Block]:
+        """Blocks ``start`` to ``stop - 1`` in order (to the tip by default)."""
+        stop = self.height + 1 if stop is None else stop
+        for h in range(start, stop):
+            yield self.block(h)
+
+    def transaction(self, txid: bytes) -> tuple[int, int, SignedTransaction]:
+        """(height, index in block, transaction) of the transaction with id ``txid``."""
+        row = self._conn.execute("SELECT height, idx, data FROM txs WHERE id = ?", (bytes(txid),)).fetchone()
+        if row is None:
+            raise InvalidArgumentError(
+                f"no transaction {bytes(txid).hex()[:16]}… in this chain", "txid", txid
+            )
+        return int(row[0]), int(row[1]), decode(row[2], self.genesis.algorithm)  # type: ignore[arg-type]
+
+    def block_hashes(self) -> list[bytes]:
+        """Every block hash in height order, recomputed from the stored headers."""
+        from gridledger import hashing
+
+        alg = self.genesis.algorithm
+        return [
+            hashing.hash_one(r[0], alg)
+            for r in self._conn.execute("SELECT header FROM blocks ORDER BY height")
+        ]
+
+    def keys(self) -> pl.DataFrame:
+        """Key ids, public keys (hex) and labels."""
+        rows = self._conn.execute("SELECT id, pk, label FROM keys ORDER BY id").fetchall()
+        return pl.DataFrame(
+            {
+                "key_id": [r[0] for r in rows],
+                "public_key": [r[1].hex() for r in rows],
+                "label": [r[2] for r in rows],
+            },
+            schema={"key_id": pl.Int64, "public_key": pl.String, "label": pl.String},
+        )
+
+    def allocations(self, *, asset: int = 0, members_only: bool = True) -> pl.DataFrame:
+        """Energy (Wh, or votes with ``asset=1``) credited per virtual meter and period.
+
+        Columns: ``period``, ``height``, ``label``, ``amount``. With
+        ``members_only`` only the members' virtual generation meters are listed.
+        """
+        where = "AND k.id BETWEEN 1 AND ?" if members_only else "AND ? >= 0"
+        rows = self._conn.execute(
+            f"""SELECT b.period, o.height, k.label, SUM(o.amount)
+                FROM outputs o JOIN blocks b ON b.height = o.height JOIN keys k ON k.id = o.owner
+                WHERE o.asset = ? {where}
+                GROUP BY o.height, o.owner ORDER BY o.height, o.owner""",
+            (asset, len(self.genesis.members)),
+        ).fetchall()
+        return pl.DataFrame(
+            rows,
+            schema={"period": pl.Int64, "height": pl.Int64, "label": pl.String, "amount": pl.Int64},
+            orient="row",
+        )
+
+    def balances(self, height: int | None = None) -> pl.DataFrame:
+        """Unspent energy (Wh) and votes per key at ``height`` (the tip by default).
+
+        Votes are counted whether or not they are still valid; ``expires``
+        tells (see :meth:`allocations`).
+        """
+        h = self.height if height is None else height
+        rows = self._conn.execute(
+            """SELECT k.id, k.label,
+                      SUM(CASE WHEN o.asset = 0 THEN o.amount ELSE 0 END),
+                      SUM(CASE WHEN o.asset = 1 THEN o.amount ELSE 0 END)
+               FROM outputs o JOIN keys k ON k.id = o.owner
+               WHERE o.height <= ? AND (o.spent_height IS NULL OR o.spent_height > ?)
+               GROUP BY o.owner ORDER BY o.owner""",
+            (h, h),
+        ).fetchall()
+        return pl.DataFrame(
+            rows,
+            schema={"key_id": pl.Int64, "label": pl.String, "energy_wh": pl.Int64, "votes": pl.Int64},
+            orient="row",
+        )
+
+    def export_parquet(self, directory: str | Path) -> dict[str, Path]:
+        """Write ``blocks``, ``transactions``, ``outputs`` and ``keys`` as Parquet files."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        queries = {
+            "blocks": "SELECT height, period, hash, n_tx, first_tx FROM blocks ORDER BY height",
+            "transactions": "SELECT seq, id, height, idx, kind, length(data) AS size FROM txs ORDER BY seq",
+            "outputs": "SELECT tx, idx, height, owner, asset, amount, expires, spent_height FROM outputs ORDER BY tx, idx",
+        }
+        paths = {}
+        for name, q in queries.items():
+            cur = self._conn.execute(q)
+            cols = [d[0] for d in cur.description]
+            frame = pl.DataFrame(cur.fetchall(), schema=cols, orient="row", infer_schema_length=None)
+            paths[name] = out / f"{name}.parquet"
+            frame.write_parquet(paths[name])
+        paths["keys"] = out / "keys.parquet"
+        self.keys().write_parquet(paths["keys"])
+        return paths
+
+    def size_bytes(self) -> int:
+        """Bytes on disk: the database file and its WAL."""
+        return sum(
+            Path(f"{self.path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{self.path}{s}").exists()
+        )
+
+    def verify(self) -> VerifyReport:
+        """Re-check every block from genesis; see :func:`gridledger.ledger.verify.verify`."""
+        from gridledger.ledger.verify import verify
+
+        return verify(self)

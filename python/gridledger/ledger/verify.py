@@ -1,0 +1,206 @@
+"""Full verification of a stored chain (issue: community ledger, item 5).
+
+Replays every block from genesis through the Rust chain state (header and
+link, Merkle root, every signature, every UTXO rule) and compares everything
+the store derived (hash columns, ids, key table, outputs and their spends)
+with what the replay derives. The first difference is reported with its
+height and reason; an edited byte anywhere in the stored content is found.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gridledger.errors import GridLedgerError, InvalidBlockError
+from gridledger.ledger.block import Header
+from gridledger.ledger.chain import Chain
+from gridledger.ledger.tx import NEVER
+
+if TYPE_CHECKING:
+    from gridledger.ledger.store import ChainStore
+
+__all__ = ["VerifyReport", "replay", "verify"]
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :meth:`ChainStore.verify`.
+
+    Attributes
+    ----------
+    ok
+        True when every check passed.
+    blocks, transactions, signatures
+        What was checked before the first failure (everything when ``ok``).
+    height
+        Height of the failing block (None when ok, or for a failure not tied
+        to one block, such as a corrupt database file).
+    reason
+        What failed.
+    error
+        Name of the error class (``InvalidSignatureError``, …) or ``"StoreMismatch"``.
+    seconds
+        Wall time of the check.
+    """
+
+    ok: bool
+    blocks: int
+    transactions: int
+    signatures: int
+    height: int | None = None
+    reason: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (
+                f"chain valid: {self.blocks} blocks, {self.transactions} transactions, "
+                f"{self.signatures} signatures verified in {self.seconds:.2f} s"
+            )
+        at = f"height {self.height}" if self.height is not None else "the database"
+        return f"chain INVALID at {at}: {self.error}: {self.reason}"
+
+
+class _Failure(Exception):
+    def __init__(self, height: int | None, reason: str, error: str = "StoreMismatch") -> None:
+        super().__init__(reason)
+        self.height, self.reason, self.error = height, reason, error
+
+
+def _expect(cond: bool, height: int | None, reason: str) -> None:
+    if not cond:
+        raise _Failure(height, reason)
+
+
+def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> tuple[Chain, int]:
+    conn = store._conn
+    check = conn.execute("PRAGMA quick_check").fetchone()[0]
+    _expect(check == "ok", None, f"SQLite quick_check: {check}")
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    _expect(sorted(meta) == ["format", "genesis", "magic"], None, f"unexpected meta rows {sorted(meta)}")
+    chain = Chain(meta["genesis"], keep_blocks=False)
+    alg = store.genesis.algorithm
+    signatures = 0
+    spends: list[np.ndarray] = []
+    n_outputs = 0
+    expected_height = 0
+    rows = conn.execute(
+        "SELECT height, period, hash, header, signature, n_tx, first_tx FROM blocks ORDER BY height"
+    )
+    for height, period, bhash, header, sig, n_tx, first in rows:
+        _expect(height == expected_height, expected_height, f"block {expected_height} is missing")
+        expected_height += 1
+        if height == 0:
+            g = chain.genesis_block()
+            _expect(header == g.header.encode(), 0, "the genesis header does not match the genesis record")
+            _expect(sig == bytes(64) and n_tx == 0 and first == 0, 0, "genesis row altered")
+            _expect(period == g.period and bhash == g.header.hash(alg), 0, "genesis hash or period altered")
+            continue
+        txs = conn.execute(
+            "SELECT seq, id, height, idx, kind, data FROM txs WHERE seq >= ? AND seq < ? ORDER BY seq",
+            (first, first + n_tx),
+        ).fetchall()
+        _expect(first == chain.n_tx, height, f"first_tx is {first}, the chain has {chain.n_tx} before it")
+        _expect(len(txs) == n_tx, height, f"{len(txs)} transactions stored, n_tx says {n_tx}")
+        blob = b"".join(t[5] for t in txs)
+        offsets = np.zeros(n_tx + 1, dtype=np.int64)
+        np.cumsum([len(t[5]) for t in txs], out=offsets[1:])
+        try:
+            receipt = chain.append_raw(header, sig, blob, offsets)
+        except GridLedgerError as e:
+            raise _Failure(height, str(e), type(e).__name__) from e
+        signatures += receipt.signatures
+        _expect(bhash == receipt.block_hash, height, "stored block hash differs from H(header)")
+        _expect(period == Header.decode(header).period, height, "stored period differs from the header's")
+        for i, (seq, txid, th, idx, kind, _) in enumerate(txs):
+            _expect(
+                (seq, th, idx, kind) == (first + i, height, i, int(receipt.kinds[i])),
+                height,
+                f"transaction row {seq} altered (seq, height, index or kind)",
+            )
+            _expect(txid == receipt.ids[i].tobytes(), height, f"stored id of tx {i} differs from H(body)")
+        o = receipt.outputs
+        stored = conn.execute(
+            "SELECT tx, idx, height, owner, asset, amount, expires FROM outputs "
+            "WHERE tx >= ? AND tx < ? ORDER BY tx, idx",
+            (first, first + n_tx),
+        ).fetchall()
+        exp = [None if e == NEVER else int(e) for e in o["expires"].tolist()]
+        derived = list(
+            zip(
+                (o["tx"] + first).tolist(),
+                o["index"].tolist(),
+                [height] * len(exp),
+                o["owner"].tolist(),
+                o["asset"].tolist(),
+                o["amount"].tolist(),
+                exp,
+                strict=True,
+            )
+        )
+        _expect(stored == derived, height, "stored outputs differ from the transactions' outputs")
+        n_outputs += len(derived)
+        s = receipt.spent
+        if len(s["index"]):
+            spends.append(np.column_stack([s["tx_seq"], s["index"], np.full(len(s["index"]), height)]))
+        if progress is not None:
+            progress(height)
+    _expect(expected_height == store.height + 1, None, "block heights are not contiguous")
+    counts = conn.execute("SELECT (SELECT COUNT(*) FROM txs), (SELECT COUNT(*) FROM outputs)").fetchone()
+    _expect(counts[0] == chain.n_tx, None, f"{counts[0]} transaction rows for {chain.n_tx} on the chain")
+    _expect(counts[1] == n_outputs, None, f"{counts[1]} output rows for {n_outputs} outputs on the chain")
+    want = np.concatenate(spends) if spends else np.zeros((0, 3), dtype=np.int64)
+    want = want[np.lexsort((want[:, 1], want[:, 0]))]
+    got = np.array(
+        conn.execute(
+            "SELECT tx, idx, spent_height FROM outputs WHERE spent_height IS NOT NULL ORDER BY tx, idx"
+        ).fetchall(),
+        dtype=np.int64,
+    ).reshape(-1, 3)
+    if got.shape != want.shape or not np.array_equal(got, want):
+        bad = _first_mismatch(got, want)
+        raise _Failure(bad, "stored spent_height differs from where the outputs were spent")
+    labels = store.genesis.labels()
+    keys = chain.keys()
+    stored_keys = conn.execute("SELECT id, pk, label FROM keys ORDER BY id").fetchall()
+    want_keys = [(i, k.tobytes(), labels.get(k.tobytes())) for i, k in enumerate(keys)]
+    _expect(stored_keys == want_keys, None, "the key table differs from the keys on the chain")
+    return chain, signatures
+
+
+def _first_mismatch(got: np.ndarray, want: np.ndarray) -> int | None:
+    n = min(len(got), len(want))
+    diff = np.nonzero(np.any(got[:n] != want[:n], axis=1))[0]
+    if len(diff):
+        i = int(diff[0])
+        return int(min(got[i, 2], want[i, 2]))
+    rest = got[n:] if len(got) > n else want[n:]
+    return int(rest[0, 2]) if len(rest) else None
+
+
+def verify(store: ChainStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Check a whole stored chain; never raises on a bad chain, reports it."""
+    t0 = time.perf_counter()
+    try:
+        chain, sigs = _walk(store, progress)
+    except _Failure as f:
+        return VerifyReport(False, 0, 0, 0, f.height, f.reason, f.error, time.perf_counter() - t0)
+    except sqlite3.DatabaseError as e:
+        return VerifyReport(False, 0, 0, 0, None, f"SQLite: {e}", "DatabaseError", time.perf_counter() - t0)
+    store._chain = chain
+    return VerifyReport(True, chain.height + 1, chain.n_tx, sigs, seconds=time.perf_counter() - t0)
+
+
+def replay(store: ChainStore) -> Chain:
+    """The chain state of a store, fully verified; raises InvalidBlockError on a bad store."""
+    report = verify(store)
+    if not report.ok or store._chain is None:
+        raise InvalidBlockError(str(report), "height", report.height)
+    return store._chain
