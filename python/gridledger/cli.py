@@ -91,6 +91,108 @@ def data_inspect(path: str, area: str | None, plot: str | None, week: date | Non
     return 0
 
 
+def simulate(args: argparse.Namespace) -> int:
+    """Run a community on a chain and print the summary table."""
+    from gridledger.community import Community
+    from gridledger.community import simulate as run
+
+    start = datetime(args.start.year, args.start.month, args.start.day, tzinfo=UTC)
+    community = Community.default(
+        args.members,
+        args.pv_units,
+        kwp=args.kwp,
+        v_wh=args.v_wh,
+        seed=args.seed,
+        period_minutes=args.period_minutes,
+        repartition=args.repartition,
+        algorithm=args.algorithm,
+    )
+    out = Path(args.out)
+    result = run(community, start, args.days, store=out, overwrite=True, progress=not args.quiet)
+    _summary_table(result)
+    if args.market_face:
+        result.market_face().write_parquet(args.market_face)
+        print(f"market-face meters written to {args.market_face}", file=sys.stderr)
+    first = int(result.periods[0])
+    print(
+        f"chain written to {out}; check it with `gridledger verify {out}` and prove an allocation "
+        f"with `gridledger prove {out} --member m000 --period {first + len(result.periods) // 2}`",
+        file=sys.stderr,
+    )
+    return 0 if result.accuracy is None or result.accuracy.summary()["within_v"] else 1
+
+
+def _summary_table(result: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from gridledger.community import SimulationResult
+
+    assert isinstance(result, SimulationResult)
+    s = result.summary()
+    acc = result.accuracy.summary() if result.accuracy else {}
+    c = result.community
+    t = Table(
+        title=f"gridledger simulate: {s['members']} members, {s['pv_units']} PV units, "
+        f"{s['period_minutes']}-minute periods"
+    )
+    t.add_column("", style="bold")
+    t.add_column("value", justify="right")
+    v_max = max((u.v_wh for u in c.units), default=0)
+    rows = [
+        ("blocks (one per period)", f"{s['blocks']:,}"),
+        ("transactions", f"{s['transactions']:,}  ({s['creates']:,} Create, {s['transfers']:,} Transfer)"),
+        ("kWh distributed to virtual meters", f"{s['kwh_distributed']:,.1f}"),
+        ("voting tokens distributed", f"{s['votes_distributed']:,}"),
+        ("signatures made / verified", f"{s['signatures_made']:,} / {s['signatures_verified']:,}"),
+        ("accuracy: worst period |chain − MID|", f"{s['max_period_error_wh']:.1f} Wh  (V = {v_max} Wh)"),
+        ("accuracy: chain vs MID over the run", f"{100 * float(acc.get('chain_vs_mid', 0.0)):+.4f} %"),
+        ("run time", f"{s['seconds']:.2f} s  ({s['blocks_per_s']:,.0f} blocks/s, {s['tx_per_s']:,.0f} tx/s)"),
+        ("store", f"{s['store_bytes'] / 1e6:,.1f} MB  ({s['bytes_per_tx']:,.0f} B per transaction)"),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    Console(no_color=bool(__import__("os").environ.get("NO_COLOR"))).print(t)
+
+
+def verify_chain(path: str) -> int:
+    """Re-verify a stored chain from genesis."""
+    from gridledger.ledger.store import ChainStore
+
+    with ChainStore(path) as store:
+        report = store.verify()
+    print(report)
+    return 0 if report.ok else 1
+
+
+def prove(path: str, member: str, period: str) -> int:
+    """Print a member's allocation in a period with its inclusion proofs."""
+    from gridledger.ledger.proofs import prove_allocation
+    from gridledger.ledger.store import ChainStore
+
+    with ChainStore(path) as store:
+        p = _period_arg(period, store.genesis.period_s)
+        proof = prove_allocation(store, member, p)
+    print(proof.to_text())
+    return 0 if proof.verify() else 1
+
+
+def _period_arg(value: str, period_s: int) -> int:
+    if value.lstrip("-").isdigit():
+        return int(value)
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"--period must be a period index or an ISO time (2019-06-05T12:00), got {value!r}",
+            "period",
+            value,
+        ) from None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return int(ts.timestamp()) // period_s
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridledger", description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--version", action="version", version=f"gridledger {__version__}")
@@ -109,6 +211,44 @@ def _parser() -> argparse.ArgumentParser:
         default="sha256",
         help="Merkle hash (default sha256)",
     )
+    sim = sub.add_parser(
+        "simulate", help="run a community on a chain over the bundled data, store it in SQLite"
+    )
+    sim.add_argument("--members", type=int, default=50, help="members (default 50)")
+    sim.add_argument("--pv-units", type=int, default=10, help="PV units of the VPP (default 10)")
+    sim.add_argument("--kwp", type=float, default=10.0, help="kWp per PV unit (default 10)")
+    sim.add_argument("--v-wh", type=int, default=100, help="cryptometer quantum V in Wh (default 100)")
+    sim.add_argument(
+        "--period-minutes", type=int, default=15, choices=[5, 15, 30, 60], help="market period (default 15)"
+    )
+    sim.add_argument("--days", type=float, default=7, help="days to run (default 7)")
+    sim.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2019, 6, 3),
+        help="first day, in 2019 (default 2019-06-03)",
+    )
+    sim.add_argument(
+        "--repartition", default="pro_rata", choices=["pro_rata", "equal"], help="VPP rule (default pro_rata)"
+    )
+    sim.add_argument(
+        "--algorithm", default="blake3", choices=["blake3", "sha256"], help="chain hash (default blake3)"
+    )
+    sim.add_argument("--seed", type=int, default=0, help="seed of keys and member variation (default 0)")
+    sim.add_argument(
+        "--out",
+        default="gridledger-chain.sqlite",
+        help="SQLite file (default gridledger-chain.sqlite; "
+        "an existing gridledger chain there is replaced, any other file is left alone)",
+    )
+    sim.add_argument("--market-face", metavar="PARQUET", help="also write the market-face meters (off chain)")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    ver = sub.add_parser("verify", help="re-verify a stored chain from genesis")
+    ver.add_argument("file", help="a chain written by gridledger simulate")
+    pr = sub.add_parser("prove", help="a member's allocation in a period, with its inclusion proofs")
+    pr.add_argument("file", help="a chain written by gridledger simulate")
+    pr.add_argument("--member", required=True, help="member label (m007), index or public key hex")
+    pr.add_argument("--period", required=True, help="period index, or an ISO UTC time inside the period")
     dp = sub.add_parser("data", help="inspect ENTSO-E / OPSD load files")
     dsub = dp.add_subparsers(dest="data_command", required=True)
     ins = dsub.add_parser("inspect", help="areas, span, resolution, gaps and missing counts of a file")
@@ -133,6 +273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo(args.date, args.index, args.algorithm)
         if args.command == "data":
             return data_inspect(args.file, args.area, args.plot, args.week)
+        if args.command == "simulate":
+            return simulate(args)
+        if args.command == "verify":
+            return verify_chain(args.file)
+        if args.command == "prove":
+            return prove(args.file, args.member, args.period)
     except GridLedgerError as e:
         print(f"error: {e}", file=sys.stderr)
         print(f"hint: run `gridledger {args.command} --help` for the accepted values", file=sys.stderr)

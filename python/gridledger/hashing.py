@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from gridledger import _core
 from gridledger._buffers import BytesLike, as_bytes, ragged, rows
 
-__all__ = ["Algorithm", "blake3", "hash_many", "sha256"]
+__all__ = ["Algorithm", "blake3", "hash_many", "hash_one", "sha256"]
 
 Algorithm = Literal["blake3", "sha256"]
 
@@ -29,6 +29,11 @@ def blake3(data: BytesLike) -> bytes:
 def sha256(data: BytesLike) -> bytes:
     """SHA-256 digest of ``data`` (32 bytes)."""
     return _core.hash_one(as_bytes("data", data), "sha256")
+
+
+def hash_one(data: BytesLike, algorithm: Algorithm = "blake3") -> bytes:
+    """Digest of ``data`` under ``algorithm`` (a chain's hash function), 32 bytes."""
+    return _core.hash_one(as_bytes("data", data), algorithm)
 
 
 def hash_many(

@@ -1,0 +1,171 @@
+"""A member's allocation with the proofs to check it against a published root.
+
+The path: the VPP's distribution transaction pays the member's virtual meter;
+its id is in the block's transaction tree (inclusion proof against the
+header's ``tx_root``); the header's hash is in the chain's Merkle log of
+blocks (inclusion proof against the log root at the chain's size). A member
+who knows only the published log root can check all of it with
+:meth:`AllocationProof.verify`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gridledger import merkle
+from gridledger.errors import InvalidArgumentError
+from gridledger.hashing import Algorithm, hash_one
+from gridledger.ledger.block import Header, tx_ids
+from gridledger.ledger.tx import Asset, Transfer, decode
+
+if TYPE_CHECKING:
+    from gridledger.ledger.store import ChainStore
+
+__all__ = ["AllocationProof", "prove_allocation"]
+
+
+@dataclass(frozen=True)
+class AllocationProof:
+    """Everything needed to check one member's allocation offline.
+
+    Attributes
+    ----------
+    member, member_key
+        The member's label and public key.
+    period, height
+        The market period and its block's height.
+    energy_wh, votes
+        What the member's virtual generation meter received in the period.
+    tx
+        The whole distribution transaction (body and VPP signature).
+    tx_index, n_tx, tx_proof
+        Its position in the block, the block's size and the RFC 6962 path to ``tx_root``.
+    header
+        The block's 193-byte header.
+    block_proof, log_size, log_root
+        The path of the block hash in the chain's log of ``log_size`` blocks, and that log's root.
+    algorithm
+        The chain's hash function.
+    """
+
+    member: str
+    member_key: bytes
+    period: int
+    height: int
+    energy_wh: int
+    votes: int
+    tx: bytes
+    tx_index: int
+    n_tx: int
+    tx_proof: tuple[bytes, ...]
+    header: bytes
+    block_proof: tuple[bytes, ...]
+    log_size: int
+    log_root: bytes
+    algorithm: Algorithm
+
+    @property
+    def tx_id(self) -> bytes:
+        return decode(self.tx, self.algorithm).id
+
+    @property
+    def block_hash(self) -> bytes:
+        return hash_one(self.header, self.algorithm)
+
+    def verify(self, log_root: bytes | None = None) -> bool:
+        """Check the whole path; against ``log_root`` if given, else the proof's own root."""
+        alg = self.algorithm
+        try:
+            stx = decode(self.tx, alg)
+            header = Header.decode(self.header)
+        except Exception:
+            return False
+        paid = sum(o.amount for o in stx.tx.outputs if o.owner == self.member_key and o.asset == Asset.ENERGY)
+        votes = sum(o.amount for o in stx.tx.outputs if o.owner == self.member_key and o.asset == Asset.VOTE)
+        if (paid, votes) != (self.energy_wh, self.votes) or header.period != self.period:
+            return False
+        if header.height != self.height or header.n_tx != self.n_tx:
+            return False
+        ok_tx = merkle.verify_inclusion(
+            merkle.leaf_hash(stx.id, alg), self.tx_index, self.n_tx, list(self.tx_proof), header.tx_root, alg
+        )
+        root = self.log_root if log_root is None else log_root
+        ok_block = merkle.verify_inclusion(
+            merkle.leaf_hash(self.block_hash, alg),
+            self.height,
+            self.log_size,
+            list(self.block_proof),
+            root,
+            alg,
+        )
+        return ok_tx and ok_block
+
+    def to_text(self) -> str:
+        """A readable print-out (what ``gridledger prove`` shows)."""
+        lines = [
+            f"member        {self.member}  {self.member_key.hex()}",
+            f"period        {self.period}  (block height {self.height})",
+            f"allocation    {self.energy_wh} Wh, {self.votes} voting tokens",
+            f"transaction   {self.tx_id.hex()}  (#{self.tx_index} of {self.n_tx} in the block)",
+            f"tx proof      {len(self.tx_proof)} hashes to tx_root {Header.decode(self.header).tx_root.hex()}",
+            *[f"  [{i}] {h.hex()}" for i, h in enumerate(self.tx_proof)],
+            f"block hash    {self.block_hash.hex()}",
+            f"block proof   {len(self.block_proof)} hashes in the log of {self.log_size} blocks",
+            *[f"  [{i}] {h.hex()}" for i, h in enumerate(self.block_proof)],
+            f"log root      {self.log_root.hex()}  ({self.algorithm}, RFC 6962)",
+            f"verifies      {self.verify()}",
+        ]
+        return "\n".join(lines)
+
+
+def _member(store: ChainStore, member: str | int) -> tuple[str, bytes]:
+    members = store.genesis.members
+    if isinstance(member, int) or (isinstance(member, str) and member.isdigit()):
+        i = int(member)
+        if not 0 <= i < len(members):
+            raise InvalidArgumentError(f"member index must be in 0..{len(members) - 1}", "member", member)
+        return members[i].label, members[i].key
+    for m in members:
+        if member in (m.label, m.key.hex()):
+            return m.label, m.key
+    raise InvalidArgumentError(f"no member {member!r} (labels like {members[0].label!r})", "member", member)
+
+
+def prove_allocation(store: ChainStore, member: str | int, period: int) -> AllocationProof:
+    """The allocation of ``member`` (label, index or key hex) in ``period``, with its proofs."""
+    label, key = _member(store, member)
+    height = store.height_of_period(period)
+    block = store.block(height)
+    alg = store.genesis.algorithm
+    vpp = store.genesis.vpp
+    for i, raw in enumerate(block.txs):
+        stx = decode(raw, alg)
+        if isinstance(stx.tx, Transfer) and stx.tx.signers == (vpp,):
+            if not any(o.owner == key for o in stx.tx.outputs):
+                break
+            ids = tx_ids(block.txs, alg)
+            tree = merkle.MerkleTree(ids, alg)
+            hashes = store.block_hashes()
+            log = merkle.MerkleTree(hashes, alg)
+            out = [o for o in stx.tx.outputs if o.owner == key]
+            return AllocationProof(
+                member=label,
+                member_key=key,
+                period=period,
+                height=height,
+                energy_wh=sum(o.amount for o in out if o.asset == Asset.ENERGY),
+                votes=sum(o.amount for o in out if o.asset == Asset.VOTE),
+                tx=raw,
+                tx_index=i,
+                n_tx=len(block.txs),
+                tx_proof=tuple(tree.inclusion_proof(i)),
+                header=block.header.encode(),
+                block_proof=tuple(log.inclusion_proof(height)),
+                log_size=log.size,
+                log_root=log.root,
+                algorithm=alg,  # type: ignore[arg-type]
+            )
+    raise InvalidArgumentError(
+        f"{label} received no allocation in period {period} (block {height})", "period", period
+    )
