@@ -4,15 +4,25 @@ Arguments are checked in the core; failures raise the classes of
 ``gridledger.errors`` naming the field and value.
 """
 
-from typing import final
+from typing import Any, final
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "ChainState",
+    "KeyRing",
     "MerkleTree",
     "SigningKey",
     "__version__",
+    "decode_genesis",
+    "decode_header",
+    "decode_tx",
+    "encode_create",
+    "encode_creates",
+    "encode_genesis",
+    "encode_header",
+    "encode_transfer",
     "gunzip",
     "hash_one",
     "hash_ragged",
@@ -20,6 +30,8 @@ __all__ = [
     "leaf_hash",
     "parse_table",
     "resample_series",
+    "tx_proof",
+    "tx_root",
     "verify",
     "verify_batch",
     "verify_consistency",
@@ -142,3 +154,129 @@ def resample_series(
     fill_limit_min: int | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], bool]:
     """(time µs, values, offsets, native minutes per series, changed)."""
+
+# Ledger (rust/src/ledger/, py/ledger.rs): canonical encodings, key ring, chain state.
+def encode_create(
+    chain_tag: bytes, period: int, device: bytes, seq: int, v_wh: int, votes: int, vote_expires: int
+) -> bytes:
+    """The canonical body of a Create."""
+
+def encode_creates(
+    chain_tag: bytes,
+    period: int,
+    devices: NDArray[np.uint8],
+    seqs: NDArray[np.uint64],
+    v_wh: NDArray[np.int64],
+    votes: NDArray[np.int64],
+    vote_expires: int,
+) -> tuple[bytes, NDArray[np.int64]]:
+    """Many Create bodies: (concatenated bodies, offsets)."""
+
+def encode_transfer(
+    chain_tag: bytes,
+    period: int,
+    signers: NDArray[np.uint8],
+    input_txids: NDArray[np.uint8],
+    input_index: NDArray[np.int64],
+    owners: NDArray[np.uint8],
+    assets: NDArray[np.uint8],
+    amounts: NDArray[np.int64],
+    expires: NDArray[np.uint64],
+) -> bytes:
+    """The canonical body of a Transfer."""
+
+def decode_tx(data: bytes) -> dict[str, Any]:
+    """The fields of a whole transaction; raises InvalidTransactionError."""
+
+def encode_header(
+    chain_id: bytes,
+    height: int,
+    period: int,
+    prev_hash: bytes,
+    tx_root: bytes,
+    n_tx: int,
+    miner: bytes,
+    next_winner: bytes,
+    timestamp_ms: int,
+) -> bytes:
+    """The canonical 193-byte header."""
+
+def decode_header(data: bytes) -> dict[str, Any]:
+    """The fields of a header; raises InvalidBlockError."""
+
+def tx_root(ids: NDArray[np.uint8], algorithm: str = "blake3") -> bytes:
+    """RFC 6962 root over (n, 32) transaction ids."""
+
+def tx_proof(ids: NDArray[np.uint8], index: int, algorithm: str = "blake3") -> list[bytes]:
+    """Inclusion proof of id ``index`` among (n, 32) ids."""
+
+def encode_genesis(
+    algorithm: str,
+    period_s: int,
+    first_period: int,
+    vote_validity: int,
+    vpp: bytes,
+    members: list[tuple[bytes, str]],
+    devices: list[tuple[bytes, int, int, str]],
+    name: str,
+) -> bytes:
+    """The canonical genesis record; raises BadConfigurationError."""
+
+def decode_genesis(data: bytes) -> dict[str, Any]:
+    """The fields of a genesis record and its chain id."""
+
+@final
+class KeyRing:
+    def __new__(cls, seeds: bytes) -> KeyRing: ...
+    def __len__(self) -> int: ...
+    def public_keys(self) -> NDArray[np.uint8]: ...
+    def sign_bodies(
+        self,
+        key_index: NDArray[np.int64],
+        data: bytes,
+        offsets_: NDArray[np.int64],
+        algorithm: str = "blake3",
+    ) -> tuple[NDArray[np.uint8], bytes, NDArray[np.int64]]: ...
+    def sign_ids(self, key_index: NDArray[np.int64], messages: NDArray[np.uint8]) -> NDArray[np.uint8]: ...
+
+@final
+class ChainState:
+    def __new__(cls, genesis: bytes) -> ChainState: ...
+    @property
+    def genesis(self) -> bytes: ...
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def chain_id(self) -> bytes: ...
+    @property
+    def chain_tag(self) -> bytes: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def period(self) -> int: ...
+    @property
+    def tip_hash(self) -> bytes: ...
+    @property
+    def tip_header(self) -> bytes: ...
+    @property
+    def next_miner(self) -> bytes: ...
+    @property
+    def n_tx(self) -> int: ...
+    @property
+    def n_utxo(self) -> int: ...
+    @property
+    def log_size(self) -> int: ...
+    def keys(self, start: int = 0) -> NDArray[np.uint8]: ...
+    def device_seq(self) -> NDArray[np.uint64]: ...
+    def balance(self, key_: bytes, period: int) -> tuple[int, int]: ...
+    def output(self, txid: bytes, index: int) -> tuple[bytes, int, int, int] | None: ...
+    def check(
+        self, header: bytes, signature: bytes, txs: bytes, offsets_: NDArray[np.int64]
+    ) -> dict[str, Any]: ...
+    def commit(self, block_hash: bytes) -> None: ...
+    def append(
+        self, header: bytes, signature: bytes, txs: bytes, offsets_: NDArray[np.int64]
+    ) -> dict[str, Any]: ...
+    def log_root(self, size: int | None = None) -> bytes: ...
+    def block_proof(self, height: int, size: int | None = None) -> list[bytes]: ...
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]: ...

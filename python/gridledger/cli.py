@@ -148,7 +148,7 @@ def _summary_table(result: object) -> None:
         ("accuracy: worst period |chain − MID|", f"{s['max_period_error_wh']:.1f} Wh  (V = {v_max} Wh)"),
         ("accuracy: chain vs MID over the run", f"{100 * float(acc.get('chain_vs_mid', 0.0)):+.4f} %"),
         ("run time", f"{s['seconds']:.2f} s  ({s['blocks_per_s']:,.0f} blocks/s, {s['tx_per_s']:,.0f} tx/s)"),
-        ("store", f"{s['store_bytes'] / 1e6:,.1f} MB  ({s['bytes_per_tx']:,.0f} B per transaction)"),
+        ("store", f"{float(s['store_bytes']) / 1e6:,.1f} MB  ({s['bytes_per_tx']:,.0f} B per transaction)"),
     ]
     for k, v in rows:
         t.add_row(k, v)

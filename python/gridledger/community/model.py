@@ -9,7 +9,7 @@ devices.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class GenerationUnit:
     label: str
     kwp: float = 10.0
     v_wh: int = 100
-    meter: MeterSpec = MeterSpec()
+    meter: MeterSpec = field(default_factory=MeterSpec)
     meter_error: float = 0.0
 
 
@@ -177,7 +177,7 @@ class Community:
         return 1 + len(self.members) + j
 
     def key(self, key_id: int) -> bytes:
-        return self.public_keys[key_id].tobytes()
+        return bytes(self.public_keys[key_id].tobytes())
 
     def genesis(self, first_period: int) -> Genesis:
         """The genesis record of a chain for this community starting at ``first_period``."""

@@ -127,7 +127,8 @@ def _integer_weights(w: NDArray[np.generic], periods: NDArray[np.int64]) -> NDAr
         raise BadConfigurationError("repartition weights must be finite and ≥ 0", "weights", None)
     top = a.max(axis=1, keepdims=True)
     top[top == 0] = 1.0
-    return np.rint(a / top * _SCALE).astype(np.int64)
+    out: NDArray[np.int64] = np.rint(a / top * _SCALE).astype(np.int64)
+    return out
 
 
 def allocate(
@@ -182,7 +183,8 @@ def allocate(
     order = np.argsort(-r, axis=1, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.broadcast_to(np.arange(w.shape[1]), w.shape), axis=1)
-    return q + (rank < deficit[:, None])
+    shares: NDArray[np.int64] = q + (rank < deficit[:, None])
+    return shares
 
 
 def ideal_shares(energy: NDArray[np.float64], weights: NDArray[np.generic]) -> NDArray[np.float64]:
@@ -190,4 +192,5 @@ def ideal_shares(energy: NDArray[np.float64], weights: NDArray[np.generic]) -> N
     w = np.asarray(weights, dtype=np.float64)
     total = w.sum(axis=1, keepdims=True)
     total[total == 0] = 1.0
-    return np.asarray(energy, dtype=np.float64)[:, None] * w / total
+    out: NDArray[np.float64] = np.asarray(energy, dtype=np.float64)[:, None] * w / total
+    return out

@@ -279,9 +279,9 @@ def simulate(
     SimulationResult
     """
     t0 = time.perf_counter()
-    n = periods if periods is not None else int(round(days * 24 * 60 / community.period_minutes))
+    n = periods if periods is not None else round(days * 24 * 60 / community.period_minutes)
     inp = inputs or community_inputs(community, start, n, load=load, solar=solar)
-    P, M = inp.consumption_wh.shape
+    P = inp.consumption_wh.shape[0]
     meters = [Cryptometer(u.v_wh, community.period_s, u.meter) for u in community.units]
     counted: list[Quanta] = [
         m.count(inp.generation_wh[:, j], u.meter_error)

@@ -9,6 +9,7 @@ and two roots against each other with a consistency proof.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -229,7 +230,7 @@ class Chain:
         receipt = BlockReceipt._from(self._state.append(header, signature, blob, offsets))
         if self._blocks is not None:
             if block is None:
-                txs = tuple(blob[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True))
+                txs = tuple(blob[a:b] for a, b in itertools.pairwise(offsets.tolist()))
                 block = Block(Header.decode(header), signature, txs)
             self._blocks.append(block)
         return receipt

@@ -70,6 +70,10 @@ class AllocationProof:
         return decode(self.tx, self.algorithm).id
 
     @property
+    def tx_root(self) -> bytes:
+        return Header.decode(self.header).tx_root
+
+    @property
     def block_hash(self) -> bytes:
         return hash_one(self.header, self.algorithm)
 
@@ -108,7 +112,7 @@ class AllocationProof:
             f"period        {self.period}  (block height {self.height})",
             f"allocation    {self.energy_wh} Wh, {self.votes} voting tokens",
             f"transaction   {self.tx_id.hex()}  (#{self.tx_index} of {self.n_tx} in the block)",
-            f"tx proof      {len(self.tx_proof)} hashes to tx_root {Header.decode(self.header).tx_root.hex()}",
+            f"tx proof      {len(self.tx_proof)} hashes to tx_root {self.tx_root.hex()}",
             *[f"  [{i}] {h.hex()}" for i, h in enumerate(self.tx_proof)],
             f"block hash    {self.block_hash.hex()}",
             f"block proof   {len(self.block_proof)} hashes in the log of {self.log_size} blocks",
@@ -164,7 +168,7 @@ def prove_allocation(store: ChainStore, member: str | int, period: int) -> Alloc
                 block_proof=tuple(log.inclusion_proof(height)),
                 log_size=log.size,
                 log_root=log.root,
-                algorithm=alg,  # type: ignore[arg-type]
+                algorithm=alg,
             )
     raise InvalidArgumentError(
         f"{label} received no allocation in period {period} (block {height})", "period", period

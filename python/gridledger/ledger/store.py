@@ -284,7 +284,7 @@ class ChainStore:
             raise InvalidArgumentError(
                 f"no transaction {bytes(txid).hex()[:16]}… in this chain", "txid", txid
             )
-        return int(row[0]), int(row[1]), decode(row[2], self.genesis.algorithm)  # type: ignore[arg-type]
+        return int(row[0]), int(row[1]), decode(row[2], self.genesis.algorithm)
 
     def block_hashes(self) -> list[bytes]:
         """Every block hash in height order, recomputed from the stored headers."""
@@ -357,7 +357,8 @@ class ChainStore:
         queries = {
             "blocks": "SELECT height, period, hash, n_tx, first_tx FROM blocks ORDER BY height",
             "transactions": "SELECT seq, id, height, idx, kind, length(data) AS size FROM txs ORDER BY seq",
-            "outputs": "SELECT tx, idx, height, owner, asset, amount, expires, spent_height FROM outputs ORDER BY tx, idx",
+            "outputs": "SELECT tx, idx, height, owner, asset, amount, expires, spent_height "
+            "FROM outputs ORDER BY tx, idx",
         }
         paths = {}
         for name, q in queries.items():
