@@ -47,7 +47,8 @@ def mid_bound_wh(pmin_w: float, mpe: float, period_s: int) -> Fraction:
         raise BadConfigurationError(f"mpe must be a fraction in (0, 1), got {mpe}", "mpe", mpe)
     if period_s <= 0:
         raise BadConfigurationError(f"period_s must be positive, got {period_s}", "period_s", period_s)
-    return Fraction(pmin_w) * Fraction(mpe) * Fraction(period_s, 3600)
+    # The parameters as written in decimal (0.02 is 1/50, not the nearest double).
+    return Fraction(repr(float(pmin_w))) * Fraction(repr(float(mpe))) * Fraction(period_s, 3600)
 
 
 @dataclass(frozen=True)
