@@ -66,11 +66,16 @@ class World:
     def create(self, d: int = 0, seq: int | None = None) -> SignedTransaction:
         s = self.seq[d] + 1 if seq is None else seq
         return Create.quantum(self.tag, self.period, self.devices[d].public_key, s, V, 1, D).sign(
-            self.devices[d], algorithm=self.algorithm  # type: ignore[arg-type]
+            self.devices[d],
+            algorithm=self.algorithm,  # type: ignore[arg-type]
         )
 
     def transfer(
-        self, signers: list[SigningKey], inputs: list[Outpoint], outputs: list[Output], period: int | None = None
+        self,
+        signers: list[SigningKey],
+        inputs: list[Outpoint],
+        outputs: list[Output],
+        period: int | None = None,
     ) -> SignedTransaction:
         t = Transfer(
             self.tag,

@@ -7,10 +7,6 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
 from gridledger.community import (
     Community,
     CommunityInputs,
@@ -25,6 +21,9 @@ from gridledger.community import (
 )
 from gridledger.errors import BadConfigurationError, BadDataError, InvalidArgumentError
 from gridledger.meters import Cryptometer, MeterSpec, mid_bound_wh
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 # -- the MID bound and pulse counting --------------------------------------------
 
@@ -152,7 +151,11 @@ def test_rules() -> None:
     cons = np.array([[1, 3], [0, 0], [0, 0]])
     w = ProRata().weights(periods, energy, cons)
     assert allocate(energy, w).tolist() == [[25, 75], [0, 0], [4, 3]]  # idle period: equal
-    assert allocate(energy, Fixed([1, 4]).weights(periods, energy, cons)).tolist() == [[20, 80], [0, 0], [1, 6]]
+    assert allocate(energy, Fixed([1, 4]).weights(periods, energy, cons)).tolist() == [
+        [20, 80],
+        [0, 0],
+        [1, 6],
+    ]
     floats = Fixed([0.3, 0.7]).weights(periods, energy, cons)
     assert allocate(energy, floats).tolist() == [[30, 70], [0, 0], [2, 5]]
     custom = Custom(lambda p, e, c: np.tile([0, 1], (len(p), 1)))
@@ -199,7 +202,9 @@ def test_energy_is_conserved_from_cryptometer_to_virtual_meters(
     r = simulate(c, periods=periods, store=None, inputs=inputs)
     chain = r.chain
     assert chain.height == periods
-    per_period = sum(Cryptometer(u.v_wh, 900, u.meter).count(gen[:, j]).chain_wh for j, u in enumerate(c.units))
+    per_period = sum(
+        Cryptometer(u.v_wh, 900, u.meter).count(gen[:, j]).chain_wh for j, u in enumerate(c.units)
+    )
     counted = int(np.sum(per_period))
     assert r.distributed_wh == counted
     assert np.array_equal(r.allocated_wh.sum(axis=1), per_period)  # every period's quanta, no more

@@ -4,8 +4,6 @@ with a typed error naming the field, and a rejected block leaves the chain uncha
 from __future__ import annotations
 
 import pytest
-from ledger_world import D, V, World
-
 from gridledger.errors import (
     DoubleSpendError,
     GridLedgerError,
@@ -17,6 +15,7 @@ from gridledger.errors import (
 )
 from gridledger.hashing import hash_one
 from gridledger.ledger import Asset, Block, Outpoint, Output, SignedTransaction, Transfer
+from ledger_world import D, V, World
 
 
 def snapshot(w: World) -> tuple[object, ...]:
@@ -183,7 +182,12 @@ def test_units_pay_only_the_vpp_and_the_vpp_distributes_exactly(world: World) ->
     d = txs[3].tx
     assert isinstance(d, Transfer)
     keeps_some = Transfer(d.chain_tag, d.period, d.signers, d.inputs, (Output(m0, 199), *d.outputs[2:]))
-    err = rejected(world, world.seal([*txs[:3], keeps_some.sign(world.vpp, algorithm=world.algorithm)]), InvalidTransactionError, "outputs")
+    err = rejected(
+        world,
+        world.seal([*txs[:3], keeps_some.sign(world.vpp, algorithm=world.algorithm)]),
+        InvalidTransactionError,
+        "outputs",
+    )
     assert "repartition must sum to the input" in str(err)
     world.append(txs)
 
@@ -199,7 +203,8 @@ def test_creates_follow_the_registry(world: World) -> None:
     rogue = Create.quantum(world.tag, world.period, rogue_key.public_key, 1, V).sign(rogue_key, algorithm=alg)  # type: ignore[arg-type]
     rejected(world, world.seal([rogue]), NotAuthorisedError, "tx[0].device")
     big = Create.quantum(world.tag, world.period, world.devices[0].public_key, 1, V + 1).sign(
-        world.devices[0], algorithm=alg  # type: ignore[arg-type]
+        world.devices[0],
+        algorithm=alg,  # type: ignore[arg-type]
     )
     rejected(world, world.seal([big]), InvalidTransactionError, "tx[0].outputs")
     gap = world.create(0, 2)
