@@ -11,6 +11,8 @@ from __future__ import annotations
 from gridledger.ledger.block import Block, Header, tx_ids, tx_root
 from gridledger.ledger.chain import BlockReceipt, Chain
 from gridledger.ledger.genesis import DeviceEntry, Genesis, MemberEntry
+from gridledger.ledger.proofs import AllocationProof, prove_allocation
+from gridledger.ledger.store import ChainStore
 from gridledger.ledger.tx import (
     NEVER,
     Asset,
@@ -21,13 +23,16 @@ from gridledger.ledger.tx import (
     Transfer,
     decode,
 )
+from gridledger.ledger.verify import VerifyReport
 
 __all__ = [
     "NEVER",
+    "AllocationProof",
     "Asset",
     "Block",
     "BlockReceipt",
     "Chain",
+    "ChainStore",
     "Create",
     "DeviceEntry",
     "Genesis",
@@ -37,7 +42,9 @@ __all__ = [
     "Output",
     "SignedTransaction",
     "Transfer",
+    "VerifyReport",
     "decode",
+    "prove_allocation",
     "tx_ids",
     "tx_root",
 ]
