@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from gridledger.errors import BadDataError, InvalidArgumentError
+from gridledger.errors import BadDataError, GridLedgerError, InvalidArgumentError
 from gridledger.ledger.block import Block, Header
 from gridledger.ledger.chain import BlockReceipt, Chain
 from gridledger.ledger.genesis import Genesis
@@ -58,6 +58,11 @@ CREATE TABLE outputs(
 
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    _configure(conn)
+    return conn
+
+
+def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     # WAL + NORMAL: a killed process never loses a committed block; only a
     # power cut can lose the last few (never leave a partial one).
@@ -65,7 +70,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     # The id index takes random 32-byte keys: a larger page cache keeps a year
     # of appends from thrashing it.
     conn.execute("PRAGMA cache_size=-131072")
-    return conn
 
 
 class ChainStore:
@@ -90,19 +94,29 @@ class ChainStore:
         self.path = Path(path)
         if not self.path.is_file():
             raise BadDataError(f"{self.path}: no such chain store", "path", str(self.path))
+        # Switch to WAL only once the file is known to be a chain: any other file,
+        # even an empty one or another SQLite database, is left exactly as it was.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            self._conn = _connect(self.path)
-            rows = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if rows.get("magic") != MAGIC or rows.get("format") != FORMAT or "genesis" not in rows:
+                raise BadDataError(
+                    f"{self.path}: not a gridledger chain (format {FORMAT})", "path", str(self.path)
+                )
+            try:
+                self.genesis = Genesis.decode(rows["genesis"])
+            except GridLedgerError as e:
+                raise BadDataError(f"{self.path}: bad genesis record ({e})", "path", str(self.path)) from e
+            _configure(conn)
         except sqlite3.DatabaseError as e:
+            conn.close()
             raise BadDataError(
                 f"{self.path}: not a gridledger chain (SQLite: {e})", "path", str(self.path)
             ) from e
-        if rows.get("magic") != MAGIC or rows.get("format") != FORMAT or "genesis" not in rows:
-            self._conn.close()
-            raise BadDataError(
-                f"{self.path}: not a gridledger chain (format {FORMAT})", "path", str(self.path)
-            )
-        self.genesis = Genesis.decode(rows["genesis"])
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
         self._chain: Chain | None = None
 
     @classmethod
