@@ -79,12 +79,43 @@ def _expect(cond: bool, height: int | None, reason: str) -> None:
         raise _Failure(height, reason)
 
 
+# The SQLite type every stored value must have. A value of another type can pass the
+# comparisons below (numpy reads b"30" as 30) while queries see something else.
+_INT, _BLOB, _INT_OR_NULL = ("integer",), ("blob",), ("integer", "null")
+_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "blocks": {"period": _INT, "hash": _BLOB, "header": _BLOB, "signature": _BLOB, "n_tx": _INT,
+               "first_tx": _INT},
+    "txs": {"id": _BLOB, "height": _INT, "idx": _INT, "kind": _INT, "data": _BLOB},
+    "outputs": {"tx": _INT, "idx": _INT, "height": _INT, "owner": _INT, "asset": _INT, "amount": _INT,
+                "expires": _INT_OR_NULL, "spent_height": _INT_OR_NULL},
+    "keys": {"pk": _BLOB, "label": ("text", "null")},
+}  # fmt: skip
+
+
+def _check_types(conn: sqlite3.Connection) -> None:
+    for table, columns in _TYPES.items():
+        height = "NULL" if table == "keys" else "CASE typeof(height) WHEN 'integer' THEN height END"
+        bad = " OR ".join(f"typeof({c}) NOT IN ({', '.join(map(repr, t))})" for c, t in columns.items())
+        row = conn.execute(
+            f"SELECT {height}, {', '.join(f'typeof({c})' for c in columns)} FROM {table} WHERE {bad} "
+            "ORDER BY 1 LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            col, typ = next((c, t) for c, t in zip(columns, row[1:], strict=True) if t not in columns[c])
+            raise _Failure(row[0], f"{table}.{col} holds a {typ} value")
+    meta = dict(conn.execute("SELECT key, typeof(value) FROM meta").fetchall())
+    want = {"format": "integer", "genesis": "blob", "magic": "blob"}
+    _expect(meta == want, None, f"unexpected meta rows or types {meta}")
+
+
 def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> tuple[Chain, int]:
     conn = store._conn
-    check = conn.execute("PRAGMA quick_check").fetchone()[0]
-    _expect(check == "ok", None, f"SQLite quick_check: {check}")
+    # integrity_check, not quick_check: it also finds index entries that differ from
+    # their rows (an edited byte in the id index makes lookups miss a transaction).
+    check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    _expect(check == "ok", None, f"SQLite integrity_check: {check}")
+    _check_types(conn)
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    _expect(sorted(meta) == ["format", "genesis", "magic"], None, f"unexpected meta rows {sorted(meta)}")
     chain = Chain(meta["genesis"], keep_blocks=False)
     alg = store.genesis.algorithm
     signatures = 0
@@ -165,8 +196,9 @@ def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> t
         dtype=np.int64,
     ).reshape(-1, 3)
     if got.shape != want.shape or not np.array_equal(got, want):
-        bad = _first_mismatch(got, want)
-        raise _Failure(bad, "stored spent_height differs from where the outputs were spent")
+        tx, idx = _first_mismatch(got, want)
+        (bad,) = conn.execute("SELECT height FROM outputs WHERE tx = ? AND idx = ?", (tx, idx)).fetchone()
+        raise _Failure(bad, f"stored spent_height of output ({tx}, {idx}) differs from where it was spent")
     labels = store.genesis.labels()
     keys = chain.keys()
     stored_keys = conn.execute("SELECT id, pk, label FROM keys ORDER BY id").fetchall()
@@ -175,14 +207,11 @@ def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> t
     return chain, signatures
 
 
-def _first_mismatch(got: np.ndarray, want: np.ndarray) -> int | None:
-    n = min(len(got), len(want))
-    diff = np.nonzero(np.any(got[:n] != want[:n], axis=1))[0]
-    if len(diff):
-        i = int(diff[0])
-        return int(min(got[i, 2], want[i, 2]))
-    rest = got[n:] if len(got) > n else want[n:]
-    return int(rest[0, 2]) if len(rest) else None
+def _first_mismatch(got: np.ndarray, want: np.ndarray) -> tuple[int, int]:
+    """(tx, idx) of the first output whose stored spend differs; the block that made it is reported."""
+    diff = set(map(tuple, got.tolist())) ^ set(map(tuple, want.tolist()))
+    tx, idx, _ = min(diff)
+    return tx, idx
 
 
 def verify(store: ChainStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
