@@ -54,6 +54,10 @@ def test_verify(chain_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
         db.execute("UPDATE outputs SET amount = amount + 1 WHERE height = 50 AND asset = 0 AND owner = 1")
     assert cli.main(["verify", str(bad)]) == 1
     assert "INVALID at height 50" in capsys.readouterr().out
+    with ChainStore(bad) as s:
+        report = s.verify()
+    assert (report.ok, report.height, report.blocks) == (False, 50, 49)  # 1..49 passed before it
+    assert report.transactions > 0 and report.signatures > report.blocks
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a database at all" * 10)
     assert cli.main(["verify", str(junk)]) == 2

@@ -17,6 +17,7 @@ whole block (SPEC §2 Storage).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,10 +138,17 @@ class ChainStore:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         raw = genesis.encode()
         chain = Chain(raw, keep_blocks=False)
-        conn = _connect(path)
+        # Built under a temporary name and renamed into place once complete, so
+        # a crash during create leaves no half-made store at ``path``.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.creating")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+        conn = sqlite3.connect(tmp, isolation_level=None)
         try:
-            conn.executescript(_SCHEMA)
             conn.execute("BEGIN")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             conn.executemany(
                 "INSERT INTO meta VALUES (?, ?)", [("magic", MAGIC), ("format", FORMAT), ("genesis", raw)]
             )
@@ -158,6 +166,7 @@ class ChainStore:
             conn.execute("COMMIT")
         finally:
             conn.close()
+        os.replace(tmp, path)
         store = cls(path)
         store._chain = chain
         return store

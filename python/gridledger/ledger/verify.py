@@ -108,7 +108,14 @@ def _check_types(conn: sqlite3.Connection) -> None:
     _expect(meta == want, None, f"unexpected meta rows or types {meta}")
 
 
-def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> tuple[Chain, int]:
+@dataclass
+class _Tally:
+    blocks: int = 0
+    transactions: int = 0
+    signatures: int = 0
+
+
+def _walk(store: ChainStore, tally: _Tally, progress: Callable[[int], None] | None = None) -> Chain:
     conn = store._conn
     # integrity_check, not quick_check: it also finds index entries that differ from
     # their rows (an edited byte in the id index makes lookups miss a transaction).
@@ -118,7 +125,6 @@ def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> t
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     chain = Chain(meta["genesis"], keep_blocks=False)
     alg = store.genesis.algorithm
-    signatures = 0
     spends: list[np.ndarray] = []
     n_outputs = 0
     expected_height = 0
@@ -147,7 +153,9 @@ def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> t
             receipt = chain.append_raw(header, sig, blob, offsets)
         except GridLedgerError as e:
             raise _Failure(height, str(e), type(e).__name__) from e
-        signatures += receipt.signatures
+        tally.blocks += 1
+        tally.transactions += len(receipt.ids)
+        tally.signatures += receipt.signatures
         _expect(bhash == receipt.block_hash, height, "stored block hash differs from H(header)")
         _expect(period == Header.decode(header).period, height, "stored period differs from the header's")
         for i, (seq, txid, th, idx, kind, _) in enumerate(txs):
@@ -204,7 +212,7 @@ def _walk(store: ChainStore, progress: Callable[[int], None] | None = None) -> t
     stored_keys = conn.execute("SELECT id, pk, label FROM keys ORDER BY id").fetchall()
     want_keys = [(i, k.tobytes(), labels.get(k.tobytes())) for i, k in enumerate(keys)]
     _expect(stored_keys == want_keys, None, "the key table differs from the keys on the chain")
-    return chain, signatures
+    return chain
 
 
 def _first_mismatch(got: np.ndarray, want: np.ndarray) -> tuple[int, int]:
@@ -217,14 +225,33 @@ def _first_mismatch(got: np.ndarray, want: np.ndarray) -> tuple[int, int]:
 def verify(store: ChainStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Check a whole stored chain; never raises on a bad chain, reports it."""
     t0 = time.perf_counter()
+    t = _Tally()
     try:
-        chain, sigs = _walk(store, progress)
+        chain = _walk(store, t, progress)
     except _Failure as f:
-        return VerifyReport(False, 0, 0, 0, f.height, f.reason, f.error, time.perf_counter() - t0)
+        return VerifyReport(
+            False,
+            t.blocks,
+            t.transactions,
+            t.signatures,
+            f.height,
+            f.reason,
+            f.error,
+            time.perf_counter() - t0,
+        )
     except sqlite3.DatabaseError as e:
-        return VerifyReport(False, 0, 0, 0, None, f"SQLite: {e}", "DatabaseError", time.perf_counter() - t0)
+        return VerifyReport(
+            False,
+            t.blocks,
+            t.transactions,
+            t.signatures,
+            None,
+            f"SQLite: {e}",
+            "DatabaseError",
+            time.perf_counter() - t0,
+        )
     store._chain = chain
-    return VerifyReport(True, chain.height + 1, chain.n_tx, sigs, seconds=time.perf_counter() - t0)
+    return VerifyReport(True, chain.height + 1, chain.n_tx, t.signatures, seconds=time.perf_counter() - t0)
 
 
 def replay(store: ChainStore) -> Chain:
