@@ -153,9 +153,6 @@ def _walk(store: ChainStore, tally: _Tally, progress: Callable[[int], None] | No
             receipt = chain.append_raw(header, sig, blob, offsets)
         except GridLedgerError as e:
             raise _Failure(height, str(e), type(e).__name__) from e
-        tally.blocks += 1
-        tally.transactions += len(receipt.ids)
-        tally.signatures += receipt.signatures
         _expect(bhash == receipt.block_hash, height, "stored block hash differs from H(header)")
         _expect(period == Header.decode(header).period, height, "stored period differs from the header's")
         for i, (seq, txid, th, idx, kind, _) in enumerate(txs):
@@ -189,6 +186,9 @@ def _walk(store: ChainStore, tally: _Tally, progress: Callable[[int], None] | No
         s = receipt.spent
         if len(s["index"]):
             spends.append(np.column_stack([s["tx_seq"], s["index"], np.full(len(s["index"]), height)]))
+        tally.blocks += 1
+        tally.transactions += len(receipt.ids)
+        tally.signatures += receipt.signatures
         if progress is not None:
             progress(height)
     _expect(expected_height == store.height + 1, None, "block heights are not contiguous")
