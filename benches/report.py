@@ -64,6 +64,8 @@ TARGETS = [
            "sig.cryptography_loop", "speedup", None),
     Target("3 verify_batch, 1 % invalid, vs verify_batch all valid (slowdown)",
            "sig.ours_batch_1pct_bad", "sig.ours_batch", "slowdown", None),
+    Target("5 ChainState.check (block of transfers) vs pure-Python validator", "ledger.check.ours",
+           "ledger.check.python", "speedup", 20, "parallel.ledger_check"),
 ]  # fmt: skip
 
 MEMORY_LIMIT = 100 * 10**6  # "under 100 MB"
@@ -110,7 +112,7 @@ def all_benchmarks(data: dict[str, Any]) -> list[str]:
         "| group | benchmark | n | median | per element | IQR | rounds | CPU/wall | foreign CPU |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    not_timings = ("parallel.", "merkle.memory")
+    not_timings = ("parallel.", "merkle.memory", "ledger.check.paired")
     timed = [
         b for b in data["benchmarks"] if not b.get("extra_info", {}).get("key", "").startswith(not_timings)
     ]
@@ -220,6 +222,20 @@ def memory(by_key: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
+def paired(by_key: dict[str, dict[str, Any]]) -> list[str]:
+    """Ours and the baseline alternated round by round (test_bench_ledger.py)."""
+    b = by_key.get("ledger.check.paired")
+    if b is None:
+        return ["(not run)"]
+    x = b["extra_info"]["paired"]
+    return [
+        f"{x['rounds']} pairs, block of {x['n']} transfers: ours median {fmt_time(x['ours_median_s'])}, "
+        f"pure Python median {fmt_time(x['python_median_s'])}; **ratio median "
+        f"{fmt_ratio(x['ratio_median'])}** (min {fmt_ratio(x['ratio_min'])}, "
+        f"max {fmt_ratio(x['ratio_max'])}), foreign CPU {foreign(b)}",
+    ]
+
+
 def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit(__doc__)
@@ -232,6 +248,10 @@ def main(argv: list[str]) -> None:
         "## Targets (ratios of medians measured side by side in this run)",
         "",
         *targets(by_key),
+        "",
+        "## Block validation, paired rounds",
+        "",
+        *paired(by_key),
         "",
         "## hash_many per element vs batch size",
         "",
