@@ -4,7 +4,9 @@
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod bidding;
 pub mod civil;
+pub mod draw;
 pub mod error;
 pub mod hash;
 pub mod inflate;

@@ -2,6 +2,7 @@
 
 mod buffers;
 mod data;
+mod draw;
 mod errors;
 mod hash;
 mod ledger;
@@ -13,6 +14,7 @@ use pyo3::prelude::*;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     data::register(m)?;
+    draw::register(m)?;
     hash::register(m)?;
     ledger::register(m)?;
     merkle::register(m)?;
