@@ -2,7 +2,11 @@
 //! voting tokens each turn, the auction draw picks a winner who receives every
 //! bid (its own included), so tokens are conserved.
 //!
-//! Each turn every active candidate (tokens > 0) bids e = ⌊E·x⌋, x ~ U[0, 1):
+//! Each turn every active candidate (tokens > 0) bids e = ⌊E·x⌋ with x a random
+//! whole percentage in [0, 100 %] (the seed's "random percentage"; SPEC: x ~ U[0, 1]
+//! closed). With a continuous x ∈ [0, 1) a candidate holding one token could never
+//! bid it and nobody would ever drop out; with whole percentages it bids all its
+//! tokens with probability 1/101.
 //! - sc1: W from the bids only (W = ê);
 //! - sc2: W = α·ê + β·Â + γ·R̂ (age A = turns since the candidate last won,
 //!   reputation R = turns won), no cap, no floor (risk-seeking);
@@ -74,9 +78,9 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
-    /// x ∈ [0, 1) with 53 random bits.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    /// A whole percentage in 0..=100 (modulo bias below 2^-57).
+    fn percent(&mut self) -> u64 {
+        self.next() % 101
     }
 }
 
@@ -133,13 +137,13 @@ pub fn play(
         }
         for i in 0..n {
             let big_e = tokens.get(i).copied().unwrap_or(0);
-            let x = rng.unit();
+            let pct = rng.percent();
             let bid = if big_e == 0 {
                 0
             } else if sc.floor > 0 && big_e < sc.floor {
                 1
             } else {
-                let raw = (big_e as f64 * x).floor() as u64;
+                let raw = u64::try_from(u128::from(big_e) * u128::from(pct) / 100).unwrap_or(big_e);
                 let capped = (big_e as f64 * sc.cap).floor() as u64;
                 raw.min(capped).min(big_e)
             };
