@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from gridledger.ledger.block import Block, Header, tx_ids, tx_root
 from gridledger.ledger.chain import BlockReceipt, Chain
-from gridledger.ledger.genesis import DeviceEntry, Genesis, MemberEntry
+from gridledger.ledger.genesis import Consensus, DeviceEntry, Genesis, MemberEntry
 from gridledger.ledger.proofs import AllocationProof, prove_allocation
 from gridledger.ledger.store import ChainStore
 from gridledger.ledger.tx import (
     NEVER,
     Asset,
+    Candidate,
     Create,
+    Evidence,
     Outpoint,
     Output,
     SignedTransaction,
     Transfer,
+    Winner,
     decode,
 )
 from gridledger.ledger.verify import VerifyReport
@@ -30,11 +33,14 @@ __all__ = [
     "AllocationProof",
     "Asset",
     "Block",
+    "Candidate",
     "BlockReceipt",
     "Chain",
     "ChainStore",
+    "Consensus",
     "Create",
     "DeviceEntry",
+    "Evidence",
     "Genesis",
     "Header",
     "MemberEntry",
@@ -43,6 +49,7 @@ __all__ = [
     "SignedTransaction",
     "Transfer",
     "VerifyReport",
+    "Winner",
     "decode",
     "prove_allocation",
     "tx_ids",

@@ -62,6 +62,12 @@ class BlockReceipt:
     first_tx_seq: int
     fees: tuple[int, int]
     signatures: int
+    winner: bytes | None = None
+    on_time: int = 0
+    late: int = 0
+    penalised: bool = False
+    missed: int | None = None
+    evidence: int = 0
 
     @classmethod
     def _from(cls, d: dict[str, object]) -> BlockReceipt:
@@ -80,6 +86,12 @@ class BlockReceipt:
             d["first_tx_seq"],  # type: ignore[arg-type]
             d["fees"],  # type: ignore[arg-type]
             d["signatures"],  # type: ignore[arg-type]
+            d["winner"],  # type: ignore[arg-type]
+            d["on_time"],  # type: ignore[arg-type]
+            d["late"],  # type: ignore[arg-type]
+            d["penalised"],  # type: ignore[arg-type]
+            d["missed"],  # type: ignore[arg-type]
+            d["evidence"],  # type: ignore[arg-type]
         )
 
 
@@ -160,11 +172,33 @@ class Chain:
         return Block(h, bytes(64), ())
 
     # -- building and appending --------------------------------------------
-    def next_header(self, ids: NDArray[np.uint8], *, timestamp_ms: int | None = None) -> Header:
-        """The header the next block must carry for transactions with these ids."""
+    def next_header(
+        self,
+        ids: NDArray[np.uint8],
+        *,
+        timestamp_ms: int | None = None,
+        miner: bytes | None = None,
+        next_winner: bytes | None = None,
+    ) -> Header:
+        """The header the next block must carry for transactions with these ids.
+
+        ``miner`` defaults to the chosen producer; ``next_winner`` to round
+        robin's choice, or on an auction chain to the no-candidate draw (pass
+        the auction's winner when the block holds a Winner transaction).
+        The timestamp defaults to the end of the period (plus ``rank × grace``
+        for a fallback producer).
+        """
         ids = np.ascontiguousarray(ids, dtype=np.uint8).reshape(-1, 32)
         g = self.genesis
         period = self.period + 1
+        auction = g.consensus.producer_rule == "auction"
+        miner = self.next_miner if miner is None else miner
+        if next_winner is None:
+            next_winner = self.no_candidate_winner() if auction else g.producer(self.height + 2)
+        if timestamp_ms is None:
+            producers = self.producers() if auction else [self.next_miner]
+            rank = producers.index(miner) if miner in producers else 0
+            timestamp_ms = g.period_end_ms(period) + round(rank * g.consensus.grace_s * 1000)
         return Header(
             chain_id=self.chain_id,
             height=self.height + 1,
@@ -172,16 +206,64 @@ class Chain:
             prev_hash=self.tip_hash,
             tx_root=tx_root(ids, g.algorithm),
             n_tx=len(ids),
-            miner=self.next_miner,
-            next_winner=g.producer(self.height + 2),
-            timestamp_ms=g.period_end_ms(period) if timestamp_ms is None else timestamp_ms,
+            miner=miner,
+            next_winner=next_winner,
+            timestamp_ms=timestamp_ms,
         )
 
-    def seal(self, txs: Sequence[bytes], miner: SigningKey, *, timestamp_ms: int | None = None) -> Block:
-        """The next block of ``txs`` (whole encoded transactions), signed by ``miner``."""
+    def seal(
+        self,
+        txs: Sequence[bytes],
+        miner: SigningKey,
+        *,
+        timestamp_ms: int | None = None,
+        next_winner: bytes | None = None,
+    ) -> Block:
+        """The next block of ``txs`` (whole encoded transactions), signed by ``miner``.
+
+        On an auction chain the next producer is read from the block's Winner
+        transaction (or the no-candidate draw) unless ``next_winner`` is given.
+        """
         txs = tuple(bytes(t) for t in txs)
-        header = self.next_header(tx_ids(txs, self.genesis.algorithm), timestamp_ms=timestamp_ms)
-        return Block(header, miner.sign(header.hash(self.genesis.algorithm)), txs)
+        alg = self.genesis.algorithm
+        if next_winner is None and self.genesis.consensus.producer_rule == "auction":
+            for t in txs:
+                d = _core.decode_tx(t)
+                if d["kind"] == "winner" and d["winner"] != bytes(32):
+                    next_winner = d["winner"]
+        header = self.next_header(
+            tx_ids(txs, alg), timestamp_ms=timestamp_ms, miner=miner.public_key, next_winner=next_winner
+        )
+        return Block(header, miner.sign(header.hash(alg)), txs)
+
+    # -- the auction (SPEC §3) -------------------------------------------------
+    def producers(self) -> list[bytes]:
+        """Who may produce the next block: the chosen producer, then the fallbacks in order."""
+        return [bytes(k) for k in self._state.producers()]
+
+    def auction(
+        self, candidates: Sequence[bytes], tokens: Sequence[int]
+    ) -> tuple[bytes | None, NDArray[np.float64]]:
+        """The next block's auction among on-time offers: (winner, each offer's wealth W)."""
+        keys = np.frombuffer(b"".join(candidates), dtype=np.uint8).reshape(-1, 32)
+        return self._state.auction(keys, np.asarray(tokens, dtype=np.uint64))
+
+    def no_candidate_winner(self) -> bytes:
+        """The next producer when no candidacy is on time (equal-weight draw over all members)."""
+        w = self._state.no_candidate_winner()
+        return self.genesis.producer(1) if w is None else w
+
+    def member_stats(self) -> dict[str, NDArray[np.generic]]:
+        """Per member (genesis order): last_period (-1 never), made, penalties, strikes, barred."""
+        return self._state.member_stats()
+
+    def copy(self) -> Chain:
+        """An independent copy of the state (blocks are shared, not copied)."""
+        other = Chain.__new__(Chain)
+        other._state = self._state.copy()
+        other.genesis = self.genesis
+        other._blocks = None if self._blocks is None else list(self._blocks)
+        return other
 
     def check(self, block: Block) -> BlockReceipt:
         """Validate ``block`` as the next one without appending it.

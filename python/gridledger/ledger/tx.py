@@ -23,11 +23,14 @@ from gridledger.keys import SigningKey
 __all__ = [
     "NEVER",
     "Asset",
+    "Candidate",
     "Create",
+    "Evidence",
     "Outpoint",
     "Output",
     "SignedTransaction",
     "Transfer",
+    "Winner",
     "decode",
 ]
 
@@ -201,8 +204,103 @@ class Transfer:
         return _sign(self, self.body(), keys, algorithm)
 
 
+def _inputs_arrays(inputs: Sequence[Outpoint]) -> tuple[np.ndarray, np.ndarray]:
+    txids = np.frombuffer(b"".join(i.txid for i in inputs), dtype=np.uint8).reshape(-1, 32)
+    idx = np.fromiter((i.index for i in inputs), dtype=np.int64, count=len(inputs))
+    return txids, idx
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidacy for the next period's auction (SPEC §3): voting tokens offered to the miner.
+
+    Its one output sends every offered token to the current miner (the
+    block's producer); ``sent_ms`` (Unix ms) decides whether it is on time
+    (between gate opening and gate closure) or late (refunded).
+    """
+
+    chain_tag: bytes
+    period: int
+    candidate: bytes
+    sent_ms: int
+    inputs: tuple[Outpoint, ...]
+    outputs: tuple[Output, ...]
+
+    @property
+    def signers(self) -> tuple[bytes, ...]:
+        return (self.candidate,)
+
+    def body(self) -> bytes:
+        return _core.encode_auction_tx(
+            "candidate", self.chain_tag, self.period, self.candidate,
+            *_inputs_arrays(self.inputs), *_outputs_arrays(self.outputs), sent_ms=self.sent_ms,
+        )  # fmt: skip
+
+    def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        return _sign(self, self.body(), keys, algorithm)
+
+
+@dataclass(frozen=True)
+class Winner:
+    """The miner passes the on-time offers to the auction's winner and refunds late ones."""
+
+    chain_tag: bytes
+    period: int
+    miner: bytes
+    winner: bytes
+    inputs: tuple[Outpoint, ...]
+    outputs: tuple[Output, ...]
+
+    @property
+    def signers(self) -> tuple[bytes, ...]:
+        return (self.miner,)
+
+    def body(self) -> bytes:
+        return _core.encode_auction_tx(
+            "winner", self.chain_tag, self.period, self.miner,
+            *_inputs_arrays(self.inputs), *_outputs_arrays(self.outputs), winner=self.winner,
+        )  # fmt: skip
+
+    def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        return _sign(self, self.body(), keys, algorithm)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Two headers of one height signed by one miner: equivocation (SPEC §3 "something to stake").
+
+    Its inputs are the equivocator's unspent miner fee from that height (if
+    any); it pays nothing out, so the fee is confiscated.
+    """
+
+    chain_tag: bytes
+    period: int
+    reporter: bytes
+    first: tuple[bytes, bytes]
+    second: tuple[bytes, bytes]
+    inputs: tuple[Outpoint, ...] = ()
+    outputs: tuple[Output, ...] = ()
+
+    @property
+    def signers(self) -> tuple[bytes, ...]:
+        return (self.reporter,)
+
+    def body(self) -> bytes:
+        return _core.encode_auction_tx(
+            "evidence", self.chain_tag, self.period, self.reporter,
+            *_inputs_arrays(self.inputs), *_outputs_arrays(self.outputs),
+            evidence=(*self.first, *self.second),
+        )  # fmt: skip
+
+    def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        return _sign(self, self.body(), keys, algorithm)
+
+
+Transaction = Create | Transfer | Candidate | Winner | Evidence
+
+
 def _sign(
-    tx: Create | Transfer, body: bytes, keys: Sequence[SigningKey], algorithm: Algorithm
+    tx: Transaction, body: bytes, keys: Sequence[SigningKey], algorithm: Algorithm
 ) -> SignedTransaction:
     if [k.public_key for k in keys] != list(tx.signers):
         raise InvalidArgumentError(
@@ -228,7 +326,7 @@ class SignedTransaction:
         H(body) under the chain's hash function.
     """
 
-    tx: Create | Transfer
+    tx: Transaction
     body: bytes
     signatures: tuple[bytes, ...]
     id: bytes
@@ -246,11 +344,19 @@ def decode(data: bytes, algorithm: Algorithm = "blake3") -> SignedTransaction:
     """Parse a whole signed transaction; raises InvalidTransactionError on bad bytes."""
     d = _core.decode_tx(bytes(data))
     outs = tuple(Output(o, amt, Asset(a), exp) for o, a, amt, exp in d["outputs"])
-    tx: Create | Transfer
+    tx: Transaction
+    ins = tuple(Outpoint(t, i) for t, i in d["inputs"])
+    tag, period, signer = d["chain_tag"], d["period"], d["signers"][0]
     if d["kind"] == "create":
-        tx = Create(d["chain_tag"], d["period"], d["device"], d["seq"], outs)
+        tx = Create(tag, period, d["device"], d["seq"], outs)
+    elif d["kind"] == "transfer":
+        tx = Transfer(tag, period, tuple(d["signers"]), ins, outs)
+    elif d["kind"] == "candidate":
+        tx = Candidate(tag, period, signer, d["sent_ms"], ins, outs)
+    elif d["kind"] == "winner":
+        tx = Winner(tag, period, signer, d["winner"], ins, outs)
     else:
-        ins = tuple(Outpoint(t, i) for t, i in d["inputs"])
-        tx = Transfer(d["chain_tag"], d["period"], tuple(d["signers"]), ins, outs)
+        ha, sa, hb, sb = d["evidence"]
+        tx = Evidence(tag, period, signer, (ha, sa), (hb, sb), ins, outs)
     body = bytes(data[: d["body_len"]])
     return SignedTransaction(tx, body, tuple(d["signatures"]), _core.hash_one(body, algorithm))

@@ -3,10 +3,13 @@
 //!
 //! ```text
 //! "GLGN" | version u8 (=1) | algorithm u8 (0 blake3, 1 sha256) | period s u32
-//! | first period u64 | vote validity d u32 | producer rule u8 (0 round robin)
+//! | first period u64 | vote validity d u32 | consensus
 //! | VPP key [32] | n u32 | (member key [32] | label)·n
 //! | m u32 | (device key [32] | V Wh u64 | votes per quantum u64 | label)·m
 //! | name: len u16 | utf-8          label: len u8 | utf-8
+//! consensus = producer rule u8 (0 round robin, 1 auction) | draw u8 (0 argmax W/U,
+//!   1 proportional) | α, β, γ u32 (millionths) | gate opening t_d u32 ms
+//!   | gate closure t_e u32 ms | grace u32 ms | miner fee u32 (millionths) | strikes u8
 //! ```
 
 use std::collections::HashSet;
@@ -35,13 +38,108 @@ pub struct Device {
     pub label: String,
 }
 
+/// How the producer of each block is chosen (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Consensus {
+    /// 0: round robin over the members; 1: the proof-of-stake auction.
+    pub producer_rule: u8,
+    /// 0: argmax W/U; 1: proportional (U^(1/W)).
+    pub draw: u8,
+    pub alpha_ppm: u32,
+    pub beta_ppm: u32,
+    pub gamma_ppm: u32,
+    /// t_d: candidacies open this long after the period starts (ms).
+    pub gate_open_ms: u32,
+    /// t_e: candidacies close this long before the period ends (ms).
+    pub gate_close_ms: u32,
+    /// How long after its period ends the chosen producer has to publish;
+    /// the k-th fallback producer may publish from k·grace on (ms).
+    pub grace_ms: u32,
+    /// Miner fee: this share of each VPP distribution's energy (millionths).
+    pub fee_ppm: u32,
+    /// Missed blocks after which a winner is barred (three strikes).
+    pub strikes: u8,
+}
+
+impl Consensus {
+    pub const ROUND_ROBIN: Self = Self {
+        producer_rule: 0,
+        draw: 0,
+        alpha_ppm: 300_000,
+        beta_ppm: 600_000,
+        gamma_ppm: 100_000,
+        gate_open_ms: 0,
+        gate_close_ms: 0,
+        grace_ms: 60_000,
+        fee_ppm: 0,
+        strikes: 3,
+    };
+
+    pub fn is_auction(&self) -> bool {
+        self.producer_rule == 1
+    }
+
+    pub fn draw_rule(&self) -> crate::draw::DrawRule {
+        if self.draw == 1 {
+            crate::draw::DrawRule::Proportional
+        } else {
+            crate::draw::DrawRule::ArgmaxWOverU
+        }
+    }
+
+    fn validate(&self, period_s: u32) -> CoreResult<()> {
+        if self.producer_rule > 1 {
+            return Err(err(
+                "producer_rule",
+                self.producer_rule,
+                "0 = round robin, 1 = auction",
+            ));
+        }
+        if self.draw > 1 {
+            return Err(err("draw", self.draw, "0 = argmax W/U, 1 = proportional"));
+        }
+        let total =
+            u64::from(self.alpha_ppm) + u64::from(self.beta_ppm) + u64::from(self.gamma_ppm);
+        if self.is_auction() && total == 0 {
+            return Err(err("alpha", 0, "α, β and γ cannot all be 0"));
+        }
+        if u64::from(self.gate_open_ms) + u64::from(self.gate_close_ms)
+            >= u64::from(period_s) * 1000
+        {
+            return Err(err(
+                "gate_close_ms",
+                self.gate_close_ms,
+                "gate closure must come after gate opening: t_d + t_e < the period",
+            ));
+        }
+        if self.is_auction() && self.grace_ms == 0 {
+            return Err(err(
+                "grace_ms",
+                0,
+                "the auction needs a grace > 0 for fallback producers",
+            ));
+        }
+        if self.fee_ppm > 1_000_000 {
+            return Err(err(
+                "fee_ppm",
+                self.fee_ppm,
+                "a fee is a share: at most 1 000 000 millionths",
+            ));
+        }
+        if self.strikes == 0 {
+            return Err(err("strikes", 0, "at least one strike"));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Genesis {
     pub algorithm: Algorithm,
     pub period_s: u32,
     pub first_period: u64,
     pub vote_validity: u32,
-    pub producer_rule: u8,
+    pub consensus: Consensus,
     pub vpp: Key,
     pub members: Vec<Member>,
     pub devices: Vec<Device>,
@@ -82,13 +180,7 @@ impl Genesis {
         if self.vote_validity == 0 {
             return Err(err("vote_validity", 0, "d must be ≥ 1 period"));
         }
-        if self.producer_rule != 0 {
-            return Err(err(
-                "producer_rule",
-                self.producer_rule,
-                "unknown block producer rule (0 = round robin)",
-            ));
-        }
+        self.consensus.validate(self.period_s)?;
         if self.first_period == 0 || self.first_period > u64::MAX / 2 {
             return Err(err("first_period", self.first_period, "out of range"));
         }
@@ -149,7 +241,21 @@ impl Genesis {
         b.extend_from_slice(&self.period_s.to_le_bytes());
         b.extend_from_slice(&self.first_period.to_le_bytes());
         b.extend_from_slice(&self.vote_validity.to_le_bytes());
-        b.push(self.producer_rule);
+        let c = &self.consensus;
+        b.push(c.producer_rule);
+        b.push(c.draw);
+        for v in [
+            c.alpha_ppm,
+            c.beta_ppm,
+            c.gamma_ppm,
+            c.gate_open_ms,
+            c.gate_close_ms,
+            c.grace_ms,
+            c.fee_ppm,
+        ] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.push(c.strikes);
         b.extend_from_slice(&self.vpp);
         b.extend_from_slice(
             &u32::try_from(self.members.len())
@@ -191,7 +297,18 @@ impl Genesis {
         let period_s = r.u32()?;
         let first_period = r.u64()?;
         let vote_validity = r.u32()?;
-        let producer_rule = r.u8()?;
+        let consensus = Consensus {
+            producer_rule: r.u8()?,
+            draw: r.u8()?,
+            alpha_ppm: r.u32()?,
+            beta_ppm: r.u32()?,
+            gamma_ppm: r.u32()?,
+            gate_open_ms: r.u32()?,
+            gate_close_ms: r.u32()?,
+            grace_ms: r.u32()?,
+            fee_ppm: r.u32()?,
+            strikes: r.u8()?,
+        };
         let vpp = r.array()?;
         let n = r.u32()?;
         let mut members = Vec::new();
@@ -225,7 +342,7 @@ impl Genesis {
             period_s,
             first_period,
             vote_validity,
-            producer_rule,
+            consensus,
             vpp,
             members,
             devices,
@@ -259,7 +376,7 @@ pub mod tests {
             period_s: 900,
             first_period: 1_717_440,
             vote_validity: 4,
-            producer_rule: 0,
+            consensus: Consensus::ROUND_ROBIN,
             vpp: [200; 32],
             members: (0..members)
                 .map(|i| Member {

@@ -1,20 +1,23 @@
 //! The chain state every node keeps: unspent outputs, device counters, the
-//! tip, and the append-only Merkle log of block hashes. `check` validates a
-//! whole block against it without changing anything (SPEC §2, §8: a rejected
-//! block leaves the state as it was); `apply` then commits what `check` found.
+//! auction's bookkeeping, the tip, and the append-only Merkle log of block
+//! hashes. `check` validates a whole block against it without changing
+//! anything (SPEC §2, §8: a rejected block leaves the state as it was);
+//! `apply` then commits what `check` found.
 //!
 //! Order of checks: header fields, transaction decoding, the Merkle root,
-//! every signature in one batch (header included), then the UTXO rules
-//! transaction by transaction. The first failure is reported.
+//! every signature in one batch (header included), then the ledger rules
+//! transaction by transaction (rules.rs), then the choice of the next
+//! producer. The first failure is reported.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::auction::{self, Book};
 use super::block::{period_end_ms, tx_root, Header};
 use super::codec::{short, Key, Sig};
 use super::genesis::Genesis;
-use super::tx::{Asset, Outpoint, Output, Payload, Tx, MAX_AMOUNT, NEVER};
+use super::tx::{Asset, Outpoint, Output, Tx};
 use crate::error::{CoreError, CoreResult, Rule};
 use crate::hash::{Algorithm, Digest};
 use crate::merkle::{leaf_hash, MerkleTree};
@@ -42,6 +45,23 @@ pub struct NewOutput {
     pub utxo: Utxo,
 }
 
+/// What a block changes in the auction's bookkeeping.
+#[derive(Clone, Debug, Default)]
+pub struct AuctionDelta {
+    /// The member who produced the block.
+    pub producer: Option<usize>,
+    /// The chosen producer who missed the period (a strike).
+    pub missed: Option<usize>,
+    /// No on-time candidate: every member's reputation is penalised.
+    pub penalise_all: bool,
+    pub evidence: Vec<(u64, Key)>,
+    pub fee_output: Option<(Key, Outpoint)>,
+    /// The auction's winner (None: no on-time candidate).
+    pub winner: Option<Key>,
+    /// On-time and late candidacies.
+    pub candidates: (usize, usize),
+}
+
 /// Everything `check` learned about a valid block; `apply` commits it.
 #[derive(Debug)]
 pub struct Accepted {
@@ -53,78 +73,49 @@ pub struct Accepted {
     pub outputs: Vec<NewOutput>,
     /// Where each spent output was created: (tx sequence number, output index).
     pub spent: Vec<(u64, u16)>,
-    spent_points: Vec<Outpoint>,
+    pub(super) spent_points: Vec<Outpoint>,
     pub new_keys: Vec<Key>,
-    device_seqs: Vec<(usize, u64)>,
+    pub(super) device_seqs: Vec<(usize, u64)>,
     /// Fees per asset (energy, votes): inputs not paid out.
     pub fees: [u64; 2],
     pub signatures: usize,
+    pub auction: AuctionDelta,
 }
 
 #[derive(Clone, Debug)]
-struct DeviceInfo {
-    index: usize,
-    v_wh: u64,
-    votes: u64,
+pub(super) struct DeviceInfo {
+    pub index: usize,
+    pub v_wh: u64,
+    pub votes: u64,
 }
 
+#[derive(Clone)]
 pub struct ChainState {
-    genesis: Genesis,
-    alg: Algorithm,
-    chain_id: Digest,
-    chain_tag: [u8; 8],
-    keys: Vec<Key>,
-    key_ids: HashMap<Key, u32>,
-    devices: HashMap<Key, DeviceInfo>,
-    device_seq: Vec<u64>,
-    utxo: HashMap<Outpoint, Utxo>,
+    pub(super) genesis: Genesis,
+    pub(super) alg: Algorithm,
+    pub(super) chain_id: Digest,
+    pub(super) chain_tag: [u8; 8],
+    pub(super) keys: Vec<Key>,
+    pub(super) key_ids: HashMap<Key, u32>,
+    pub(super) devices: HashMap<Key, DeviceInfo>,
+    pub(super) device_seq: Vec<u64>,
+    pub(super) utxo: HashMap<Outpoint, Utxo>,
     /// Every accepted transaction: id → (sequence number, outputs).
-    known: HashMap<Digest, (u64, u16)>,
-    tip: Header,
-    tip_hash: Digest,
-    n_tx: u64,
-    log: MerkleTree,
+    pub(super) known: HashMap<Digest, (u64, u16)>,
+    pub(super) book: Book,
+    pub(super) tip: Header,
+    pub(super) tip_hash: Digest,
+    pub(super) n_tx: u64,
+    pub(super) log: MerkleTree,
 }
 
-fn rule(
+pub(super) fn rule(
     rule: Rule,
     field: String,
     value: impl std::fmt::Display,
     reason: impl Into<String>,
 ) -> CoreError {
     CoreError::rule(rule, field, value, reason)
-}
-
-/// The per-block scratch: outputs created and spent so far in this block.
-struct Overlay<'s> {
-    state: &'s ChainState,
-    created: HashMap<Outpoint, Utxo>,
-    spent: HashMap<Outpoint, usize>,
-    new_keys: Vec<Key>,
-    new_ids: HashMap<Key, u32>,
-    device_seq: HashMap<usize, u64>,
-}
-
-impl Overlay<'_> {
-    fn key_id(&mut self, k: &Key) -> u32 {
-        if let Some(&i) = self.state.key_ids.get(k).or_else(|| self.new_ids.get(k)) {
-            return i;
-        }
-        let i = u32::try_from(self.state.keys.len() + self.new_keys.len()).unwrap_or(u32::MAX);
-        self.new_keys.push(*k);
-        self.new_ids.insert(*k, i);
-        i
-    }
-
-    fn key(&self, id: u32) -> Key {
-        let i = id as usize;
-        self.state
-            .keys
-            .get(i)
-            .or_else(|| self.new_keys.get(i.saturating_sub(self.state.keys.len())))
-            .copied()
-            .unwrap_or([0; 32])
-    }
 }
 
 impl ChainState {
@@ -163,6 +154,7 @@ impl ChainState {
         log.append_leaf_hash(leaf_hash(alg, &tip_hash));
         Ok(Self {
             device_seq: vec![0; genesis.devices.len()],
+            book: Book::new(&genesis),
             genesis,
             alg,
             chain_id,
@@ -212,6 +204,9 @@ impl ChainState {
     pub fn utxo_len(&self) -> usize {
         self.utxo.len()
     }
+    pub fn book(&self) -> &Book {
+        &self.book
+    }
 
     /// Unspent (energy Wh, votes) of `key`, votes counted only while valid at `period`.
     pub fn balance(&self, key: &Key, period: u64) -> (u64, u64) {
@@ -238,15 +233,33 @@ impl ChainState {
         })
     }
 
-    /// The producer the next block must name as its miner.
+    /// The producer the next block must name as its miner (its first choice).
     pub fn next_miner(&self) -> Key {
         self.tip.next_winner
+    }
+
+    /// Who may produce the next block, in order: the chosen producer, then
+    /// (auction chains only) the fallback producers, the k-th allowed to
+    /// publish from k·grace after the period ends.
+    pub fn producers(&self) -> Vec<Key> {
+        let mut out = vec![self.tip.next_winner];
+        if self.genesis.consensus.is_auction() {
+            out.extend(auction::equal_order(
+                self.alg,
+                &self.genesis,
+                &self.book,
+                Some(&self.tip.next_winner),
+                &self.tip_hash,
+                self.tip.period + 1,
+            ));
+        }
+        out
     }
 
     /// Validate a block; changes nothing.
     pub fn check(&self, header: &[u8], signature: &Sig, txs: &[&[u8]]) -> CoreResult<Accepted> {
         let h = Header::decode(header)?;
-        self.check_header(&h, txs.len())?;
+        let (producer, missed) = self.check_header(&h, txs.len())?;
         let decoded: Vec<CoreResult<(Tx, usize)>> = if txs.len() >= PAR_MIN_TXS {
             txs.par_iter().map(|t| Tx::decode(t)).collect()
         } else {
@@ -282,11 +295,14 @@ impl ChainState {
         let mut acc = self.check_rules(&h, &parsed, &ids)?;
         acc.block_hash = block_hash;
         acc.signatures = signatures;
+        acc.auction.producer = producer;
+        acc.auction.missed = missed;
         acc.header = h;
         Ok(acc)
     }
 
-    fn check_header(&self, h: &Header, n_tx: usize) -> CoreResult<()> {
+    /// Header fields; returns (the producing member, the chosen producer who missed).
+    fn check_header(&self, h: &Header, n_tx: usize) -> CoreResult<(Option<usize>, Option<usize>)> {
         let tip = &self.tip;
         let bad = |field: &str, value: String, reason: String| {
             Err(rule(Rule::Block, format!("header.{field}"), value, reason))
@@ -329,7 +345,18 @@ impl ChainState {
                 format!("the block carries {n_tx} transactions"),
             );
         }
-        if h.miner != tip.next_winner {
+        let end = period_end_ms(&self.genesis, h.period);
+        let earliest = end.max(tip.timestamp_ms);
+        if h.timestamp_ms < earliest {
+            return bad(
+                "timestamp_ms",
+                h.timestamp_ms.to_string(),
+                format!("a block cannot precede the end of its period ({earliest} ms)"),
+            );
+        }
+        let c = &self.genesis.consensus;
+        let producers = self.producers();
+        let Some(rank) = producers.iter().position(|k| *k == h.miner) else {
             return bad(
                 "miner",
                 short(&h.miner),
@@ -338,24 +365,25 @@ impl ChainState {
                     short(&tip.next_winner)
                 ),
             );
+        };
+        if c.is_auction() {
+            // Rank r may publish in [end + r·grace, end + (r+1)·grace); the last rank has no end.
+            let grace = i64::from(c.grace_ms);
+            let rank_i = i64::try_from(rank).unwrap_or(i64::MAX);
+            let from = end.saturating_add(rank_i.saturating_mul(grace));
+            let until = end.saturating_add((rank_i + 1).saturating_mul(grace));
+            if h.timestamp_ms < from || (rank + 1 < producers.len() && h.timestamp_ms >= until) {
+                return bad(
+                    "timestamp_ms",
+                    h.timestamp_ms.to_string(),
+                    format!("producer number {rank} publishes from {from} ms until {until} ms"),
+                );
+            }
         }
-        let next = self.genesis.round_robin(h.height + 1);
-        if h.next_winner != next {
-            return bad(
-                "next_winner",
-                short(&h.next_winner),
-                format!("round robin names {}", short(&next)),
-            );
-        }
-        let earliest = period_end_ms(&self.genesis, h.period).max(tip.timestamp_ms);
-        if h.timestamp_ms < earliest {
-            return bad(
-                "timestamp_ms",
-                h.timestamp_ms.to_string(),
-                format!("a block cannot precede the end of its period ({earliest} ms)"),
-            );
-        }
-        Ok(())
+        let missed = (rank > 0)
+            .then(|| self.book.member(&tip.next_winner))
+            .flatten();
+        Ok((self.book.member(&h.miner), missed))
     }
 
     fn check_signatures(
@@ -398,379 +426,6 @@ impl ChainState {
         Ok(keys.len())
     }
 
-    fn check_rules(
-        &self,
-        h: &Header,
-        parsed: &[(Tx, usize)],
-        ids: &[Digest],
-    ) -> CoreResult<Accepted> {
-        let mut ov = Overlay {
-            state: self,
-            created: HashMap::new(),
-            spent: HashMap::new(),
-            new_keys: Vec::new(),
-            new_ids: HashMap::new(),
-            device_seq: HashMap::new(),
-        };
-        let mut in_block: HashMap<Digest, (usize, u16)> = HashMap::new();
-        let mut acc = Accepted {
-            header: h.clone(),
-            block_hash: [0; 32],
-            ids: ids.to_vec(),
-            kinds: parsed.iter().map(|(t, _)| t.kind().code()).collect(),
-            n_outputs: parsed
-                .iter()
-                .map(|(t, _)| u16::try_from(t.outputs.len()).unwrap_or(u16::MAX))
-                .collect(),
-            outputs: Vec::new(),
-            spent: Vec::new(),
-            spent_points: Vec::new(),
-            new_keys: Vec::new(),
-            device_seqs: Vec::new(),
-            fees: [0, 0],
-            signatures: 0,
-        };
-        for (i, ((tx, _), id)) in parsed.iter().zip(ids).enumerate() {
-            if in_block.contains_key(id) || self.known.contains_key(id) {
-                return Err(rule(
-                    Rule::DoubleSpend,
-                    format!("tx[{i}]"),
-                    short(id),
-                    "this transaction is already on the chain",
-                ));
-            }
-            let tx_seq = self.n_tx + i as u64;
-            let fee = self.check_tx(&mut ov, &mut acc, h, tx, i)?;
-            for (a, f) in acc.fees.iter_mut().zip(fee) {
-                *a = a.saturating_add(f);
-            }
-            for (j, o) in tx.outputs.iter().enumerate() {
-                let index = u16::try_from(j).unwrap_or(u16::MAX);
-                let u = Utxo {
-                    owner: ov.key_id(&o.owner),
-                    asset: o.asset,
-                    amount: o.amount,
-                    expires: o.expires,
-                    tx_seq,
-                };
-                ov.created.insert(Outpoint { txid: *id, index }, u);
-                acc.outputs.push(NewOutput {
-                    tx_index: u32::try_from(i).unwrap_or(u32::MAX),
-                    index,
-                    utxo: u,
-                });
-            }
-            in_block.insert(
-                *id,
-                (i, u16::try_from(tx.outputs.len()).unwrap_or(u16::MAX)),
-            );
-        }
-        acc.new_keys = ov.new_keys;
-        acc.device_seqs = ov.device_seq.into_iter().collect();
-        Ok(acc)
-    }
-
-    /// The rules of one transaction; returns its fees (energy, votes).
-    fn check_tx(
-        &self,
-        ov: &mut Overlay<'_>,
-        acc: &mut Accepted,
-        h: &Header,
-        tx: &Tx,
-        i: usize,
-    ) -> CoreResult<[u64; 2]> {
-        let f = |s: &str| format!("tx[{i}].{s}");
-        if tx.chain_tag != self.chain_tag {
-            return Err(rule(
-                Rule::Transaction,
-                f("chain_tag"),
-                short(&tx.chain_tag),
-                "the transaction belongs to another chain",
-            ));
-        }
-        if tx.period != h.period {
-            let why = if tx.period < h.period {
-                format!(
-                    "period {} is closed; this block is for period {}",
-                    tx.period, h.period
-                )
-            } else {
-                format!(
-                    "period {} has not started; this block is for period {}",
-                    tx.period, h.period
-                )
-            };
-            return Err(rule(Rule::Transaction, f("period"), tx.period, why));
-        }
-        if tx.outputs.is_empty() {
-            return Err(rule(
-                Rule::Transaction,
-                f("outputs"),
-                0,
-                "a transaction needs at least one output",
-            ));
-        }
-        for (j, o) in tx.outputs.iter().enumerate() {
-            if o.amount == 0 || o.amount > MAX_AMOUNT {
-                return Err(rule(
-                    Rule::Transaction,
-                    f(&format!("outputs[{j}].amount")),
-                    o.amount,
-                    "amounts must be in 1..2^63-1",
-                ));
-            }
-            if o.asset == Asset::Energy && o.expires != NEVER {
-                return Err(rule(
-                    Rule::Transaction,
-                    f(&format!("outputs[{j}].expires")),
-                    o.expires,
-                    "energy never expires (expires must be 2^64-1)",
-                ));
-            }
-        }
-        match &tx.payload {
-            Payload::Create { device, seq } => {
-                let Some(d) = self.devices.get(device) else {
-                    return Err(rule(
-                        Rule::NotAuthorised,
-                        f("device"),
-                        short(device),
-                        "not a registered cryptometer",
-                    ));
-                };
-                let last = ov
-                    .device_seq
-                    .get(&d.index)
-                    .copied()
-                    .unwrap_or_else(|| self.device_seq.get(d.index).copied().unwrap_or(0));
-                if *seq != last + 1 {
-                    return Err(rule(
-                        Rule::Transaction,
-                        f("seq"),
-                        seq,
-                        format!(
-                            "the device's quanta are numbered in order: expected {}",
-                            last + 1
-                        ),
-                    ));
-                }
-                let mut expect = vec![Output {
-                    owner: *device,
-                    asset: Asset::Energy,
-                    amount: d.v_wh,
-                    expires: NEVER,
-                }];
-                if d.votes > 0 {
-                    expect.push(Output {
-                        owner: *device,
-                        asset: Asset::Vote,
-                        amount: d.votes,
-                        expires: tx
-                            .period
-                            .saturating_add(u64::from(self.genesis.vote_validity)),
-                    });
-                }
-                if tx.outputs != expect {
-                    return Err(rule(
-                        Rule::Transaction,
-                        f("outputs"),
-                        format!("{} outputs", tx.outputs.len()),
-                        format!(
-                            "a Create credits exactly V = {} Wh and {} voting tokens valid d = {} periods to its device",
-                            d.v_wh, d.votes, self.genesis.vote_validity
-                        ),
-                    ));
-                }
-                ov.device_seq.insert(d.index, *seq);
-                Ok([0, 0])
-            }
-            Payload::Transfer { signers, inputs } => {
-                self.check_transfer(ov, acc, tx, signers, inputs, i)
-            }
-        }
-    }
-
-    fn check_transfer(
-        &self,
-        ov: &mut Overlay<'_>,
-        acc: &mut Accepted,
-        tx: &Tx,
-        signers: &[Key],
-        inputs: &[Outpoint],
-        i: usize,
-    ) -> CoreResult<[u64; 2]> {
-        let f = |s: &str| format!("tx[{i}].{s}");
-        let unique: HashSet<&Key> = signers.iter().collect();
-        if signers.is_empty() || unique.len() != signers.len() {
-            return Err(rule(
-                Rule::Transaction,
-                f("signers"),
-                signers.len(),
-                "signers must be distinct and at least one",
-            ));
-        }
-        if inputs.is_empty() {
-            return Err(rule(
-                Rule::Transaction,
-                f("inputs"),
-                0,
-                "a transfer spends at least one input",
-            ));
-        }
-        let mut seen = HashSet::new();
-        let mut sums_in = [0u128; 2];
-        let mut vote_expiry = NEVER;
-        let mut owners_used = HashSet::new();
-        let mut spent_locs = Vec::with_capacity(inputs.len());
-        for (j, p) in inputs.iter().enumerate() {
-            let field = f(&format!("inputs[{j}]"));
-            let value = format!("{}:{}", short(&p.txid), p.index);
-            if !seen.insert(*p) {
-                return Err(rule(
-                    Rule::DoubleSpend,
-                    field,
-                    value,
-                    "the transaction spends this output twice",
-                ));
-            }
-            if let Some(k) = ov.spent.get(p) {
-                return Err(rule(
-                    Rule::DoubleSpend,
-                    field,
-                    value,
-                    format!("already spent in this block by tx[{k}]"),
-                ));
-            }
-            let Some(u) = ov.created.get(p).or_else(|| self.utxo.get(p)).copied() else {
-                let why = match self.known.get(&p.txid) {
-                    Some((_, n)) if p.index < *n => Err(rule(
-                        Rule::DoubleSpend,
-                        field,
-                        value,
-                        "already spent in an earlier block",
-                    )),
-                    Some(_) => Err(rule(
-                        Rule::Transaction,
-                        field,
-                        value,
-                        "the transaction has no output with this index",
-                    )),
-                    None => Err(rule(
-                        Rule::Transaction,
-                        field,
-                        value,
-                        "unknown input: no such transaction on the chain",
-                    )),
-                };
-                return why;
-            };
-            let owner = ov.key(u.owner);
-            if !unique.contains(&owner) {
-                return Err(rule(
-                    Rule::NotAuthorised,
-                    field,
-                    value,
-                    format!("the output belongs to {}, who did not sign", short(&owner)),
-                ));
-            }
-            owners_used.insert(owner);
-            if u.asset == Asset::Vote {
-                if u.expires < tx.period {
-                    return Err(rule(
-                        Rule::Transaction,
-                        field,
-                        value,
-                        format!(
-                            "voting token expired after period {} (d = {})",
-                            u.expires, self.genesis.vote_validity
-                        ),
-                    ));
-                }
-                vote_expiry = vote_expiry.min(u.expires);
-            }
-            let slot = usize::from(u.asset == Asset::Vote);
-            if let Some(s) = sums_in.get_mut(slot) {
-                *s += u128::from(u.amount);
-            }
-            spent_locs.push((u.tx_seq, p.index));
-        }
-        if let Some(k) = signers.iter().find(|k| !owners_used.contains(*k)) {
-            return Err(rule(
-                Rule::Transaction,
-                f("signers"),
-                short(k),
-                "a signer that owns no input",
-            ));
-        }
-        let mut sums_out = [0u128; 2];
-        for o in &tx.outputs {
-            let slot = usize::from(o.asset == Asset::Vote);
-            if let Some(s) = sums_out.get_mut(slot) {
-                *s += u128::from(o.amount);
-            }
-        }
-        for (a, (o, n)) in sums_out.iter().zip(&sums_in).enumerate() {
-            if o > n {
-                let name = if a == 0 { "Wh" } else { "votes" };
-                return Err(rule(
-                    Rule::InsufficientFunds,
-                    f("outputs"),
-                    format!("{o} {name}"),
-                    format!("outputs exceed inputs ({n} {name})"),
-                ));
-            }
-        }
-        for (j, o) in tx.outputs.iter().enumerate() {
-            if o.asset == Asset::Vote && o.expires != vote_expiry {
-                return Err(rule(
-                    Rule::Transaction,
-                    f(&format!("outputs[{j}].expires")),
-                    o.expires,
-                    format!(
-                        "voting tokens keep the earliest expiry of their inputs ({vote_expiry})"
-                    ),
-                ));
-            }
-        }
-        let is_vpp = signers == [self.genesis.vpp];
-        let device_signs = signers.iter().any(|k| self.devices.contains_key(k));
-        if (is_vpp || device_signs) && sums_out != sums_in {
-            return Err(rule(
-                Rule::Transaction,
-                f("outputs"),
-                format!("{} Wh of {}", sums_out[0], sums_in[0]),
-                "a VPP distribution or a unit's transfer must pass on exactly its inputs (the repartition must sum to the input)",
-            ));
-        }
-        if device_signs {
-            if let Some((j, _)) = tx
-                .outputs
-                .iter()
-                .enumerate()
-                .find(|(_, o)| o.owner != self.genesis.vpp)
-            {
-                return Err(rule(
-                    Rule::NotAuthorised,
-                    f(&format!("outputs[{j}].owner")),
-                    short(&tx.outputs.get(j).map_or([0; 32], |o| o.owner)),
-                    "a generation unit sends its quanta to the VPP only",
-                ));
-            }
-        }
-        for p in inputs {
-            ov.spent.insert(*p, i);
-            acc.spent_points.push(*p);
-        }
-        acc.spent.extend(spent_locs);
-        let fee = |k: usize| {
-            u64::try_from(
-                sums_in.get(k).copied().unwrap_or(0) - sums_out.get(k).copied().unwrap_or(0),
-            )
-            .unwrap_or(u64::MAX)
-        };
-        Ok([fee(0), fee(1)])
-    }
-
     /// Commit a block `check` accepted. Call it on the state that checked it.
     pub fn apply(&mut self, acc: &Accepted) {
         for k in &acc.new_keys {
@@ -801,11 +456,40 @@ impl ChainState {
                 *slot = *s;
             }
         }
+        self.apply_auction(acc);
         self.n_tx += acc.ids.len() as u64;
         self.log
             .append_leaf_hash(leaf_hash(self.alg, &acc.block_hash));
         self.tip = acc.header.clone();
         self.tip_hash = acc.block_hash;
+    }
+
+    fn apply_auction(&mut self, acc: &Accepted) {
+        let a = &acc.auction;
+        let limit = u32::from(self.genesis.consensus.strikes);
+        let book = &mut self.book;
+        if a.penalise_all {
+            for m in &mut book.members {
+                m.penalties += 1;
+            }
+        }
+        if let Some(m) = a.producer.and_then(|i| book.members.get_mut(i)) {
+            m.made += 1;
+            m.last_period = Some(acc.header.period);
+        }
+        if let Some(m) = a.missed.and_then(|i| book.members.get_mut(i)) {
+            m.strikes += 1;
+            if m.strikes >= limit {
+                m.barred = true;
+                m.penalties = m.made; // reputation reset to 0
+            }
+        }
+        for e in &a.evidence {
+            book.evidence.insert(*e);
+        }
+        if let Some(f) = a.fee_output {
+            book.fee_outputs.insert(acc.header.height, f);
+        }
     }
 
     /// `check` then `apply`.

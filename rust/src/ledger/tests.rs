@@ -36,7 +36,7 @@ fn world() -> World {
         period_s: 900,
         first_period: 1_717_440,
         vote_validity: 4,
-        producer_rule: 0,
+        consensus: super::genesis::Consensus::ROUND_ROBIN,
         vpp: vpp.public_key(),
         members: members
             .iter()

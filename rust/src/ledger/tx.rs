@@ -1,11 +1,15 @@
 //! Transactions: the canonical, versioned binary encoding (SPEC §2).
 //!
 //! ```text
-//! body   = "GLTX" | version u8 (=1) | kind u8 | chain tag [8] | period u64 | payload
-//! Create   payload = device key [32] | seq u64 | outputs
-//! Transfer payload = n u8 | signer keys [32]·n | m u16 | (txid [32] | index u16)·m | outputs
+//! body   = "GLTX" | version u8 (=1) | kind u8 | chain tag [8] | period u64 | payload | outputs
+//! Create    (0) payload = device key [32] | seq u64
+//! Transfer  (1) payload = n u8 | signer keys [32]·n | inputs
+//! Candidate (2) payload = candidate key [32] | sent ms i64 | inputs
+//! Winner    (3) payload = miner key [32] | winner key [32] | inputs
+//! Evidence  (4) payload = reporter key [32] | header [193] | signature [64] | header [193] | signature [64] | inputs
+//! inputs  = m u16 | (txid [32] | index u16)·m
 //! outputs = k u16 | (owner [32] | asset u8 | amount u64 | expires u64)·k
-//! tx     = body | signature [64] per signer (a Create has one: its device's)
+//! tx     = body | signature [64] per signer (one, except a Transfer's n)
 //! ```
 //!
 //! All integers little-endian. The id is H(body), so signatures (which sign
@@ -75,6 +79,9 @@ pub struct Outpoint {
 pub enum Kind {
     Create,
     Transfer,
+    Candidate,
+    Winner,
+    Evidence,
 }
 
 impl Kind {
@@ -82,6 +89,9 @@ impl Kind {
         match self {
             Self::Create => 0,
             Self::Transfer => 1,
+            Self::Candidate => 2,
+            Self::Winner => 3,
+            Self::Evidence => 4,
         }
     }
 
@@ -89,8 +99,18 @@ impl Kind {
         match self {
             Self::Create => "create",
             Self::Transfer => "transfer",
+            Self::Candidate => "candidate",
+            Self::Winner => "winner",
+            Self::Evidence => "evidence",
         }
     }
+}
+
+/// A block header with its miner's signature, as carried by an Evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedHeader {
+    pub header: Vec<u8>,
+    pub signature: Sig,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +120,25 @@ pub enum Payload {
     /// Spend `inputs`, all owned by `signers`.
     Transfer {
         signers: Vec<Key>,
+        inputs: Vec<Outpoint>,
+    },
+    /// A candidacy for the next period's auction: voting tokens offered to the miner.
+    Candidate {
+        candidate: Key,
+        sent_ms: i64,
+        inputs: Vec<Outpoint>,
+    },
+    /// The miner passes the offered tokens to the auction's winner and refunds late offers.
+    Winner {
+        miner: Key,
+        winner: Key,
+        inputs: Vec<Outpoint>,
+    },
+    /// Two headers at one height signed by one miner; confiscates that miner's fee.
+    Evidence {
+        reporter: Key,
+        first: SignedHeader,
+        second: SignedHeader,
         inputs: Vec<Outpoint>,
     },
 }
@@ -119,13 +158,19 @@ impl Tx {
         match self.payload {
             Payload::Create { .. } => Kind::Create,
             Payload::Transfer { .. } => Kind::Transfer,
+            Payload::Candidate { .. } => Kind::Candidate,
+            Payload::Winner { .. } => Kind::Winner,
+            Payload::Evidence { .. } => Kind::Evidence,
         }
     }
 
     /// The keys that must sign, in signature order.
     pub fn signers(&self) -> &[Key] {
         match &self.payload {
-            Payload::Create { device, .. } => std::slice::from_ref(device),
+            Payload::Create { device: k, .. }
+            | Payload::Candidate { candidate: k, .. }
+            | Payload::Winner { miner: k, .. }
+            | Payload::Evidence { reporter: k, .. } => std::slice::from_ref(k),
             Payload::Transfer { signers, .. } => signers,
         }
     }
@@ -133,7 +178,10 @@ impl Tx {
     pub fn inputs(&self) -> &[Outpoint] {
         match &self.payload {
             Payload::Create { .. } => &[],
-            Payload::Transfer { inputs, .. } => inputs,
+            Payload::Transfer { inputs, .. }
+            | Payload::Candidate { inputs, .. }
+            | Payload::Winner { inputs, .. }
+            | Payload::Evidence { inputs, .. } => inputs,
         }
     }
 
@@ -151,20 +199,45 @@ impl Tx {
                 b.extend_from_slice(device);
                 b.extend_from_slice(&seq.to_le_bytes());
             }
-            Payload::Transfer { signers, inputs } => {
+            Payload::Transfer { signers, .. } => {
                 b.push(u8::try_from(signers.len()).unwrap_or(u8::MAX));
                 for s in signers {
                     b.extend_from_slice(s);
                 }
-                b.extend_from_slice(
-                    &u16::try_from(inputs.len())
-                        .unwrap_or(u16::MAX)
-                        .to_le_bytes(),
-                );
-                for i in inputs {
-                    b.extend_from_slice(&i.txid);
-                    b.extend_from_slice(&i.index.to_le_bytes());
+            }
+            Payload::Candidate {
+                candidate, sent_ms, ..
+            } => {
+                b.extend_from_slice(candidate);
+                b.extend_from_slice(&sent_ms.to_le_bytes());
+            }
+            Payload::Winner { miner, winner, .. } => {
+                b.extend_from_slice(miner);
+                b.extend_from_slice(winner);
+            }
+            Payload::Evidence {
+                reporter,
+                first,
+                second,
+                ..
+            } => {
+                b.extend_from_slice(reporter);
+                for h in [first, second] {
+                    b.extend_from_slice(&h.header);
+                    b.extend_from_slice(&h.signature);
                 }
+            }
+        }
+        if !matches!(self.payload, Payload::Create { .. }) {
+            let inputs = self.inputs();
+            b.extend_from_slice(
+                &u16::try_from(inputs.len())
+                    .unwrap_or(u16::MAX)
+                    .to_le_bytes(),
+            );
+            for i in inputs {
+                b.extend_from_slice(&i.txid);
+                b.extend_from_slice(&i.index.to_le_bytes());
             }
         }
         encode_outputs(&mut b, &self.outputs);
@@ -201,16 +274,31 @@ impl Tx {
                 let signers = (0..n)
                     .map(|_| r.array())
                     .collect::<CoreResult<Vec<Key>>>()?;
-                let m = r.u16()?;
-                let inputs = (0..m)
-                    .map(|_| {
-                        Ok(Outpoint {
-                            txid: r.array()?,
-                            index: r.u16()?,
-                        })
-                    })
-                    .collect::<CoreResult<Vec<_>>>()?;
-                Payload::Transfer { signers, inputs }
+                Payload::Transfer {
+                    signers,
+                    inputs: read_inputs(&mut r)?,
+                }
+            }
+            2 => Payload::Candidate {
+                candidate: r.array()?,
+                sent_ms: r.i64()?,
+                inputs: read_inputs(&mut r)?,
+            },
+            3 => Payload::Winner {
+                miner: r.array()?,
+                winner: r.array()?,
+                inputs: read_inputs(&mut r)?,
+            },
+            4 => {
+                let reporter = r.array()?;
+                let first = read_signed_header(&mut r)?;
+                let second = read_signed_header(&mut r)?;
+                Payload::Evidence {
+                    reporter,
+                    first,
+                    second,
+                    inputs: read_inputs(&mut r)?,
+                }
             }
             k => return Err(r.error(format!("unknown transaction kind {k}"))),
         };
@@ -231,8 +319,8 @@ impl Tx {
             .collect::<CoreResult<Vec<_>>>()?;
         let body_len = r.pos();
         let n_sig = match &payload {
-            Payload::Create { .. } => 1,
             Payload::Transfer { signers, .. } => signers.len(),
+            _ => 1,
         };
         let signatures = (0..n_sig)
             .map(|_| r.array())
@@ -249,6 +337,25 @@ impl Tx {
             body_len,
         ))
     }
+}
+
+fn read_inputs(r: &mut Reader<'_>) -> CoreResult<Vec<Outpoint>> {
+    let m = r.u16()?;
+    (0..m)
+        .map(|_| {
+            Ok(Outpoint {
+                txid: r.array()?,
+                index: r.u16()?,
+            })
+        })
+        .collect()
+}
+
+fn read_signed_header(r: &mut Reader<'_>) -> CoreResult<SignedHeader> {
+    Ok(SignedHeader {
+        header: r.bytes(super::block::HEADER_LEN)?.to_vec(),
+        signature: r.array()?,
+    })
 }
 
 fn encode_outputs(b: &mut Vec<u8>, outputs: &[Output]) {

@@ -9,13 +9,20 @@ use super::buffers::{digest, offsets, rows, to_rows};
 use crate::error::{CoreError, Rule};
 use crate::hash::{check_offsets, Algorithm, Digest};
 use crate::ledger::block::Header;
+use crate::ledger::block::HEADER_LEN;
 use crate::ledger::codec::{Key, Sig};
-use crate::ledger::genesis::{Device, Genesis, Member};
+use crate::ledger::genesis::{Consensus, Device, Genesis, Member};
 use crate::ledger::state::{Accepted, ChainState};
-use crate::ledger::tx::{Asset, Outpoint, Output, Payload, Tx, MAX_AMOUNT};
+use crate::ledger::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, MAX_AMOUNT};
 use crate::merkle::MerkleTree;
 use crate::sig::Keypair;
 
+/// Two (header, signature) pairs of an Evidence.
+type EvidencePair = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+/// (winner or None, wealth of each offer).
+type AuctionResult<'py> = (Option<Bound<'py, PyBytes>>, Bound<'py, PyArray1<f64>>);
+/// (producer rule, draw, α, β, γ ppm, t_d, t_e, grace ms, fee ppm, strikes).
+type ConsensusTuple = (u8, u8, u32, u32, u32, u32, u32, u32, u32, u8);
 /// (ids (n, 32), whole transactions, their offsets).
 type Signed<'py> = (
     Bound<'py, PyArray2<u8>>,
@@ -211,6 +218,91 @@ fn encode_creates<'py>(
     Ok((PyBytes::new(py, &out), PyArray1::from_vec(py, offs)))
 }
 
+fn inputs_of(
+    input_txids: &PyReadonlyArray2<'_, u8>,
+    input_index: &PyReadonlyArray1<'_, i64>,
+) -> Result<Vec<Outpoint>, CoreError> {
+    let txids = keys_of("input_txids", input_txids)?;
+    let idx = slice1("input_index", input_index)?;
+    same_len("input_index", txids.len(), idx.len())?;
+    if txids.len() > usize::from(u16::MAX) {
+        return Err(CoreError::invalid(
+            "inputs",
+            txids.len(),
+            "at most 65535 inputs",
+        ));
+    }
+    txids
+        .iter()
+        .zip(idx)
+        .enumerate()
+        .map(|(i, (t, &x))| {
+            let index = u16::try_from(x).map_err(|_| {
+                CoreError::invalid(format!("input_index[{i}]"), x, "must be in 0..65535")
+            })?;
+            Ok(Outpoint { txid: *t, index })
+        })
+        .collect()
+}
+
+/// Output columns: owners (m, 32), assets, amounts, expires.
+type OutputColumns<'a, 'py> = (
+    &'a PyReadonlyArray2<'py, u8>,
+    &'a PyReadonlyArray1<'py, u8>,
+    &'a PyReadonlyArray1<'py, i64>,
+    &'a PyReadonlyArray1<'py, u64>,
+);
+
+fn outputs_of(cols: OutputColumns<'_, '_>) -> Result<Vec<Output>, CoreError> {
+    let (owners, assets, amounts, expires) = cols;
+    let owners = keys_of("owners", owners)?;
+    let (a, m, e) = (
+        slice1("assets", assets)?,
+        slice1("amounts", amounts)?,
+        slice1("expires", expires)?,
+    );
+    same_len("assets", owners.len(), a.len())?;
+    same_len("amounts", owners.len(), m.len())?;
+    same_len("expires", owners.len(), e.len())?;
+    if owners.len() > usize::from(u16::MAX) {
+        return Err(CoreError::invalid(
+            "outputs",
+            owners.len(),
+            "at most 65535 outputs",
+        ));
+    }
+    let mut outputs = Vec::with_capacity(owners.len());
+    for (i, o) in owners.iter().enumerate() {
+        let code = a.get(i).copied().unwrap_or(u8::MAX);
+        let asset = Asset::from_code(code).ok_or_else(|| {
+            CoreError::invalid(format!("assets[{i}]"), code, "0 = energy, 1 = vote")
+        })?;
+        outputs.push(Output {
+            owner: *o,
+            asset,
+            amount: amount(&format!("amounts[{i}]"), m.get(i).copied().unwrap_or(-1))?,
+            expires: e.get(i).copied().unwrap_or(0),
+        });
+    }
+    Ok(outputs)
+}
+
+fn body(
+    chain_tag: &[u8],
+    period: u64,
+    payload: Payload,
+    outputs: Vec<Output>,
+) -> Result<Vec<u8>, CoreError> {
+    let tx = Tx {
+        chain_tag: tag(chain_tag)?,
+        period,
+        payload,
+        outputs,
+        signatures: vec![],
+    };
+    Ok(tx.encode_body())
+}
+
 /// Encode a Transfer body.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
@@ -230,56 +322,99 @@ fn encode_transfer<'py>(
     if signers.len() > 255 {
         return Err(CoreError::invalid("signers", signers.len(), "at most 255 signers").into());
     }
-    let txids = keys_of("input_txids", &input_txids)?;
-    let idx = slice1("input_index", &input_index)?;
-    same_len("input_index", txids.len(), idx.len())?;
-    if txids.len() > usize::from(u16::MAX) {
-        return Err(CoreError::invalid("inputs", txids.len(), "at most 65535 inputs").into());
-    }
-    let inputs = txids
-        .iter()
-        .zip(idx)
-        .enumerate()
-        .map(|(i, (t, &x))| {
-            let index = u16::try_from(x).map_err(|_| {
-                CoreError::invalid(format!("input_index[{i}]"), x, "must be in 0..65535")
-            })?;
-            Ok(Outpoint { txid: *t, index })
-        })
-        .collect::<Result<Vec<_>, CoreError>>()?;
-    let owners = keys_of("owners", &owners)?;
-    let (a, m, e) = (
-        slice1("assets", &assets)?,
-        slice1("amounts", &amounts)?,
-        slice1("expires", &expires)?,
-    );
-    same_len("assets", owners.len(), a.len())?;
-    same_len("amounts", owners.len(), m.len())?;
-    same_len("expires", owners.len(), e.len())?;
-    if owners.len() > usize::from(u16::MAX) {
-        return Err(CoreError::invalid("outputs", owners.len(), "at most 65535 outputs").into());
-    }
-    let mut outputs = Vec::with_capacity(owners.len());
-    for (i, o) in owners.iter().enumerate() {
-        let code = a.get(i).copied().unwrap_or(u8::MAX);
-        let asset = Asset::from_code(code).ok_or_else(|| {
-            CoreError::invalid(format!("assets[{i}]"), code, "0 = energy, 1 = vote")
-        })?;
-        outputs.push(Output {
-            owner: *o,
-            asset,
-            amount: amount(&format!("amounts[{i}]"), m.get(i).copied().unwrap_or(-1))?,
-            expires: e.get(i).copied().unwrap_or(0),
-        });
-    }
-    let tx = Tx {
-        chain_tag: tag(chain_tag)?,
+    let inputs = inputs_of(&input_txids, &input_index)?;
+    let outputs = outputs_of((&owners, &assets, &amounts, &expires))?;
+    let b = body(
+        chain_tag,
         period,
-        payload: Payload::Transfer { signers, inputs },
+        Payload::Transfer { signers, inputs },
         outputs,
-        signatures: vec![],
+    )?;
+    Ok(PyBytes::new(py, &b))
+}
+
+/// Encode a Candidate, Winner or Evidence body (SPEC §3). `signer` is the
+/// candidate, the miner or the reporter; `winner` (Winner) and `evidence`
+/// (two (header, signature) pairs) as the kind needs.
+#[pyfunction]
+#[pyo3(signature = (kind, chain_tag, period, signer, input_txids, input_index, owners, assets, amounts, expires, sent_ms = 0, winner = None, evidence = None))]
+#[allow(clippy::too_many_arguments)]
+fn encode_auction_tx<'py>(
+    py: Python<'py>,
+    kind: &str,
+    chain_tag: &[u8],
+    period: u64,
+    signer: &[u8],
+    input_txids: PyReadonlyArray2<'py, u8>,
+    input_index: PyReadonlyArray1<'py, i64>,
+    owners: PyReadonlyArray2<'py, u8>,
+    assets: PyReadonlyArray1<'py, u8>,
+    amounts: PyReadonlyArray1<'py, i64>,
+    expires: PyReadonlyArray1<'py, u64>,
+    sent_ms: i64,
+    winner: Option<&[u8]>,
+    evidence: Option<EvidencePair>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let signer = key("signer", signer)?;
+    let inputs = inputs_of(&input_txids, &input_index)?;
+    let outputs = outputs_of((&owners, &assets, &amounts, &expires))?;
+    let payload = match kind {
+        "candidate" => Payload::Candidate {
+            candidate: signer,
+            sent_ms,
+            inputs,
+        },
+        "winner" => Payload::Winner {
+            miner: signer,
+            winner: key("winner", winner.unwrap_or(&[0; 32]))?,
+            inputs,
+        },
+        "evidence" => {
+            let Some((ha, sa, hb, sb)) = evidence else {
+                return Err(CoreError::invalid(
+                    "evidence",
+                    "None",
+                    "an Evidence needs two (header, signature) pairs",
+                )
+                .into());
+            };
+            let signed = |h: Vec<u8>, s: &[u8], f: &str| -> Result<SignedHeader, CoreError> {
+                if h.len() != HEADER_LEN {
+                    return Err(CoreError::invalid(
+                        f,
+                        format!("{} bytes", h.len()),
+                        "a header is 193 bytes",
+                    ));
+                }
+                Ok(SignedHeader {
+                    header: h,
+                    signature: s.try_into().map_err(|_| {
+                        CoreError::invalid(
+                            f,
+                            format!("{} bytes", s.len()),
+                            "a signature is 64 bytes",
+                        )
+                    })?,
+                })
+            };
+            Payload::Evidence {
+                reporter: signer,
+                first: signed(ha, &sa, "evidence[0]")?,
+                second: signed(hb, &sb, "evidence[1]")?,
+                inputs,
+            }
+        }
+        _ => {
+            return Err(CoreError::config(
+                "kind",
+                format!("{kind:?}"),
+                "expected \"candidate\", \"winner\" or \"evidence\"",
+            )
+            .into())
+        }
     };
-    Ok(PyBytes::new(py, &tx.encode_body()))
+    let b = body(chain_tag, period, payload, outputs)?;
+    Ok(PyBytes::new(py, &b))
 }
 
 /// Decode one whole transaction into a dict of its fields.
@@ -290,9 +425,23 @@ fn decode_tx<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDict>> 
     d.set_item("kind", tx.kind().name())?;
     d.set_item("chain_tag", PyBytes::new(py, &tx.chain_tag))?;
     d.set_item("period", tx.period)?;
-    if let Payload::Create { device, seq } = &tx.payload {
-        d.set_item("device", PyBytes::new(py, device))?;
-        d.set_item("seq", *seq)?;
+    match &tx.payload {
+        Payload::Create { device, seq } => {
+            d.set_item("device", PyBytes::new(py, device))?;
+            d.set_item("seq", *seq)?;
+        }
+        Payload::Candidate { sent_ms, .. } => d.set_item("sent_ms", *sent_ms)?,
+        Payload::Winner { winner, .. } => d.set_item("winner", PyBytes::new(py, winner))?,
+        Payload::Evidence { first, second, .. } => d.set_item(
+            "evidence",
+            (
+                PyBytes::new(py, &first.header),
+                PyBytes::new(py, &first.signature),
+                PyBytes::new(py, &second.header),
+                PyBytes::new(py, &second.signature),
+            ),
+        )?,
+        Payload::Transfer { .. } => {}
     }
     let b = |k: &[u8]| PyBytes::new(py, k);
     d.set_item(
@@ -396,13 +545,37 @@ fn encode_genesis<'py>(
     members: Vec<(Vec<u8>, String)>,
     devices: Vec<(Vec<u8>, i64, i64, String)>,
     name: &str,
+    consensus: ConsensusTuple,
 ) -> PyResult<Bound<'py, PyBytes>> {
+    let (
+        producer_rule,
+        draw,
+        alpha_ppm,
+        beta_ppm,
+        gamma_ppm,
+        gate_open_ms,
+        gate_close_ms,
+        grace_ms,
+        fee_ppm,
+        strikes,
+    ) = consensus;
     let g = Genesis {
         algorithm: Algorithm::parse(algorithm)?,
         period_s,
         first_period,
         vote_validity,
-        producer_rule: 0,
+        consensus: Consensus {
+            producer_rule,
+            draw,
+            alpha_ppm,
+            beta_ppm,
+            gamma_ppm,
+            gate_open_ms,
+            gate_close_ms,
+            grace_ms,
+            fee_ppm,
+            strikes,
+        },
         vpp: key("vpp", vpp)?,
         members: members
             .into_iter()
@@ -441,7 +614,22 @@ fn genesis_dict<'py>(py: Python<'py>, g: &Genesis) -> PyResult<Bound<'py, PyDict
     d.set_item("period_s", g.period_s)?;
     d.set_item("first_period", g.first_period)?;
     d.set_item("vote_validity", g.vote_validity)?;
-    d.set_item("producer_rule", g.producer_rule)?;
+    let c = &g.consensus;
+    d.set_item(
+        "consensus",
+        (
+            c.producer_rule,
+            c.draw,
+            c.alpha_ppm,
+            c.beta_ppm,
+            c.gamma_ppm,
+            c.gate_open_ms,
+            c.gate_close_ms,
+            c.grace_ms,
+            c.fee_ppm,
+            c.strikes,
+        ),
+    )?;
     d.set_item("vpp", PyBytes::new(py, &g.vpp))?;
     d.set_item(
         "members",
@@ -686,6 +874,13 @@ fn accepted_dict<'py>(
     d.set_item("fees", (a.fees[0], a.fees[1]))?;
     d.set_item("signatures", a.signatures)?;
     d.set_item("first_tx_seq", first_seq)?;
+    let au = &a.auction;
+    d.set_item("winner", au.winner.map(|k| PyBytes::new(py, &k)))?;
+    d.set_item("on_time", au.candidates.0)?;
+    d.set_item("late", au.candidates.1)?;
+    d.set_item("penalised", au.penalise_all)?;
+    d.set_item("missed", au.missed)?;
+    d.set_item("evidence", au.evidence.len())?;
     Ok(d)
 }
 
@@ -860,6 +1055,119 @@ impl PyChainState {
         accepted_dict(py, &acc, first)
     }
 
+    /// An independent copy (for a node that validates a fork).
+    fn copy(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            pending: None,
+        }
+    }
+
+    /// Who may produce the next block, in order: the chosen producer, then
+    /// (auction chains) the fallback producers. An (n, 32) array.
+    fn producers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<u8>>> {
+        to_rows(
+            py,
+            self.inner.producers().iter().flatten().copied().collect(),
+            32,
+        )
+    }
+
+    /// Per member (genesis order): last period produced (-1: never), blocks
+    /// made, penalties, strikes, barred.
+    fn member_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let m = &self.inner.book().members;
+        let d = PyDict::new(py);
+        let col = |f: &dyn Fn(&crate::ledger::auction::MemberStats) -> i64| {
+            m.iter().map(f).collect::<Vec<i64>>()
+        };
+        d.set_item(
+            "last_period",
+            PyArray1::from_vec(
+                py,
+                col(&|s| {
+                    s.last_period
+                        .map_or(-1, |p| i64::try_from(p).unwrap_or(i64::MAX))
+                }),
+            ),
+        )?;
+        d.set_item(
+            "made",
+            PyArray1::from_vec(py, col(&|s| i64::try_from(s.made).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "penalties",
+            PyArray1::from_vec(py, col(&|s| i64::try_from(s.penalties).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "strikes",
+            PyArray1::from_vec(py, col(&|s| i64::from(s.strikes))),
+        )?;
+        d.set_item(
+            "barred",
+            PyArray1::from_vec(py, m.iter().map(|s| s.barred).collect::<Vec<bool>>()),
+        )?;
+        Ok(d)
+    }
+
+    /// The next block's auction among on-time offers (members' keys and tokens):
+    /// (winner key or None, each offer's wealth W).
+    fn auction<'py>(
+        &self,
+        py: Python<'py>,
+        candidates: PyReadonlyArray2<'py, u8>,
+        tokens: PyReadonlyArray1<'py, u64>,
+    ) -> PyResult<AuctionResult<'py>> {
+        let keys = keys_of("candidates", &candidates)?;
+        let t = slice1("tokens", &tokens)?;
+        same_len("tokens", keys.len(), t.len())?;
+        let book = self.inner.book();
+        let mut offers = Vec::with_capacity(keys.len());
+        for (i, (k, n)) in keys.iter().zip(t).enumerate() {
+            let member = book.member(k).ok_or_else(|| {
+                CoreError::rule(
+                    Rule::NotAuthorised,
+                    format!("candidates[{i}]"),
+                    crate::ledger::codec::short(k),
+                    "not a member",
+                )
+            })?;
+            offers.push(crate::ledger::auction::Offer {
+                member,
+                key: *k,
+                tokens: *n,
+            });
+        }
+        let g = self.inner.genesis();
+        let period = self.inner.tip().period + 2;
+        let w = crate::ledger::auction::wealth(&g.consensus, book, &offers, period, g.first_period);
+        let won = crate::ledger::auction::winner(
+            self.inner.algorithm(),
+            g,
+            book,
+            &offers,
+            &self.inner.tip_hash(),
+            period,
+        );
+        Ok((won.map(|k| PyBytes::new(py, &k)), PyArray1::from_vec(py, w)))
+    }
+
+    /// The next block's `next_winner` when no candidacy is on time: a draw among
+    /// all non-barred members with equal weight.
+    fn no_candidate_winner<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        let g = self.inner.genesis();
+        crate::ledger::auction::equal_order(
+            self.inner.algorithm(),
+            g,
+            self.inner.book(),
+            None,
+            &self.inner.tip_hash(),
+            self.inner.tip().period + 2,
+        )
+        .first()
+        .map(|k| PyBytes::new(py, k))
+    }
+
     /// Blocks in the Merkle log (height + 1).
     #[getter]
     fn log_size(&self) -> u64 {
@@ -922,6 +1230,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_create, m)?)?;
     m.add_function(wrap_pyfunction!(encode_creates, m)?)?;
     m.add_function(wrap_pyfunction!(encode_transfer, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_auction_tx, m)?)?;
     m.add_function(wrap_pyfunction!(decode_tx, m)?)?;
     m.add_function(wrap_pyfunction!(encode_header, m)?)?;
     m.add_function(wrap_pyfunction!(decode_header, m)?)?;
