@@ -9,6 +9,7 @@ from gridledger.ledger import (
     Asset,
     Block,
     Chain,
+    Consensus,
     Create,
     DeviceEntry,
     Genesis,
@@ -33,6 +34,7 @@ class World:
     vpp: SigningKey = field(default_factory=lambda: key(200))
     members: list[SigningKey] = field(default_factory=lambda: [key(i) for i in range(1, 4)])
     devices: list[SigningKey] = field(default_factory=lambda: [key(i) for i in range(100, 102)])
+    consensus: Consensus = field(default_factory=Consensus)
     chain: Chain = field(init=False)
     seq: list[int] = field(init=False)
 
@@ -50,6 +52,7 @@ class World:
             members=tuple(MemberEntry(k.public_key, f"m{i}") for i, k in enumerate(self.members)),
             devices=tuple(DeviceEntry(k.public_key, V, 1, f"pv{i}") for i, k in enumerate(self.devices)),
             name="test",
+            consensus=self.consensus,
         )
 
     @property
@@ -61,7 +64,10 @@ class World:
         return self.chain.chain_tag
 
     def miner(self) -> SigningKey:
-        return next(k for k in self.members if k.public_key == self.chain.next_miner)
+        return self.member(self.chain.next_miner)
+
+    def member(self, public_key: bytes) -> SigningKey:
+        return next(k for k in self.members if k.public_key == public_key)
 
     def create(self, d: int = 0, seq: int | None = None) -> SignedTransaction:
         s = self.seq[d] + 1 if seq is None else seq
