@@ -223,6 +223,26 @@ impl ChainState {
             })
     }
 
+    /// Every unspent output of `key`, in no particular order.
+    pub fn unspent(&self, key: &Key) -> Vec<(Outpoint, Output)> {
+        let Some(&id) = self.key_ids.get(key) else {
+            return Vec::new();
+        };
+        self.utxo
+            .iter()
+            .filter(|(_, u)| u.owner == id)
+            .map(|(p, u)| {
+                let o = Output {
+                    owner: *key,
+                    asset: u.asset,
+                    amount: u.amount,
+                    expires: u.expires,
+                };
+                (*p, o)
+            })
+            .collect()
+    }
+
     /// The unspent output at `point`, if any.
     pub fn output(&self, point: &Outpoint) -> Option<Output> {
         self.utxo.get(point).map(|u| Output {

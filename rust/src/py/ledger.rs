@@ -17,6 +17,8 @@ use crate::ledger::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, MAX_
 use crate::merkle::MerkleTree;
 use crate::sig::Keypair;
 
+/// (txid, index, asset, amount, expires) of an unspent output.
+type Unspent<'py> = (Bound<'py, PyBytes>, u16, u8, u64, u64);
 /// Two (header, signature) pairs of an Evidence.
 type EvidencePair = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
 /// (winner or None, wealth of each offer).
@@ -1053,6 +1055,23 @@ impl PyChainState {
         let acc = self.run_check(py, header, signature, txs, &offsets_)?;
         self.inner.apply(&acc);
         accepted_dict(py, &acc, first)
+    }
+
+    /// Every unspent output of a key: a list of (txid, index, asset, amount, expires), sorted.
+    fn unspent<'py>(&self, py: Python<'py>, key_: &[u8]) -> PyResult<Vec<Unspent<'py>>> {
+        let mut v = self.inner.unspent(&key("key", key_)?);
+        v.sort_by_key(|x| x.0);
+        Ok(v.into_iter()
+            .map(|(p, o)| {
+                (
+                    PyBytes::new(py, &p.txid),
+                    p.index,
+                    o.asset.code(),
+                    o.amount,
+                    o.expires,
+                )
+            })
+            .collect())
     }
 
     /// An independent copy (for a node that validates a fork).

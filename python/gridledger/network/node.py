@@ -1,0 +1,127 @@
+"""One node of the simulated network: its own block tree, chain states, mempool and votes.
+
+A node validates every block it receives against a copy of its parent's
+state (the Rust core does the checking), keeps every valid block, and
+follows the best chain: the one holding its highest *approved* block (a
+block a majority of nodes acknowledged), then the longest, then the lower
+tip hash (SPEC §2). It acknowledges at most one block per height — the first
+it adopts — so two blocks of one height cannot both be approved while the
+majority is honest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gridledger.errors import GridLedgerError
+from gridledger.ledger import Block, Chain
+
+__all__ = ["Entry", "Node"]
+
+
+@dataclass
+class Entry:
+    """A valid block in a node's tree, with the chain state after it."""
+
+    block: Block
+    hash: bytes
+    parent: bytes
+    height: int
+    chain: Chain
+    tx_ids: frozenset[bytes] = frozenset()
+
+
+@dataclass
+class Node:
+    """A node: ``index`` is its member's position in the genesis."""
+
+    index: int
+    key: bytes
+    genesis_chain: Chain
+    majority: int
+    blocks: dict[bytes, Entry] = field(default_factory=dict)
+    invalid: dict[bytes, str] = field(default_factory=dict)
+    orphans: dict[bytes, list[Block]] = field(default_factory=dict)
+    mempool: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
+    acks: dict[bytes, set[int]] = field(default_factory=dict)
+    acked_heights: set[int] = field(default_factory=set)
+    tip: bytes = b""
+    reorgs: list[int] = field(default_factory=list)
+    reverted_approved: int = 0
+
+    def __post_init__(self) -> None:
+        g = self.genesis_chain.genesis_block()
+        h = g.header.hash(self.genesis_chain.algorithm)  # type: ignore[arg-type]
+        self.blocks[h] = Entry(g, h, bytes(32), 0, self.genesis_chain)
+        self.tip = h
+
+    # -- the tree -----------------------------------------------------------------
+    @property
+    def best(self) -> Entry:
+        return self.blocks[self.tip]
+
+    def chain_hashes(self, tip: bytes | None = None) -> list[bytes]:
+        """Hashes from genesis to ``tip`` (the best tip by default)."""
+        out = []
+        h = self.tip if tip is None else tip
+        while h in self.blocks:
+            out.append(h)
+            h = self.blocks[h].parent
+        return out[::-1]
+
+    def approved(self, h: bytes) -> bool:
+        return len(self.acks.get(h, ())) >= self.majority
+
+    def receive_block(self, block: Block) -> list[Entry]:
+        """Validate ``block`` (and any orphans waiting on it); returns the new valid entries."""
+        alg = self.genesis_chain.algorithm
+        h = block.header.hash(alg)  # type: ignore[arg-type]
+        if h in self.blocks or h in self.invalid:
+            return []
+        parent = self.blocks.get(block.header.prev_hash)
+        if parent is None:
+            self.orphans.setdefault(block.header.prev_hash, []).append(block)
+            return []
+        state = parent.chain.copy()
+        try:
+            receipt = state.append(block)
+        except GridLedgerError as e:
+            self.invalid[h] = f"{type(e).__name__}: {e}"
+            return []
+        ids = frozenset(bytes(x) for x in receipt.ids)
+        entry = Entry(block, h, block.header.prev_hash, block.height, state, ids)
+        self.blocks[h] = entry
+        added = [entry]
+        for child in self.orphans.pop(h, []):
+            added += self.receive_block(child)
+        return added
+
+    def _score(self, h: bytes) -> tuple[int, int, bytes]:
+        chain = self.chain_hashes(h)
+        approved = max((self.blocks[x].height for x in chain if self.approved(x)), default=0)
+        # Lower tip hash wins ties: compare the complement.
+        return approved, self.blocks[h].height, bytes(255 - b for b in h)
+
+    def choose(self) -> tuple[bytes, bytes]:
+        """Re-run fork choice over the leaves; returns (old tip, new tip)."""
+        parents = {e.parent for e in self.blocks.values()}
+        leaves = [h for h in self.blocks if h not in parents]
+        old = self.tip
+        self.tip = max(leaves, key=self._score)
+        if self.tip != old:
+            old_chain, new_chain = self.chain_hashes(old), set(self.chain_hashes(self.tip))
+            dropped = [x for x in old_chain if x not in new_chain]
+            if dropped:
+                self.reorgs.append(len(dropped))
+                self.reverted_approved += sum(self.approved(x) for x in dropped)
+        return old, self.tip
+
+    def to_ack(self) -> list[bytes]:
+        """Blocks of the best chain at heights this node has not acknowledged yet."""
+        out = []
+        for h in self.chain_hashes()[1:]:
+            height = self.blocks[h].height
+            if height not in self.acked_heights:
+                self.acked_heights.add(height)
+                out.append(h)
+        return out
