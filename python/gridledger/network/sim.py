@@ -389,8 +389,14 @@ class NetworkSim:
             ins = tuple(Outpoint(t, i) for t, i, _, _, _ in pick)
             offered = sum(u[3] for u in pick)
             sent = EPOCH_MS + self._period_start(p) + c.gate_open_s * 1000 + self.rng.uniform(0, 300_000)
-            cand = Candidate(self.tag, p, n.key, int(sent), ins,
-                             (Output(chain.next_miner, offered, Asset.VOTE, min(u[4] for u in pick)),))  # fmt: skip
+            cand = Candidate(
+                self.tag,
+                p,
+                n.key,
+                int(sent),
+                ins,
+                (Output(chain.next_miner, offered, Asset.VOTE, min(u[4] for u in pick)),),
+            )
             self.broadcast_tx(n.index, cand.sign(self.members[n.index]).encode())
 
     # -- producing blocks --------------------------------------------------------------
@@ -471,8 +477,11 @@ class NetworkSim:
         if won is not None:
             pot = sum(x.tx.outputs[0].amount for x in on_time)
             outs.append(Output(won, pot, Asset.VOTE, min(x.tx.outputs[0].expires for x in on_time)))
-        outs += [Output(x.tx.candidate, x.tx.outputs[0].amount, Asset.VOTE, x.tx.outputs[0].expires)
-                 for x in cands if x not in on_time]  # fmt: skip
+        outs += [
+            Output(x.tx.candidate, x.tx.outputs[0].amount, Asset.VOTE, x.tx.outputs[0].expires)
+            for x in cands
+            if x not in on_time
+        ]
         w = Winner(
             self.tag, p, key.public_key, won or bytes(32), tuple(x.outpoint(0) for x in cands), tuple(outs)
         )
@@ -495,8 +504,14 @@ class NetworkSim:
             if k in seen and seen[k].header.hash("blake3") != e.hash and k not in reported:
                 a, b = seen[k], e.block
                 fee = self._fee_point(n, chain, e.height, k[1])
-                ev = Evidence(self.tag, p, n.key, (a.header.encode(), a.signature), (b.header.encode(), b.signature),
-                              tuple(fee))  # fmt: skip
+                ev = Evidence(
+                    self.tag,
+                    p,
+                    n.key,
+                    (a.header.encode(), a.signature),
+                    (b.header.encode(), b.signature),
+                    tuple(fee),
+                )
                 out.append(ev.sign(self.members[n.index]).encode())
                 reported.add(k)
             seen.setdefault(k, e.block)
