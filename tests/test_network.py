@@ -1,0 +1,132 @@
+"""The network simulation and its adversaries (issue: proof of stake, items 3-4): in every
+case the honest majority ends on one valid chain and nothing valid is lost."""
+
+from __future__ import annotations
+
+import pytest
+from gridledger.ledger import Consensus, Create, Evidence, Transfer, decode
+from gridledger.network import Adversary, NetworkConfig, NetworkReport, NetworkSim
+from gridledger.network.sim import FIRST_PERIOD as F
+
+
+def kinds(sim: NetworkSim, report: NetworkReport) -> dict[int, list[str]]:
+    """Per period of the final chain, the kinds of its transactions (distributions marked)."""
+    out: dict[int, list[str]] = {}
+    vpp = sim.vpp.public_key
+    for e in report.final[1:]:
+        names = []
+        for t in e.block.txs:
+            tx = decode(t).tx
+            if isinstance(tx, Transfer) and tx.signers == (vpp,):
+                names.append("distribution")
+            else:
+                names.append(type(tx).__name__.lower())
+        out[e.block.period] = names
+    return out
+
+
+def run(cfg: NetworkConfig, adv: Adversary | None = None) -> tuple[NetworkSim, NetworkReport]:
+    sim = NetworkSim(cfg, adv)
+    return sim, sim.run()
+
+
+def assert_one_chain(sim: NetworkSim, r: NetworkReport, periods: int) -> None:
+    assert r.agreed, "honest nodes end on different tips"
+    assert r.height == periods and [e.block.period for e in r.final[1:]] == list(range(F, F + periods))
+    assert r.reverted_approved == 0
+
+
+def test_an_honest_network_agrees_and_loses_nothing() -> None:
+    sim, r = run(NetworkConfig(periods=16, seed=3))
+    assert_one_chain(sim, r, 16)
+    assert r.forks == 0 and r.max_reorg_depth == 0 and r.messages > 0
+    assert 0 < r.summary()["approval_median_ms"] < 1000
+    k = kinds(sim, r)
+    # Every quantum the devices signed is on the chain: the last Create number of each device.
+    creates = [decode(t).tx for e in r.final for t in e.block.txs if isinstance(decode(t).tx, Create)]
+    for j, dev in enumerate(sim.devices):
+        seqs = sorted(c.seq for c in creates if c.device == dev.public_key)
+        assert seqs == list(range(1, sim.seq[j] + 1))
+    assert sum(n.count("winner") for n in k.values()) >= 10  # the auction ran
+
+
+def test_a_lossy_slow_network_still_converges() -> None:
+    sim, r = run(NetworkConfig(periods=16, loss=0.05, latency_ms=(50.0, 3000.0), seed=1))
+    assert_one_chain(sim, r, 16)
+    assert r.lost_messages > 0
+
+
+def test_a_vpp_double_spend_keeps_one_distribution() -> None:
+    spend = frozenset({F + 3, F + 5})
+    sim, r = run(NetworkConfig(periods=10, seed=2), Adversary(vpp_double_spend=spend))
+    assert_one_chain(sim, r, 10)
+    k = kinds(sim, r)
+    for p, names in k.items():
+        assert names.count("distribution") <= 1, p
+    for p in spend:
+        assert k[p].count("distribution") == 1, f"period {p} lost its energy"
+    # Energy is conserved: what the distributions paid equals what the units passed on.
+    vpp = sim.vpp.public_key
+    paid = passed = 0
+    for e in r.final:
+        for t in e.block.txs:
+            tx = decode(t).tx
+            if isinstance(tx, Transfer) and tx.signers == (vpp,):
+                paid += sum(o.amount for o in tx.outputs if o.asset == 0)
+            elif isinstance(tx, Transfer) and tx.signers[0] in {d.public_key for d in sim.devices}:
+                passed += sum(o.amount for o in tx.outputs if o.asset == 0)
+    assert paid == passed
+
+
+def test_an_equivocating_miner_is_caught_and_its_fee_confiscated() -> None:
+    cfg = NetworkConfig(periods=20, seed=4, consensus=Consensus(producer_rule="auction", fee=0.05))
+    sim, r = run(cfg, Adversary(equivocate=frozenset({2})))
+    assert_one_chain(sim, r, 20)
+    evidence = [decode(t).tx for e in r.final for t in e.block.txs if isinstance(decode(t).tx, Evidence)]
+    assert evidence, "no evidence of equivocation on the chain"
+    assert all(ev.first[0] != ev.second[0] for ev in evidence)
+    assert r.forks >= len(evidence)
+
+
+def test_a_withholding_winner_gets_three_strikes() -> None:
+    sim, r = run(NetworkConfig(periods=40, seed=0), Adversary(withhold=frozenset({1})))
+    assert_one_chain(sim, r, 40)
+    stats = r.final[-1].chain.member_stats()
+    assert stats["strikes"][1] == 3 and bool(stats["barred"][1])
+    assert all(s == 0 for i, s in enumerate(stats["strikes"]) if i != 1)
+    assert all(e.block.header.miner != sim.members[1].public_key for e in r.final[1:])
+
+
+def test_a_private_fork_of_unchosen_blocks_is_rejected() -> None:
+    adv = Adversary(private_fork=3, private_from=F + 4, private_release=F + 12)
+    sim, r = run(NetworkConfig(periods=20, seed=0), adv)
+    assert_one_chain(sim, r, 20)
+    assert sim.private, "the attacker built nothing"
+    private = {b.header.hash("blake3") for b in sim.private}
+    for n in sim.nodes:
+        assert not private & set(n.blocks), f"node {n.index} holds an attacker block"
+    assert all(any("InvalidBlockError" in why for why in inv.values()) for inv in r.invalid_seen)
+
+
+def test_a_partitioned_minority_rejoins_the_majority_chain() -> None:
+    adv = Adversary(partition=(frozenset({5, 6}), F + 6, F + 12))
+    sim, r = run(NetworkConfig(periods=24, seed=0), adv)
+    assert_one_chain(sim, r, 24)
+    assert r.forks > 0 and r.max_reorg_depth >= 1  # the minority built a branch and dropped it
+    for i in (5, 6):
+        assert sim.nodes[i].reorgs, f"node {i} never switched"
+    for i in range(5):
+        assert not sim.nodes[i].reorgs, "a majority node reorganised"
+
+
+def test_runs_are_deterministic() -> None:
+    a = NetworkSim(NetworkConfig(periods=8, seed=9)).run()
+    b = NetworkSim(NetworkConfig(periods=8, seed=9)).run()
+    assert a.tips == b.tips and a.messages == b.messages and a.approval_ms == b.approval_ms
+
+
+def test_bad_configuration() -> None:
+    from gridledger.errors import GridLedgerError
+
+    with pytest.raises(GridLedgerError):
+        NetworkSim(NetworkConfig(nodes=2))
