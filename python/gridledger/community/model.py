@@ -17,7 +17,7 @@ from gridledger import _core
 from gridledger.community.repartition import RepartitionRule, make_rule
 from gridledger.errors import BadConfigurationError
 from gridledger.hashing import Algorithm
-from gridledger.ledger.genesis import DeviceEntry, Genesis, MemberEntry
+from gridledger.ledger.genesis import Consensus, DeviceEntry, Genesis, MemberEntry
 from gridledger.meters.cryptometer import Cryptometer, MeterSpec
 
 __all__ = ["PERIOD_MINUTES", "Community", "GenerationUnit", "Member"]
@@ -86,6 +86,9 @@ class Community:
         d, periods a voting token stays valid (SPEC §3: 4).
     votes_per_quantum
         Voting tokens created with each quantum (seed 002 Table IV: one).
+    consensus
+        The producer rule: the proof-of-stake auction by default
+        (:class:`~gridledger.ledger.Consensus`); ``Consensus()`` is round robin.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class Community:
         vote_validity: int = 4,
         votes_per_quantum: int = 1,
         name: str = "gridledger community",
+        consensus: Consensus | None = None,
     ) -> None:
         if period_minutes not in PERIOD_MINUTES:
             raise BadConfigurationError(
@@ -136,6 +140,7 @@ class Community:
         self.vote_validity = vote_validity
         self.votes_per_quantum = votes_per_quantum
         self.name = name
+        self.consensus = consensus if consensus is not None else Consensus(producer_rule="auction")
         # Cryptometers check V against the MID bound here, before any run.
         self.cryptometers = [Cryptometer(u.v_wh, self.period_s, u.meter) for u in units]
         seeds = b"".join(
@@ -195,4 +200,5 @@ class Community:
                 for j, u in enumerate(self.units)
             ),
             name=self.name,
+            consensus=self.consensus,
         )

@@ -21,6 +21,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from gridledger import _core
+from gridledger.community.bidders import Bidders
 from gridledger.community.inputs import CommunityInputs, community_inputs
 from gridledger.community.model import Community
 from gridledger.community.repartition import allocate, ideal_shares
@@ -72,6 +73,7 @@ class SimulationResult:
     blocks: int = 0
     creates: int = 0
     transfers: int = 0
+    auction_txs: int = 0
     distributed_wh: int = 0
     distributed_votes: int = 0
     signatures_made: int = 0
@@ -85,7 +87,7 @@ class SimulationResult:
 
     @property
     def transactions(self) -> int:
-        return self.creates + self.transfers
+        return self.creates + self.transfers + self.auction_txs
 
     def market_face(self) -> pl.DataFrame:
         """The market-face meter per member and period: consumption − virtual generation (Wh).
@@ -117,6 +119,7 @@ class SimulationResult:
             "transactions": tx,
             "creates": self.creates,
             "transfers": self.transfers,
+            "auction_txs": self.auction_txs,
             "kwh_distributed": self.distributed_wh / 1000,
             "votes_distributed": self.distributed_votes,
             "signatures_made": self.signatures_made,
@@ -145,6 +148,7 @@ class _Builder:
         self.dev_ids = np.arange(first_dev, first_dev + len(community.units), dtype=np.int64)
         self.votes = community.votes_per_quantum
         self.v = np.array([u.v_wh for u in community.units], dtype=np.int64)
+        self.last_votes: tuple[bytes, NDArray[np.int64], NDArray[np.int64], int, int] | None = None
 
     def _transfer(
         self,
@@ -169,6 +173,7 @@ class _Builder:
     ) -> tuple[NDArray[np.uint8], bytes, NDArray[np.int64], int, int]:
         """(ids, whole transactions concatenated, their offsets, creates, transfers) of one period."""
         units = np.flatnonzero(quanta)
+        self.last_votes = None
         if not len(units):
             return np.zeros((0, 32), np.uint8), b"", np.zeros(1, np.int64), 0, 0
         expires = period + self.c.vote_validity
@@ -218,6 +223,8 @@ class _Builder:
         ids_d, blob_d, _d = self.c.keyring.sign_bodies(
             np.zeros(1, np.int64), d_body, np.array([0, len(d_body)], np.int64), self.alg
         )
+        # Where the members' voting tokens went (for the auction's bidders).
+        self.last_votes = (ids_d[0].tobytes(), v_to, votes[v_to].astype(np.int64), len(e_to), expires)
         ids = np.concatenate([ids_c, ids_t, ids_d])
         offsets = np.concatenate(
             [offs_c, offs_t[1:] + len(blob_c), [len(blob_c) + len(blob_t) + len(blob_d)]]
@@ -253,6 +260,8 @@ def simulate(
     load: pl.DataFrame | None = None,
     solar: pl.DataFrame | None = None,
     progress: bool = False,
+    bid_probability: float = 0.3,
+    late_share: float = 0.02,
 ) -> SimulationResult:
     """Run ``community`` from ``start`` for ``days`` (or ``periods``) market periods.
 
@@ -273,6 +282,9 @@ def simulate(
         and ``solar`` (bundled Austria 2019 by default).
     progress
         Show a progress bar on stderr.
+    bid_probability, late_share
+        On an auction chain: the chance that a member holding valid voting
+        tokens stands in a period, and the share of candidacies sent late.
 
     Returns
     -------
@@ -306,8 +318,10 @@ def simulate(
         chain = Chain(genesis, keep_blocks=False)
     builder = _Builder(community, chain)
     seq = np.ones(len(community.units), dtype=np.int64)
+    auction = genesis.consensus.producer_rule == "auction"
+    bidders = Bidders(community, chain, bid_probability, late_share)
+    member_of = {community.key(community.member_key_id(i)): i for i in range(len(community.members))}
     result = SimulationResult(community, inp.periods, Path(store) if store is not None else None, chain)
-    n_members = len(community.members)
     try:
         with _progress(progress, P) as bar:
             task = bar.add_task("periods", total=P)
@@ -315,17 +329,50 @@ def simulate(
                 p = int(inp.periods[i])
                 ids, blob, offsets, n_c, n_t = builder.period(p, quanta[i], seq, alloc[i], alloc_votes[i])
                 seq += quanta[i]
-                header = chain.next_header(ids)
+                miner_pk = chain.next_miner
+                miner = community.member_key_id(member_of[miner_pk])
+                next_winner, pays, n_a = None, None, 0
+                if auction:
+                    bodies, key_ids, infos = bidders.stand(p, miner_pk)
+                    if bodies:
+                        offs = np.zeros(len(bodies) + 1, np.int64)
+                        np.cumsum([len(b) for b in bodies], out=offs[1:])
+                        ids_k, blob_k, offs_k = community.keyring.sign_bodies(
+                            np.array(key_ids, np.int64), b"".join(bodies), offs, community.algorithm
+                        )
+                        w_body, next_winner, pays = bidders.winner(p, miner_pk, ids_k, infos)
+                        ids_w, blob_w, _w = community.keyring.sign_bodies(
+                            np.array([miner], np.int64),
+                            w_body,
+                            np.array([0, len(w_body)], np.int64),
+                            community.algorithm,
+                        )
+                        offsets = np.concatenate(
+                            [offsets, offs_k[1:] + len(blob), [len(blob) + len(blob_k) + len(blob_w)]]
+                        )
+                        blob = blob + blob_k + blob_w
+                        ids = np.concatenate([ids, ids_k, ids_w])
+                        n_a = len(bodies) + 1
+                    if next_winner is None:
+                        next_winner = chain.no_candidate_winner()
+                header = chain.next_header(ids, next_winner=next_winner)
                 hb = header.encode()
-                miner = 1 + (header.height - 1) % n_members
                 sig = community.keyring.sign_ids(
                     np.array([miner], np.int64),
                     np.frombuffer(_core.hash_one(hb, community.algorithm), np.uint8).reshape(1, 32),
                 )[0].tobytes()
                 receipt = (st.append_raw if st is not None else chain.append_raw)(hb, sig, blob, offsets)
+                if auction and builder.last_votes is not None:
+                    d_id, v_to, amounts, first, exp = builder.last_votes
+                    bidders.credit(d_id, v_to, first, amounts, exp)
+                if pays:
+                    w_id = ids[-1].tobytes()
+                    for k, (m, t, e) in enumerate(pays):
+                        bidders.credit(w_id, np.array([m]), k, np.array([t]), e)
                 result.blocks += 1
                 result.creates += n_c
                 result.transfers += n_t
+                result.auction_txs += n_a
                 result.signatures_made += len(ids) + 1
                 result.signatures_verified += receipt.signatures
                 if i % 16 == 15 or i == P - 1:

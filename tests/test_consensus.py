@@ -1,0 +1,181 @@
+"""The auction draw, its exact win probabilities, the bidding game and PoS in a community run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from gridledger import cli, community, consensus
+from gridledger.errors import BadConfigurationError, InvalidArgumentError
+from gridledger.ledger import ChainStore, Consensus, Winner, decode
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def exact_argmax(weights: list[int]) -> list[Fraction]:
+    """P_i = ∫₀^{min(1, w_i/w_max)} Π_{j≠i} (1 − u·w_j/w_i) du, expanded and integrated exactly."""
+    out = []
+    w_max = max(weights)
+    for i, wi in enumerate(weights):
+        if wi == 0:
+            out.append(Fraction(0))
+            continue
+        poly = [Fraction(1)]  # coefficients of u^k
+        for j, wj in enumerate(weights):
+            if j != i:
+                c = Fraction(wj, wi)
+                poly = [a - (c * poly[k - 1] if k else 0) for k, a in enumerate([*poly, Fraction(0)])]
+        top = min(Fraction(1), Fraction(wi, w_max))
+        out.append(sum(a * top ** (k + 1) / (k + 1) for k, a in enumerate(poly)))
+    return out
+
+
+def test_two_candidates_win_three_quarters_and_a_quarter() -> None:
+    np.testing.assert_allclose(consensus.win_probabilities([2.0, 1.0]), [0.75, 0.25], atol=1e-14)
+    np.testing.assert_allclose(
+        consensus.win_probabilities([2.0, 1.0], "proportional"), [2 / 3, 1 / 3], atol=1e-15
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=7).filter(lambda w: sum(w) > 0))
+def test_probabilities_equal_the_exact_integral(weights: list[int]) -> None:
+    got = consensus.win_probabilities(np.array(weights, float))
+    want = [float(x) for x in exact_argmax(weights)]
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert abs(got.sum() - 1) < 1e-12
+
+
+def test_drawn_frequencies_match_the_probabilities() -> None:
+    """20 000 chain-derived draws (U from the hash of each period) against the exact figures."""
+    weights = np.array([3.0, 2.0, 1.0, 1.0, 0.5])
+    keys = [bytes([i + 1]) * 32 for i in range(len(weights))]
+    for rule in ("argmax_w_over_u", "proportional"):
+        counts = np.zeros(len(weights))
+        for period in range(20_000):
+            counts[consensus.draw(weights, b"\x07" * 32, period, keys, rule)] += 1  # type: ignore[arg-type]
+        p = consensus.win_probabilities(weights, rule)  # type: ignore[arg-type]
+        expected = p * counts.sum()
+        chi2 = float(((counts - expected) ** 2 / expected).sum())
+        assert chi2 < 25.0, (rule, counts, expected)  # 4 degrees of freedom: p < 1e-4 beyond 23.5
+
+
+def test_the_draw_is_what_every_node_recomputes() -> None:
+    w = np.array([5.0, 1.0, 1.0])
+    keys = np.frombuffer(b"".join(bytes([i]) * 32 for i in range(3)), np.uint8).reshape(3, 32)
+    first = consensus.draw(w, b"\x01" * 32, 42, keys)
+    assert all(consensus.draw(w, b"\x01" * 32, 42, keys) == first for _ in range(5))
+    assert consensus.draw(np.zeros(3), b"\x01" * 32, 42, keys) in (0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("weights", "keys"),
+    [([1.0, float("nan")], 2), ([1.0, float("inf")], 2), ([1.0, -1.0], 2), ([1.0, 2.0], 3), ([], 0)],
+)
+def test_bad_draw_input(weights: list[float], keys: int) -> None:
+    pk = np.zeros((keys, 32), np.uint8)
+    with pytest.raises(InvalidArgumentError):
+        consensus.draw(weights, bytes(32), 1, pk)
+    if weights and keys == len(weights):
+        with pytest.raises(InvalidArgumentError):
+            consensus.win_probabilities(weights)
+
+
+def test_unknown_rule() -> None:
+    with pytest.raises(BadConfigurationError):
+        consensus.win_probabilities([1.0], "lottery")  # type: ignore[arg-type]
+
+
+def test_the_bidding_game() -> None:
+    frames = [consensus.simulate_bidding(sc, 1000, 200) for sc in consensus.SCENARIOS]
+    df = pl.concat(frames)
+    assert df.height == 4 * 200 * 4
+    per_run = df.group_by("scenario", "seed").agg(pl.col("final_tokens").sum(), pl.col("wins").sum())
+    assert (per_run["final_tokens"] == 400).all() and (per_run["wins"] == 1000).all()
+    table = consensus.bidding_table(df).sort("scenario")
+    share = dict(zip(table["scenario"], table["all_active_share"], strict=True))
+    # The seed's qualitative result: sc1-sc3 lose a candidate, sc4 keeps all four.
+    assert share["sc1"] < 0.05 and share["sc2"] < 0.05 and share["sc3"] < 0.05 and share["sc4"] > 0.8
+    again = consensus.simulate_bidding("sc2", 1000, 200)
+    assert again.equals(frames[1])
+    traj = consensus.bidding_trajectory("sc4", seed=3, turns=50)
+    assert traj.shape == (51, 4) and (traj.sum(axis=1) == 400).all()
+
+
+def test_bias_report_compares_both_rules() -> None:
+    df = pl.concat(
+        [consensus.simulate_bidding("sc4", 300, 100, r) for r in ("argmax_w_over_u", "proportional")]  # type: ignore[arg-type]
+    )
+    bias = consensus.rule_bias(consensus.bidding_table(df))
+    assert bias.height == 1 and {"gini_from_bias", "all_active_from_bias"} <= set(bias.columns)
+
+
+@pytest.mark.parametrize(
+    ("kw", "error"), [({"alpha": -0.1}, BadConfigurationError), ({"turns": 0}, InvalidArgumentError)]
+)
+def test_bad_game_parameters(kw: dict[str, float], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        consensus.simulate_bidding("sc2", **kw)  # type: ignore[arg-type]
+    with pytest.raises(BadConfigurationError):
+        consensus.simulate_bidding("sc9", 10, 2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"alpha": -1.0},
+        {"gamma": float("nan")},
+        {"strikes": 0},
+        {"fee": 1.5},
+        {"draw": "dice"},
+        {"grace_s": -1.0},
+    ],
+)
+def test_bad_consensus_parameters(kw: dict[str, object]) -> None:
+    with pytest.raises(BadConfigurationError):
+        Consensus(producer_rule="auction", **kw)  # type: ignore[arg-type]
+
+
+def test_gate_closure_before_opening_and_d_below_one_are_refused() -> None:
+    c = community.Community.default(
+        3, 1, consensus=Consensus(producer_rule="auction", gate_open_s=600, gate_close_s=400)
+    )
+    with pytest.raises(BadConfigurationError):
+        c.genesis(100).encode()
+    c2 = community.Community.default(3, 1, vote_validity=0)
+    with pytest.raises(BadConfigurationError):
+        c2.genesis(100).encode()
+
+
+def test_a_community_run_uses_the_auction(tmp_path: Path) -> None:
+    c = community.Community.default(8, 3, seed=2)
+    r = community.simulate(c, datetime(2019, 6, 3, tzinfo=UTC), days=1, store=tmp_path / "c.sqlite")
+    assert r.auction_txs > 0
+    with ChainStore(tmp_path / "c.sqlite") as s:
+        assert s.verify().ok
+        prev_next = s.block(0).header.next_winner
+        winners = 0
+        for h in range(1, s.height + 1):
+            b = s.block(h)
+            assert b.header.miner == prev_next  # every block by the producer the chain chose
+            prev_next = b.header.next_winner
+            for t in b.txs:
+                tx = decode(t).tx
+                if isinstance(tx, Winner) and tx.winner != bytes(32):
+                    winners += 1
+                    assert tx.winner == b.header.next_winner
+        assert winners > 10
+    stats = r.chain.member_stats()
+    assert stats["made"].sum() == r.blocks and stats["strikes"].sum() == 0
+
+
+def test_pos_sim_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["pos-sim", "--seeds", "50", "--turns", "200", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "sc4" in out and "bias" in out
+    assert (tmp_path / "trajectories_argmax_w_over_u.png").stat().st_size > 10_000
+    assert pl.read_parquet(tmp_path / "bidding_runs.parquet").height == 8 * 50 * 4
