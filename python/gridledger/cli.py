@@ -97,6 +97,8 @@ def simulate(args: argparse.Namespace) -> int:
     from gridledger.community import simulate as run
 
     start = datetime(args.start.year, args.start.month, args.start.day, tzinfo=UTC)
+    from gridledger.ledger import Consensus
+
     community = Community.default(
         args.members,
         args.pv_units,
@@ -106,6 +108,7 @@ def simulate(args: argparse.Namespace) -> int:
         period_minutes=args.period_minutes,
         repartition=args.repartition,
         algorithm=args.algorithm,
+        consensus=Consensus(producer_rule=args.consensus, draw=args.draw),
     )
     out = Path(args.out)
     result = run(community, start, args.days, store=out, overwrite=True, progress=not args.quiet)
@@ -141,10 +144,15 @@ def _summary_table(result: object) -> None:
     v_max = max((u.v_wh for u in c.units), default=0)
     rows = [
         ("blocks (one per period)", f"{s['blocks']:,}"),
-        ("transactions", f"{s['transactions']:,}  ({s['creates']:,} Create, {s['transfers']:,} Transfer)"),
+        (
+            "transactions",
+            f"{s['transactions']:,}  ({s['creates']:,} Create, {s['transfers']:,} Transfer, "
+            f"{s['auction_txs']:,} Candidate/Winner)",
+        ),
         ("kWh distributed to virtual meters", f"{s['kwh_distributed']:,.1f}"),
         ("voting tokens distributed", f"{s['votes_distributed']:,}"),
         ("signatures made / verified", f"{s['signatures_made']:,} / {s['signatures_verified']:,}"),
+        ("block producers", _producers(result)),
         ("accuracy: worst period |chain − MID|", f"{s['max_period_error_wh']:.1f} Wh  (V = {v_max} Wh)"),
         ("accuracy: chain vs MID over the run", f"{100 * float(acc.get('chain_vs_mid', 0.0)):+.4f} %"),
         ("run time", f"{s['seconds']:.2f} s  ({s['blocks_per_s']:,.0f} blocks/s, {s['tx_per_s']:,.0f} tx/s)"),
@@ -152,7 +160,25 @@ def _summary_table(result: object) -> None:
     ]
     for k, v in rows:
         t.add_row(k, v)
-    Console(no_color=bool(__import__("os").environ.get("NO_COLOR"))).print(t)
+    import os
+    import shutil
+
+    width = max(110, shutil.get_terminal_size((110, 24)).columns)
+    Console(no_color=bool(os.environ.get("NO_COLOR")), width=width).print(t)
+
+
+def _producers(result: object) -> str:
+    from gridledger.community import SimulationResult
+
+    assert isinstance(result, SimulationResult)
+    if result.chain.genesis.consensus.producer_rule != "auction":
+        return "round robin"
+    st = result.chain.member_stats()
+    made = st["made"]
+    return (
+        f"PoS auction: {int((made > 0).sum())} members mined, at most {int(made.max())} blocks each, "
+        f"{int(st['strikes'].sum())} strikes"
+    )
 
 
 def verify_chain(path: str) -> int:
@@ -277,6 +303,18 @@ def _parser() -> argparse.ArgumentParser:
         "--algorithm", default="blake3", choices=["blake3", "sha256"], help="chain hash (default blake3)"
     )
     sim.add_argument("--seed", type=int, default=0, help="seed of keys and member variation (default 0)")
+    sim.add_argument(
+        "--consensus",
+        default="auction",
+        choices=["auction", "round_robin"],
+        help="block producer rule (default auction: the proof-of-stake auction)",
+    )
+    sim.add_argument(
+        "--draw",
+        default="argmax_w_over_u",
+        choices=["argmax_w_over_u", "proportional"],
+        help="the auction's draw rule (default argmax_w_over_u, the seeds' rule)",
+    )
     sim.add_argument(
         "--out",
         default="gridledger-chain.sqlite",
