@@ -15,9 +15,12 @@ __all__ = [
     "MerkleTree",
     "SigningKey",
     "__version__",
+    "bidding_trajectory",
     "decode_genesis",
     "decode_header",
     "decode_tx",
+    "draw_winner",
+    "encode_auction_tx",
     "encode_create",
     "encode_creates",
     "encode_genesis",
@@ -30,6 +33,7 @@ __all__ = [
     "leaf_hash",
     "parse_table",
     "resample_series",
+    "simulate_bidding",
     "tx_proof",
     "tx_root",
     "verify",
@@ -38,6 +42,7 @@ __all__ = [
     "verify_inclusion",
     "verify_inclusion_batch",
     "wide_to_long",
+    "win_probabilities",
 ]
 __version__: str
 
@@ -185,6 +190,23 @@ def encode_transfer(
 ) -> bytes:
     """The canonical body of a Transfer."""
 
+def encode_auction_tx(
+    kind: str,
+    chain_tag: bytes,
+    period: int,
+    signer: bytes,
+    input_txids: NDArray[np.uint8],
+    input_index: NDArray[np.int64],
+    owners: NDArray[np.uint8],
+    assets: NDArray[np.uint8],
+    amounts: NDArray[np.int64],
+    expires: NDArray[np.uint64],
+    sent_ms: int = 0,
+    winner: bytes | None = None,
+    evidence: tuple[bytes, bytes, bytes, bytes] | None = None,
+) -> bytes:
+    """The canonical body of a Candidate, Winner or Evidence."""
+
 def decode_tx(data: bytes) -> dict[str, Any]:
     """The fields of a whole transaction; raises InvalidTransactionError."""
 
@@ -219,6 +241,7 @@ def encode_genesis(
     members: list[tuple[bytes, str]],
     devices: list[tuple[bytes, int, int, str]],
     name: str,
+    consensus: tuple[int, int, int, int, int, int, int, int, int, int],
 ) -> bytes:
     """The canonical genesis record; raises BadConfigurationError."""
 
@@ -278,5 +301,53 @@ class ChainState:
         self, header: bytes, signature: bytes, txs: bytes, offsets_: NDArray[np.int64]
     ) -> dict[str, Any]: ...
     def log_root(self, size: int | None = None) -> bytes: ...
+    def unspent(self, key_: bytes) -> list[tuple[bytes, int, int, int, int]]: ...
+    def copy(self) -> ChainState: ...
+    def producers(self) -> NDArray[np.uint8]: ...
+    def member_stats(self) -> dict[str, NDArray[Any]]: ...
+    def auction(
+        self, candidates: NDArray[np.uint8], tokens: NDArray[np.uint64]
+    ) -> tuple[bytes | None, NDArray[np.float64]]: ...
+    def no_candidate_winner(self) -> bytes | None: ...
     def block_proof(self, height: int, size: int | None = None) -> list[bytes]: ...
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]: ...
+
+# Consensus (rust/src/draw.rs, bidding.rs): the auction draw and the bidding game.
+def draw_winner(
+    weights_: NDArray[np.float64],
+    seed_hash: bytes,
+    period: int,
+    public_keys: NDArray[np.uint8],
+    rule: str = "argmax_w_over_u",
+    algorithm: str = "blake3",
+) -> int:
+    """Index of the auction's winner; U from H(seed_hash ‖ period ‖ key)."""
+
+def win_probabilities(weights_: NDArray[np.float64], rule: str = "argmax_w_over_u") -> NDArray[np.float64]:
+    """Each candidate's exact probability of winning."""
+
+def simulate_bidding(
+    scenario_: str,
+    turns: int,
+    seeds: NDArray[np.uint64],
+    rule: str = "argmax_w_over_u",
+    alpha: float = 0.3,
+    beta: float = 0.6,
+    gamma: float = 0.1,
+    candidates: int = 4,
+    start: int = 100,
+) -> dict[str, NDArray[Any]]:
+    """wins, zero_turn, tokens (seeds, candidates) and gini (seeds,)."""
+
+def bidding_trajectory(
+    scenario_: str,
+    turns: int,
+    seed: int,
+    rule: str = "argmax_w_over_u",
+    alpha: float = 0.3,
+    beta: float = 0.6,
+    gamma: float = 0.1,
+    candidates: int = 4,
+    start: int = 100,
+) -> NDArray[np.int64]:
+    """Tokens after each turn: (turns + 1, candidates)."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from gridledger import __version__, data, hashing, keys, merkle
@@ -174,7 +175,7 @@ def _producers(result: object) -> str:
     if result.chain.genesis.consensus.producer_rule != "auction":
         return "round robin"
     st = result.chain.member_stats()
-    made = st["made"]
+    made = np.asarray(st["made"])
     return (
         f"PoS auction: {int((made > 0).sum())} members mined, at most {int(made.max())} blocks each, "
         f"{int(st['strikes'].sum())} strikes"

@@ -76,8 +76,13 @@ class Consensus:
 
     def encode(self) -> tuple[int, int, int, int, int, int, int, int, int, int]:
         """The integer form the genesis record stores (millionths and ms)."""
-        ppm = lambda x: round(x * 1_000_000)  # noqa: E731
-        ms = lambda x: round(x * 1000)  # noqa: E731
+
+        def ppm(x: float) -> int:
+            return round(x * 1_000_000)
+
+        def ms(x: float) -> int:
+            return round(x * 1000)
+
         return (
             0 if self.producer_rule == "round_robin" else 1,
             0 if self.draw == "argmax_w_over_u" else 1,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gridledger import _core
 from gridledger.errors import InvalidArgumentError, InvalidTransactionError
@@ -102,7 +103,10 @@ class Output:
         _int("expires", self.expires, 0, NEVER)
 
 
-def _outputs_arrays(outputs: Sequence[Output]) -> tuple[np.ndarray, ...]:
+_Columns = tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64], NDArray[np.uint64]]
+
+
+def _outputs_arrays(outputs: Sequence[Output]) -> _Columns:
     owners = np.frombuffer(b"".join(o.owner for o in outputs), dtype=np.uint8).reshape(-1, 32)
     assets = np.fromiter((int(o.asset) for o in outputs), dtype=np.uint8, count=len(outputs))
     amounts = np.fromiter((o.amount for o in outputs), dtype=np.int64, count=len(outputs))
@@ -204,10 +208,38 @@ class Transfer:
         return _sign(self, self.body(), keys, algorithm)
 
 
-def _inputs_arrays(inputs: Sequence[Outpoint]) -> tuple[np.ndarray, np.ndarray]:
+def _inputs_arrays(inputs: Sequence[Outpoint]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
     txids = np.frombuffer(b"".join(i.txid for i in inputs), dtype=np.uint8).reshape(-1, 32)
     idx = np.fromiter((i.index for i in inputs), dtype=np.int64, count=len(inputs))
     return txids, idx
+
+
+def _auction_body(
+    kind: str,
+    tx: Candidate | Winner | Evidence,
+    signer: bytes,
+    *,
+    sent_ms: int = 0,
+    winner: bytes | None = None,
+    evidence: tuple[bytes, bytes, bytes, bytes] | None = None,
+) -> bytes:
+    txids, idx = _inputs_arrays(tx.inputs)
+    owners, assets, amounts, expires = _outputs_arrays(tx.outputs)
+    return _core.encode_auction_tx(
+        kind,
+        tx.chain_tag,
+        tx.period,
+        signer,
+        txids,
+        idx,
+        owners,
+        assets,
+        amounts,
+        expires,
+        sent_ms=sent_ms,
+        winner=winner,
+        evidence=evidence,
+    )
 
 
 @dataclass(frozen=True)
@@ -231,10 +263,7 @@ class Candidate:
         return (self.candidate,)
 
     def body(self) -> bytes:
-        return _core.encode_auction_tx(
-            "candidate", self.chain_tag, self.period, self.candidate,
-            *_inputs_arrays(self.inputs), *_outputs_arrays(self.outputs), sent_ms=self.sent_ms,
-        )  # fmt: skip
+        return _auction_body("candidate", self, self.candidate, sent_ms=self.sent_ms)
 
     def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
         return _sign(self, self.body(), keys, algorithm)
@@ -256,10 +285,7 @@ class Winner:
         return (self.miner,)
 
     def body(self) -> bytes:
-        return _core.encode_auction_tx(
-            "winner", self.chain_tag, self.period, self.miner,
-            *_inputs_arrays(self.inputs), *_outputs_arrays(self.outputs), winner=self.winner,
-        )  # fmt: skip
+        return _auction_body("winner", self, self.miner, winner=self.winner)
 
     def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
         return _sign(self, self.body(), keys, algorithm)
@@ -286,11 +312,7 @@ class Evidence:
         return (self.reporter,)
 
     def body(self) -> bytes:
-        return _core.encode_auction_tx(
-            "evidence", self.chain_tag, self.period, self.reporter,
-            *_inputs_arrays(self.inputs), *_outputs_arrays(self.outputs),
-            evidence=(*self.first, *self.second),
-        )  # fmt: skip
+        return _auction_body("evidence", self, self.reporter, evidence=(*self.first, *self.second))
 
     def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
         return _sign(self, self.body(), keys, algorithm)

@@ -18,6 +18,7 @@ import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -36,7 +37,9 @@ from gridledger.ledger import (
     Evidence,
     Genesis,
     MemberEntry,
+    Outpoint,
     Output,
+    SignedTransaction,
     Transfer,
     Winner,
     decode,
@@ -184,7 +187,10 @@ class NetworkSim:
         if c.nodes < 3:
             raise GridLedgerError("a network needs at least 3 nodes", "nodes", c.nodes)
         self.rng = random.Random(c.seed)
-        seed = lambda role, i: _core.hash_one(f"gridledger network {c.seed} {role} {i}".encode(), "blake3")  # noqa: E731
+
+        def seed(role: str, i: int) -> bytes:
+            return _core.hash_one(f"gridledger network {c.seed} {role} {i}".encode(), "blake3")
+
         self.members = [SigningKey.from_seed(seed("member", i)) for i in range(c.nodes)]
         self.devices = [SigningKey.from_seed(seed("device", i)) for i in range(c.units)]
         self.vpp = SigningKey.from_seed(seed("vpp", 0))
@@ -243,7 +249,7 @@ class NetworkSim:
             if n.index == src:
                 self._add_tx(n, tx)
             else:
-                self.send(src, n.index, lambda n=n: self._add_tx(n, tx))
+                self.send(src, n.index, partial(self._add_tx, n, tx))
 
     def _add_tx(self, n: Node, tx: bytes) -> None:
         d = decode(tx, "blake3")
@@ -255,7 +261,7 @@ class NetworkSim:
             if n.index == src:
                 self._receive(n, block)
             else:
-                self.send(src, n.index, lambda n=n: self._receive(n, block, src))
+                self.send(src, n.index, partial(self._receive, n, block, src))
 
     def _receive(self, n: Node, block: Block, sender: int = -1) -> None:
         if n.receive_block(block):
@@ -273,7 +279,7 @@ class NetworkSim:
             entry = p.blocks.get(h)
             block = entry.block if entry is not None else self.produced.get(h) if h in p.invalid else None
             if block is not None:
-                self.send(peer, n.index, lambda: self._receive(n, block, peer))
+                self.send(peer, n.index, partial(self._receive, n, block, peer))
 
         self.send(n.index, peer, serve)
 
@@ -292,10 +298,10 @@ class NetworkSim:
             for m in self.nodes:
                 if m.index == n.index:
                     continue
-                self.send(n.index, m.index, lambda m=m, tip=tip, s=n.index: self._receive(m, tip, s))
+                self.send(n.index, m.index, partial(self._receive, m, tip, n.index))
                 for h in recent:
                     if h in n.acks and n.index in n.acks[h]:
-                        self.send(n.index, m.index, lambda m=m, h=h, s=n.index: self._ack(m, h, s))
+                        self.send(n.index, m.index, partial(self._ack, m, h, n.index))
 
     def _update(self, n: Node) -> None:
         old, new = n.choose()
@@ -317,7 +323,7 @@ class NetworkSim:
                 if m.index == n.index:
                     self._ack(m, h, n.index)
                 else:
-                    self.send(n.index, m.index, lambda m=m, h=h: self._ack(m, h, n.index))
+                    self.send(n.index, m.index, partial(self._ack, m, h, n.index))
 
     # -- the community's transactions ----------------------------------------------------
     def _period_start(self, p: int) -> float:
@@ -384,8 +390,6 @@ class NetworkSim:
             if not held:
                 continue
             pick = held[: self.rng.randint(1, len(held))]
-            from gridledger.ledger import Outpoint
-
             ins = tuple(Outpoint(t, i) for t, i, _, _, _ in pick)
             offered = sum(u[3] for u in pick)
             sent = EPOCH_MS + self._period_start(p) + c.gate_open_s * 1000 + self.rng.uniform(0, 300_000)
@@ -466,19 +470,27 @@ class NetworkSim:
         return 4, b"", 0
 
     def _with_winner(
-        self, chain: Chain, key: SigningKey, p: int, body: list[bytes], cands: list, ts: int
+        self,
+        chain: Chain,
+        key: SigningKey,
+        p: int,
+        body: list[bytes],
+        cands: list[SignedTransaction],
+        ts: int,
     ) -> tuple[list[bytes], bytes | None]:
         c = self.genesis.consensus
         start = EPOCH_MS + self._period_start(p)
         open_, close = start + c.gate_open_s * 1000, start + 900_000 - c.gate_close_s * 1000
-        on_time = [x for x in cands if open_ <= x.tx.sent_ms <= close]
-        won, _ = chain.auction([x.tx.candidate for x in on_time], [x.tx.outputs[0].amount for x in on_time])
+        offers = [(x, x.tx) for x in cands if isinstance(x.tx, Candidate)]
+        on_time = [x for x, t in offers if open_ <= t.sent_ms <= close]
+        who = {id(x): t.candidate for x, t in offers}
+        won, _ = chain.auction([who[id(x)] for x in on_time], [x.tx.outputs[0].amount for x in on_time])
         outs = []
         if won is not None:
             pot = sum(x.tx.outputs[0].amount for x in on_time)
             outs.append(Output(won, pot, Asset.VOTE, min(x.tx.outputs[0].expires for x in on_time)))
         outs += [
-            Output(x.tx.candidate, x.tx.outputs[0].amount, Asset.VOTE, x.tx.outputs[0].expires)
+            Output(who[id(x)], x.tx.outputs[0].amount, Asset.VOTE, x.tx.outputs[0].expires)
             for x in cands
             if x not in on_time
         ]
@@ -527,7 +539,7 @@ class NetworkSim:
                     out.append((hd["height"], hd["miner"]))
         return out
 
-    def _fee_point(self, n: Node, chain: Chain, height: int, miner: bytes) -> list:
+    def _fee_point(self, n: Node, chain: Chain, height: int, miner: bytes) -> list[Outpoint]:
         hashes = n.chain_hashes()
         if height >= len(hashes):
             return []
@@ -584,13 +596,11 @@ class NetworkSim:
         for k in range(c.periods):
             p = FIRST_PERIOD + k
             start = self._period_start(p)
-            self.at(start + 1_000, lambda p=p: self._world_txs(p))
-            self.at(
-                start + self.genesis.consensus.gate_open_s * 1000 + 5_000, lambda p=p: self._candidacies(p)
-            )
+            self.at(start + 1_000, partial(self._world_txs, p))
+            self.at(start + self.genesis.consensus.gate_open_s * 1000 + 5_000, partial(self._candidacies, p))
             for rank in range(c.nodes):
-                self.at(start + 900_000 + rank * grace + 1, lambda p=p, r=rank: self._produce_check(p, r))
-            self.at(start + 900_000 + 2, lambda p=p: self._private_block(p))
+                self.at(start + 900_000 + rank * grace + 1, partial(self._produce_check, p, rank))
+            self.at(start + 900_000 + 2, partial(self._private_block, p))
             self.at(start + 450_000, self._announce)
             if self.adv.private_fork is not None and p == self.adv.private_release:
                 self.at(start + 2, self._release)
