@@ -97,30 +97,38 @@ pub fn key(rule: DrawRule, w: f64, ln_u: f64) -> f64 {
     }
 }
 
-/// Index of the winner among `keys`-ordered candidates given their ln U.
+/// Is (k, key i) ahead of (bk, key j)? Higher key wins; ties go to the lower public key.
+fn ahead(k: f64, ki: Option<&[u8; 32]>, bk: f64, kj: Option<&[u8; 32]>) -> bool {
+    k > bk || (k == bk && ki < kj)
+}
+
+/// The best (key, index) among candidates; weights count as 1 when `uniform`.
+fn best_of(
+    rule: DrawRule,
+    weights: &[f64],
+    ln_us: &[f64],
+    keys: &[[u8; 32]],
+    uniform: bool,
+) -> Option<(f64, usize)> {
+    let mut best: Option<(f64, usize)> = None;
+    for (i, (w, lu)) in weights.iter().zip(ln_us).enumerate() {
+        let k = key(rule, if uniform { 1.0 } else { *w }, *lu);
+        if best.is_none_or(|(bk, j)| ahead(k, keys.get(i), bk, keys.get(j))) {
+            best = Some((k, i));
+        }
+    }
+    best
+}
+
+/// Index of the winner among candidates given their ln U (all weights 0: uniform).
 pub fn winner_of(
     rule: DrawRule,
     weights: &[f64],
     ln_us: &[f64],
     keys: &[[u8; 32]],
 ) -> Option<usize> {
-    let all_zero = weights.iter().all(|w| *w == 0.0);
-    let mut best: Option<(usize, f64)> = None;
-    for (i, (w, lu)) in weights.iter().zip(ln_us).enumerate() {
-        let k = key(rule, if all_zero { 1.0 } else { *w }, *lu);
-        best = match best {
-            None => Some((i, k)),
-            Some((j, bk)) => {
-                let lower_key = keys.get(i) < keys.get(j);
-                if k > bk || (k == bk && lower_key) {
-                    Some((i, k))
-                } else {
-                    Some((j, bk))
-                }
-            }
-        };
-    }
-    best.map(|(i, _)| i)
+    let uniform = weights.iter().all(|w| *w == 0.0);
+    best_of(rule, weights, ln_us, keys, uniform).map(|(_, i)| i)
 }
 
 /// The draw: the winner's index among candidates with `weights` and `keys`.
@@ -147,17 +155,41 @@ pub fn draw(
             "the draw needs at least one candidate",
         ));
     }
-    let ln_us: Vec<f64> = if keys.len() >= PAR_MIN {
-        keys.par_iter()
-            .with_min_len(PAR_MIN)
-            .map(|k| ln_u(u_of(alg, prev_hash, period, k)))
+    let uniform = weights.iter().all(|w| *w == 0.0);
+    // Each chunk hashes its keys and keeps its best (key, index); the chunks'
+    // bests are then compared with the same rule, so the result does not
+    // depend on how the work was split.
+    let chunk_best = |(c, (ws, ks)): (usize, (&[f64], &[[u8; 32]]))| -> Option<(f64, usize)> {
+        let mut us = vec![0u64; ks.len()];
+        match alg {
+            Algorithm::Blake3 => crate::lanes::blake3_u(prev_hash, period, ks, &mut us),
+            Algorithm::Sha256 => {
+                for (u, k) in us.iter_mut().zip(ks) {
+                    *u = u_of(alg, prev_hash, period, k);
+                }
+            }
+        }
+        let lus: Vec<f64> = us.into_iter().map(ln_u).collect();
+        best_of(rule, ws, &lus, ks, uniform).map(|(k, i)| (k, c * PAR_MIN + i))
+    };
+    let chunks = weights.chunks(PAR_MIN).zip(keys.chunks(PAR_MIN));
+    let bests: Vec<(f64, usize)> = if keys.len() > PAR_MIN {
+        weights
+            .par_chunks(PAR_MIN)
+            .zip(keys.par_chunks(PAR_MIN))
+            .enumerate()
+            .filter_map(chunk_best)
             .collect()
     } else {
-        keys.iter()
-            .map(|k| ln_u(u_of(alg, prev_hash, period, k)))
-            .collect()
+        chunks.enumerate().filter_map(chunk_best).collect()
     };
-    winner_of(rule, weights, &ln_us, keys)
+    let mut win: Option<(f64, usize)> = None;
+    for (k, i) in bests {
+        if win.is_none_or(|(bk, j)| ahead(k, keys.get(i), bk, keys.get(j))) {
+            win = Some((k, i));
+        }
+    }
+    win.map(|(_, i)| i)
         .ok_or_else(|| CoreError::invalid("weights", 0, "the draw needs at least one candidate"))
 }
 
@@ -372,6 +404,42 @@ mod tests {
         )
         .is_err());
         assert!(DrawRule::parse("lottery").is_err());
+    }
+
+    #[test]
+    fn chunked_parallel_draw_equals_the_plain_definition() {
+        let n = 3 * PAR_MIN + 17;
+        let keys: Vec<[u8; 32]> = (0..n)
+            .map(|i| {
+                let mut k = [0u8; 32];
+                k[..8]
+                    .copy_from_slice(&(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
+                k
+            })
+            .collect();
+        // Many zero and equal weights, so ties and empty chunks are exercised.
+        let w: Vec<f64> = (0..n)
+            .map(|i| {
+                if i < PAR_MIN {
+                    0.0
+                } else {
+                    f64::from((i % 5) as u32)
+                }
+            })
+            .collect();
+        for alg in [Algorithm::Blake3, Algorithm::Sha256] {
+            for rule in [DrawRule::ArgmaxWOverU, DrawRule::Proportional] {
+                let lus: Vec<f64> = keys
+                    .iter()
+                    .map(|k| ln_u(u_of(alg, &[9; 32], 77, k)))
+                    .collect();
+                let want = winner_of(rule, &w, &lus, &keys).unwrap();
+                assert_eq!(draw(alg, rule, &w, &[9; 32], 77, &keys).unwrap(), want);
+                let zeros = vec![0.0; n];
+                let want0 = winner_of(rule, &zeros, &lus, &keys).unwrap();
+                assert_eq!(draw(alg, rule, &zeros, &[9; 32], 77, &keys).unwrap(), want0);
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod draw;
 pub mod error;
 pub mod hash;
 pub mod inflate;
+pub mod lanes;
 pub mod ledger;
 pub mod merkle;
 pub mod series;

@@ -37,6 +37,7 @@ fn draw_winner(
     let seed = digest("seed_hash", seed_hash)?;
     let w = weights(&weights_)?;
     let (data, _, _) = rows("public_keys", &public_keys, Some(32))?;
+    // One copy (a few ms for 10^6 keys) into the fixed-width keys the core takes.
     let keys: Vec<[u8; 32]> = data
         .chunks_exact(32)
         .map(|c| c.try_into().unwrap_or([0; 32]))
