@@ -179,46 +179,63 @@ pub fn wide_to_long(
             format!("the table has {width} columns"),
         ));
     }
-    let kept: Vec<usize> = match keep {
-        Some(k) => k
-            .iter()
+    let kept: Option<Vec<usize>> = keep.map(|k| {
+        k.iter()
             .enumerate()
             .filter(|(_, &b)| b)
             .map(|(i, _)| i)
-            .collect(),
-        None => (0..rows).collect(),
-    };
+            .collect()
+    });
+    let n_kept = kept.as_ref().map_or(rows, Vec::len);
     let column = |j: usize| values.get(j * rows..(j + 1) * rows).unwrap_or(&[]);
     let bounds: Vec<(usize, usize)> = order
         .par_iter()
         .map(|&j| {
-            let col = column(j);
-            let present = |&i: &usize| col.get(i).is_some_and(|v| !v.is_nan());
             if !trim {
-                return (0, kept.len());
+                return (0, n_kept);
             }
-            match kept.iter().position(present) {
+            let col = column(j);
+            let present = |i: usize| {
+                let row = kept.as_ref().map_or(Some(i), |k| k.get(i).copied());
+                row.and_then(|r| col.get(r)).is_some_and(|v| !v.is_nan())
+            };
+            match (0..n_kept).position(present) {
                 None => (0, 0),
-                Some(lo) => (lo, kept.iter().rposition(present).map_or(lo, |hi| hi + 1)),
+                Some(lo) => (
+                    lo,
+                    (lo..n_kept).rposition(present).map_or(lo, |k| lo + k + 1),
+                ),
             }
         })
         .collect();
     let lengths: Vec<usize> = bounds.iter().map(|(lo, hi)| hi - lo).collect();
     let total = lengths.iter().sum();
-    let mut out_t = vec![0i64; total];
-    let mut out_v = vec![0f64; total];
-    pieces(&mut out_t, &lengths)
-        .into_par_iter()
-        .zip(pieces(&mut out_v, &lengths))
-        .zip(order.par_iter().zip(bounds.par_iter()))
-        .for_each(|((t, v), (&j, &(lo, hi)))| {
-            let col = column(j);
-            let rows_here = kept.get(lo..hi).unwrap_or(&[]);
-            for ((slot_t, slot_v), &i) in t.iter_mut().zip(v.iter_mut()).zip(rows_here) {
-                *slot_t = time_us.get(i).copied().unwrap_or(0);
-                *slot_v = col.get(i).copied().unwrap_or(f64::NAN);
+    // Appended series by series: plain copies (a gather under a row mask),
+    // no zeroed buffer to overwrite.
+    let mut out_t = Vec::with_capacity(total);
+    let mut out_v = Vec::with_capacity(total);
+    for (&j, &(lo, hi)) in order.iter().zip(&bounds) {
+        let col = column(j);
+        match &kept {
+            None => {
+                out_t.extend_from_slice(time_us.get(lo..hi).unwrap_or(&[]));
+                out_v.extend_from_slice(col.get(lo..hi).unwrap_or(&[]));
             }
-        });
+            Some(k) => {
+                let rows_here = k.get(lo..hi).unwrap_or(&[]);
+                out_t.extend(
+                    rows_here
+                        .iter()
+                        .map(|&i| time_us.get(i).copied().unwrap_or(0)),
+                );
+                out_v.extend(
+                    rows_here
+                        .iter()
+                        .map(|&i| col.get(i).copied().unwrap_or(f64::NAN)),
+                );
+            }
+        }
+    }
     Ok(Long {
         time_us: out_t,
         values: out_v,
