@@ -112,6 +112,13 @@ def split(
     frame = frame.select(list(LONG_SCHEMA)).with_columns(pl.col("area", "quantity").cast(pl.Categorical))
     if frame.height == 0:
         return frame, np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64), []
+    if nulls := frame["utc_timestamp"].null_count():
+        row = int(frame["utc_timestamp"].is_null().arg_max() or 0)
+        raise BadDataError(
+            f"utc_timestamp: {nulls} null timestamp(s), the first in row {row} of the frame",
+            "utc_timestamp",
+            None,
+        )
     for attempt in range(2):
         codes = [frame[c].to_physical().to_numpy() for c in ("area", "quantity")]
         starts = np.flatnonzero(np.concatenate(([True], (np.diff(codes[0]) != 0) | (np.diff(codes[1]) != 0))))
