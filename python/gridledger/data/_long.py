@@ -62,12 +62,12 @@ def build(
 
     return pl.DataFrame(
         {
-            "utc_timestamp": pl.Series(time_us, dtype=pl.Int64)
-            .cast(pl.Datetime("us"))
-            .dt.replace_time_zone("UTC"),
+            # Int64 µs cast straight to the zoned type: no time-zone expression.
+            "utc_timestamp": pl.Series(time_us, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
             "area": labels(0),
             "quantity": labels(1),
-            "value_mw": pl.Series(values, dtype=pl.Float64).fill_nan(None),
+            # NaN -> null by the numpy constructor, not a fill_nan expression.
+            "value_mw": pl.Series(values=values, dtype=pl.Float64, nan_to_null=True),
         }
     )
 
@@ -109,7 +109,11 @@ def split(
     missing = set(LONG_SCHEMA) - set(frame.columns)
     if missing:
         raise BadDataError(f"not a long frame: missing columns {sorted(missing)}", "frame", sorted(missing))
-    frame = frame.select(list(LONG_SCHEMA)).with_columns(pl.col("area", "quantity").cast(pl.Categorical))
+    # Each polars call costs a query plan; skip the ones that would not change the frame.
+    if frame.columns != list(LONG_SCHEMA):
+        frame = frame.select(list(LONG_SCHEMA))
+    if any(frame.schema[c] != pl.Categorical() for c in ("area", "quantity")):
+        frame = frame.with_columns(pl.col("area", "quantity").cast(pl.Categorical))
     if frame.height == 0:
         return frame, np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64), []
     if nulls := frame["utc_timestamp"].null_count():
