@@ -30,6 +30,7 @@ __all__ = [
     "leaf_hash",
     "parse_table",
     "resample_series",
+    "series_runs",
     "tx_proof",
     "tx_root",
     "verify",
@@ -142,6 +143,11 @@ def wide_to_long(
     keep: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
     """Columns ``order`` of a (columns, rows) table as concatenated series: (time µs, values, lengths)."""
+
+def series_runs(
+    area: NDArray[np.uint32], quantity: NDArray[np.uint32], time_us: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], bool]:
+    """(row where each run of equal (area, quantity) codes starts, time strictly increasing in every run)."""
 
 def resample_series(
     time_us: NDArray[np.int64],

@@ -137,6 +137,41 @@ pub fn resample(
     })
 }
 
+/// Where each run of equal `(area, quantity)` codes starts, and whether the
+/// time strictly increases within every run (a step as numpy's wrapping
+/// `diff` sees it): how a long frame splits into series.
+pub fn runs(area: &[u32], quantity: &[u32], time_us: &[i64]) -> CoreResult<(Vec<usize>, bool)> {
+    if area.len() != quantity.len() || area.len() != time_us.len() {
+        return Err(CoreError::invalid(
+            "quantity",
+            quantity.len(),
+            format!("expected {} codes and timestamps, one per row", area.len()),
+        ));
+    }
+    let mut starts = Vec::with_capacity(usize::from(!area.is_empty()));
+    if !area.is_empty() {
+        starts.push(0);
+    }
+    let mut increasing = true;
+    let pairs = area
+        .windows(2)
+        .zip(quantity.windows(2))
+        .zip(time_us.windows(2));
+    for (i, ((a, q), t)) in pairs.enumerate() {
+        let new = a.first() != a.get(1) || q.first() != q.get(1);
+        if new {
+            starts.push(i + 1);
+        }
+        let step = t
+            .get(1)
+            .copied()
+            .unwrap_or(0)
+            .wrapping_sub(t.first().copied().unwrap_or(0));
+        increasing &= new || step > 0;
+    }
+    Ok((starts, increasing))
+}
+
 fn check_input(
     time_us: &[i64],
     values: &[f64],
@@ -537,6 +572,16 @@ mod tests {
             assert!(v.is_nan() && mean.is_nan() || (mean - v).abs() < 1e-12);
             assert!(block.iter().all(|&f| f.is_nan() || f >= 0.0));
         }
+    }
+
+    #[test]
+    fn runs_split_by_codes_and_check_time() {
+        let r = runs(&[0, 0, 1, 1, 0], &[2, 2, 2, 3, 3], &[5, 6, 1, 1, 9]);
+        assert_eq!(r, Ok((vec![0, 2, 3, 4], true)));
+        let r = runs(&[0, 0, 0], &[1, 1, 1], &[5, 6, 6]);
+        assert_eq!(r, Ok((vec![0], false)));
+        assert_eq!(runs(&[], &[], &[]), Ok((vec![], true)));
+        assert!(runs(&[0], &[], &[0]).is_err());
     }
 
     #[test]

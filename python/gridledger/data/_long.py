@@ -125,15 +125,16 @@ def split(
         )
     for attempt in range(2):
         codes = [frame[c].to_physical().to_numpy() for c in ("area", "quantity")]
-        starts = np.flatnonzero(np.concatenate(([True], (np.diff(codes[0]) != 0) | (np.diff(codes[1]) != 0))))
+        time = frame["utc_timestamp"]
+        # µs UTC is the physical value itself; other units and zones convert.
+        us = time.to_physical() if time.dtype == pl.Datetime("us", "UTC") else time.dt.epoch("us")
+        ts = np.ascontiguousarray(us.to_numpy(), dtype=np.int64)
+        starts, increasing = _core.series_runs(codes[0], codes[1], ts)
         areas, quantities = (frame[c].gather(starts).to_list() for c in ("area", "quantity"))
         keys = list(zip(areas, quantities, strict=True))
-        ts = frame["utc_timestamp"].dt.epoch("us").to_numpy()
-        steps = np.diff(ts)
-        steps[starts[1:] - 1] = 1  # a new series may start earlier in time
-        if (len(set(keys)) == len(keys) and bool(np.all(steps > 0))) or attempt == 1:
+        if (len(set(keys)) == len(keys) and increasing) or attempt == 1:
             break
         frame = frame.sort("area", "quantity", "utc_timestamp")
     values = frame["value_mw"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     offsets = np.append(starts, frame.height).astype(np.int64)
-    return frame, np.ascontiguousarray(ts, dtype=np.int64), np.ascontiguousarray(values), offsets, keys
+    return frame, ts, np.ascontiguousarray(values), offsets, keys

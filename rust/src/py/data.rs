@@ -9,7 +9,7 @@ use pyo3::types::PyBytes;
 use super::buffers::offsets;
 use crate::error::CoreError;
 use crate::inflate::{gunzip_into, gzip_size};
-use crate::series::{resample, Request, Upsample};
+use crate::series::{resample, runs, Request, Upsample};
 use crate::table::{parse_table, wide_to_long, Layout, TimeFormat};
 
 fn contiguous(field: &str) -> CoreError {
@@ -104,6 +104,23 @@ fn py_resample_series<'py>(
     ))
 }
 
+/// Where each series of a long frame starts (its area and quantity codes
+/// change) and whether time strictly increases within each; see
+/// `series::runs`.
+#[pyfunction]
+fn series_runs<'py>(
+    py: Python<'py>,
+    area: PyReadonlyArray1<'py, u32>,
+    quantity: PyReadonlyArray1<'py, u32>,
+    time_us: PyReadonlyArray1<'py, i64>,
+) -> PyResult<(Bound<'py, PyArray1<i64>>, bool)> {
+    let a = area.as_slice().map_err(|_| contiguous("area"))?;
+    let q = quantity.as_slice().map_err(|_| contiguous("quantity"))?;
+    let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
+    let (starts, increasing) = py.detach(|| runs(a, q, ts))?;
+    Ok((PyArray1::from_vec(py, to_i64(&starts)), increasing))
+}
+
 type LongArrays<'py> = (
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<f64>>,
@@ -158,5 +175,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_parse_table, m)?)?;
     m.add_function(wrap_pyfunction!(py_wide_to_long, m)?)?;
     m.add_function(wrap_pyfunction!(py_resample_series, m)?)?;
+    m.add_function(wrap_pyfunction!(series_runs, m)?)?;
     Ok(())
 }
