@@ -484,6 +484,21 @@ fn expect(b: &[u8], pos: usize, c: u8) -> Option<()> {
     (b.get(pos) == Some(&c)).then_some(())
 }
 
+/// `HH:MM:SS` as (hours, minutes, seconds), all digits checked at once.
+fn hms(b: &[u8]) -> Option<(i64, i64, i64)> {
+    let w = u64::from_le_bytes(b.try_into().ok()?) ^ 0x3030_3a30_303a_3030;
+    let digits_ok = (w | w.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 == 0;
+    if !digits_ok || w & 0x0000_ff00_00ff_0000 != 0 {
+        return None; // a byte that is not a digit, or a colon missing
+    }
+    let byte = |i: u32| i64::from((w >> (8 * i)) as u8);
+    Some((
+        byte(0) * 10 + byte(1),
+        byte(3) * 10 + byte(4),
+        byte(6) * 10 + byte(7),
+    ))
+}
+
 /// Days since the epoch of the date in `b[..10]` (`dd.mm.yyyy` or `yyyy-mm-dd`).
 fn parse_date(b: &[u8], format: TimeFormat) -> Option<i64> {
     let (y, mo, d) = match format {
@@ -545,6 +560,12 @@ pub(crate) fn parse_time_cached(
         TimeFormat::IsoWithOffset => {
             if !matches!(b.get(10), Some(b'T' | b' ')) {
                 return None;
+            }
+            // The usual shape, `HH:MM:SSZ`, in a few word operations.
+            if b.get(19..) == Some(b"Z") {
+                if let Some((h, mi, s)) = b.get(11..19).and_then(hms) {
+                    return at(h, mi, s, 0);
+                }
             }
             let (h, mi) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
             expect(b, 13, b':')?;
@@ -745,22 +766,36 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) as usize % n
         };
-        for case in 0..400 {
-            let width = 2 + next(6);
+        for case in 0..1000 {
+            let width = 2 + next(9);
             let cols = names(width);
-            let values: Vec<usize> = (1..width).filter(|&c| c != 2 || width < 4).collect();
-            let l = layout(&cols, TimeFormat::IsoWithOffset, &values);
+            // The time column first, mostly; column 2 is not read.
+            let time_column = if next(4) == 0 { next(width) } else { 0 };
+            let values: Vec<usize> = (0..width)
+                .filter(|&c| c != time_column && (c != 2 || width < 4))
+                .collect();
+            let mut l = layout(&cols, TimeFormat::IsoWithOffset, &values);
+            l.time_column = time_column;
             let rows = if case % 50 == 0 { 6000 } else { 1 + next(40) };
-            // Mostly clean bodies; a bad cell now and then.
-            let clean = next(3) > 0;
+            // Clean bodies, some with one odd cell, some with odd cells anywhere.
+            let (clean, odd) = match next(3) {
+                0 => (true, None),
+                1 => (true, Some((next(rows), next(width)))),
+                _ => (false, None),
+            };
             let mut body = String::new();
             for r in 0..rows {
-                let t = if clean { next(4) } else { next(times.len()) };
-                body.push_str(times.get(t).copied().unwrap_or(""));
-                for _ in 1..width {
-                    let c = if clean { next(11) } else { next(cells.len()) };
-                    body.push(',');
-                    body.push_str(cells.get(c).copied().unwrap_or(""));
+                for c in 0..width {
+                    if c > 0 {
+                        body.push(',');
+                    }
+                    let any = !clean || odd == Some((r, c));
+                    let text = if c == time_column {
+                        times.get(if any { next(times.len()) } else { next(4) })
+                    } else {
+                        cells.get(if any { next(cells.len()) } else { next(11) })
+                    };
+                    body.push_str(text.copied().unwrap_or(""));
                 }
                 if r + 1 < rows || next(4) == 0 {
                     body.push_str(if next(3) == 0 { "\r\n" } else { "\n" });

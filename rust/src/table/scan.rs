@@ -17,6 +17,11 @@ fn eq_mask(w: u64, c: u8) -> u64 {
     !(((x & !HIGH) + !HIGH) | x) & HIGH
 }
 
+/// The low `n` bytes of a word (all of it from 8 on).
+fn keep(n: usize) -> u64 {
+    1u64.checked_shl(8 * n as u32).map_or(u64::MAX, |b| b - 1)
+}
+
 fn word(bytes: &[u8]) -> u64 {
     let mut buf = [0u8; 8];
     if let Some(head) = buf.get_mut(..bytes.len()) {
@@ -50,14 +55,17 @@ pub(super) fn parse_chunk(
     times: &mut [i64],
     cols: &mut [&mut [f64]],
 ) -> bool {
-    let mut line = Line {
+    let mut out = Out {
+        chunk,
         layout,
+        slots,
+        times,
+        cols,
         dates: DateCache::default(),
-        row: 0,
-        field: 0,
     };
-    let time_column = layout.time_column;
-    let mut start = 0usize;
+    let (ncols, time_column) = (layout.columns.len(), layout.time_column);
+    // Kept in locals, not in `out`, so they stay in registers.
+    let (mut row, mut field, mut start) = (0usize, 0usize, 0usize);
     let mut base = 0usize;
     while base < chunk.len() {
         let w = chunk.get(base..base + 8).map_or_else(
@@ -68,86 +76,91 @@ pub(super) fn parse_chunk(
             return false;
         }
         let newlines = eq_mask(w, b'\n');
-        let mut m = eq_mask(w, b',') | newlines;
+        let commas = eq_mask(w, b',');
+        let mut m = commas | newlines;
         while m != 0 {
             let bit = m & m.wrapping_neg();
             m ^= bit;
-            let p = base + (bit.trailing_zeros() / 8) as usize;
-            if newlines & bit != 0 || line.field == time_column {
-                if !line.special(chunk, start, p, newlines & bit != 0, slots, times, cols) {
+            let k = bit.trailing_zeros() / 8;
+            let p = base + k as usize;
+            let line_end = newlines & bit != 0;
+            if p == start && !line_end && field != time_column {
+                // A run of empty cells: each comma right after this one ends
+                // one more (up to the time column, which must not be empty).
+                let run = ((!(commas >> (8 * k)) & HIGH).trailing_zeros() / 8) as usize;
+                let run = match time_column.checked_sub(field) {
+                    Some(gap) if gap > 0 => run.min(gap),
+                    _ => run,
+                };
+                field += run;
+                start = p + run;
+                m &= !keep(k as usize + run);
+                continue;
+            }
+            if line_end || field == time_column {
+                if !out.cell(field, row, start, p, line_end) {
                     return false;
+                }
+                if line_end {
+                    if field + 1 != ncols {
+                        return false;
+                    }
+                    row += 1;
+                    field = 0;
+                } else {
+                    field += 1;
                 }
             } else {
-                if p != start && !value_cell(chunk, start, p, slots.get(line.field), cols, line.row)
-                {
+                if p != start && !value_cell(chunk, start, p, slots.get(field), out.cols, row) {
                     return false;
                 }
-                line.field += 1;
+                field += 1;
             }
             start = p + 1;
         }
         base += 8;
     }
     // The last line has no `\n`.
-    line.special(chunk, start, chunk.len(), true, slots, times, cols) && line.row == times.len()
+    out.cell(field, row, start, chunk.len(), true)
+        && field + 1 == ncols
+        && row + 1 == out.times.len()
 }
 
-/// Where the scan is, for the cells that are not plain values.
-struct Line<'a, 'l> {
+/// Where the cells go.
+struct Out<'a, 'l, 'c> {
+    chunk: &'a [u8],
     layout: &'a Layout<'l>,
+    slots: &'a [Option<usize>],
+    times: &'a mut [i64],
+    cols: &'a mut [&'c mut [f64]],
     dates: DateCache,
-    row: usize,
-    field: usize,
 }
 
-impl Line<'_, '_> {
-    /// The cell `chunk[start..end]` when it is the time or the last of its
-    /// line (`line_end`, its `\r` dropped, checked for the field count).
+impl Out<'_, '_, '_> {
+    /// Field `n` of row `r`, `chunk[start..end]`, when it is the time or the
+    /// last of its line (`line_end`: its `\r` dropped; it may be empty).
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
-    fn special(
-        &mut self,
-        chunk: &[u8],
-        start: usize,
-        end: usize,
-        line_end: bool,
-        slots: &[Option<usize>],
-        times: &mut [i64],
-        cols: &mut [&mut [f64]],
-    ) -> bool {
-        let end = if line_end && end > start && chunk.get(end - 1) == Some(&b'\r') {
+    fn cell(&mut self, n: usize, r: usize, start: usize, end: usize, line_end: bool) -> bool {
+        let end = if line_end && end > start && self.chunk.get(end - 1) == Some(&b'\r') {
             end - 1
         } else {
             end
         };
-        let ok = if self.field == self.layout.time_column {
-            let text = chunk.get(start..end).unwrap_or(&[]);
-            match (
-                parse_time_cached(text, self.layout.time_format, &mut self.dates),
-                times.get_mut(self.row),
-            ) {
-                (Some(t), Some(slot)) => {
-                    *slot = t;
-                    true
-                }
-                _ => false,
-            }
-        } else {
-            end == start || value_cell(chunk, start, end, slots.get(self.field), cols, self.row)
-        };
-        if !ok {
-            return false;
+        if n != self.layout.time_column {
+            return end == start
+                || value_cell(self.chunk, start, end, self.slots.get(n), self.cols, r);
         }
-        if line_end {
-            if self.field + 1 != self.layout.columns.len() {
-                return false;
+        let text = self.chunk.get(start..end).unwrap_or(&[]);
+        match (
+            parse_time_cached(text, self.layout.time_format, &mut self.dates),
+            self.times.get_mut(r),
+        ) {
+            (Some(t), Some(slot)) => {
+                *slot = t;
+                true
             }
-            self.row += 1;
-            self.field = 0;
-        } else {
-            self.field += 1;
+            _ => false,
         }
-        true
     }
 }
 
