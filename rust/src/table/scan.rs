@@ -64,6 +64,9 @@ pub(super) fn parse_chunk(
         dates: DateCache::default(),
     };
     let (ncols, time_column) = (layout.columns.len(), layout.time_column);
+    // A quote makes a time or value cell fail to parse (and the chunk fall
+    // back) anyway; only a column the parse skips could hide one.
+    let skipped = (0..ncols).any(|n| n != time_column && slots.get(n).is_none_or(Option::is_none));
     // Kept in locals, not in `out`, so they stay in registers.
     let (mut row, mut field, mut start) = (0usize, 0usize, 0usize);
     let mut base = 0usize;
@@ -72,7 +75,7 @@ pub(super) fn parse_chunk(
             || word(chunk.get(base..).unwrap_or(&[])),
             |b| u64::from_le_bytes(b.try_into().unwrap_or_default()),
         );
-        if eq_mask(w, b'"') != 0 {
+        if skipped && eq_mask(w, b'"') != 0 {
             return false;
         }
         let newlines = eq_mask(w, b'\n');
