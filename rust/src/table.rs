@@ -484,6 +484,19 @@ fn expect(b: &[u8], pos: usize, c: u8) -> Option<()> {
     (b.get(pos) == Some(&c)).then_some(())
 }
 
+/// The usual OPSD shape, `yyyy-mm-ddTHH:MM:SSZ` exactly, in a few word
+/// operations; `None` leaves it to the general reader (which would give
+/// the same answer for anything accepted here).
+fn iso_z(b: &[u8], cache: &mut DateCache) -> Option<i64> {
+    if b.get(19) != Some(&b'Z') || !matches!(b.get(10), Some(b'T' | b' ')) {
+        return None;
+    }
+    let days = cache.days(b.get(..10)?.try_into().ok()?, TimeFormat::IsoWithOffset)?;
+    let (h, mi, s) = b.get(11..19).and_then(hms)?;
+    (h <= 23 && mi <= 59 && s <= 59)
+        .then(|| days * US_PER_DAY + ((h * 60 + mi) * 60 + s) * 1_000_000)
+}
+
 /// `HH:MM:SS` as (hours, minutes, seconds), all digits checked at once.
 fn hms(b: &[u8]) -> Option<(i64, i64, i64)> {
     let w = u64::from_le_bytes(b.try_into().ok()?) ^ 0x3030_3a30_303a_3030;
@@ -522,6 +535,19 @@ fn parse_date(b: &[u8], format: TimeFormat) -> Option<i64> {
 #[derive(Debug, Default)]
 pub(crate) struct DateCache(Option<([u8; 10], i64)>);
 
+impl DateCache {
+    fn days(&mut self, head: [u8; 10], format: TimeFormat) -> Option<i64> {
+        match self.0 {
+            Some((date, days)) if date == head => Some(days),
+            _ => {
+                let days = parse_date(&head, format)?;
+                self.0 = Some((head, days));
+                Some(days)
+            }
+        }
+    }
+}
+
 pub fn parse_time(field: &[u8], format: TimeFormat) -> Option<i64> {
     parse_time_cached(field, format, &mut DateCache::default())
 }
@@ -531,16 +557,13 @@ pub(crate) fn parse_time_cached(
     format: TimeFormat,
     cache: &mut DateCache,
 ) -> Option<i64> {
-    let b = trim(field);
-    let head: [u8; 10] = b.get(..10)?.try_into().ok()?;
-    let days = match cache.0 {
-        Some((date, days)) if date == head => days,
-        _ => {
-            let days = parse_date(&head, format)?;
-            cache.0 = Some((head, days));
-            days
+    if format == TimeFormat::IsoWithOffset && field.len() == 20 {
+        if let Some(t) = iso_z(field, cache) {
+            return Some(t);
         }
-    };
+    }
+    let b = trim(field);
+    let days = cache.days(b.get(..10)?.try_into().ok()?, format)?;
     let at = |h: i64, mi: i64, s: i64, frac_us: i64| {
         (h <= 23 && mi <= 59 && s <= 59)
             .then(|| days * US_PER_DAY + (h * 60 + mi) * US_PER_MINUTE + s * 1_000_000 + frac_us)
@@ -560,12 +583,6 @@ pub(crate) fn parse_time_cached(
         TimeFormat::IsoWithOffset => {
             if !matches!(b.get(10), Some(b'T' | b' ')) {
                 return None;
-            }
-            // The usual shape, `HH:MM:SSZ`, in a few word operations.
-            if b.get(19..) == Some(b"Z") {
-                if let Some((h, mi, s)) = b.get(11..19).and_then(hms) {
-                    return at(h, mi, s, 0);
-                }
             }
             let (h, mi) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
             expect(b, 13, b':')?;
