@@ -131,8 +131,9 @@ def parse_table(
     time_format: str,
     value_columns: list[int],
     skip: int = 0,
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """(time µs, values (len(value_columns), rows) with NaN missing); raises BadDataError."""
+) -> tuple[NDArray[np.int64], NDArray[np.float64], bool, bool]:
+    """(time µs, values (len(value_columns), rows) with NaN missing, some value negative,
+    time strictly increasing); raises BadDataError."""
 
 def wide_to_long(
     time_us: NDArray[np.int64],

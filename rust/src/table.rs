@@ -63,6 +63,10 @@ pub struct Layout<'a> {
 pub struct Table {
     pub time_us: Vec<i64>,
     pub values: Vec<f64>,
+    /// Some value is below zero (the caller decides whether that is an error).
+    pub negative: bool,
+    /// The time strictly increases from row to row.
+    pub increasing: bool,
 }
 
 const MISSING: [&[u8]; 6] = [b"", b"-", b"n/e", b"N/E", b"N/A", b"n/a"];
@@ -119,29 +123,44 @@ fn parse_body(body: &[u8], layout: &Layout<'_>, fast: bool) -> CoreResult<Table>
         first_lines.push(line_no);
         line_no += n;
     }
-    let outcome: Vec<CoreResult<()>> = chunks
+    let outcome: Vec<CoreResult<bool>> = chunks
         .par_iter()
         .zip(time_parts)
         .zip(value_parts)
         .zip(first_lines)
         .map(|(((chunk, times), mut cols), first)| {
-            if fast && scan::parse_chunk(chunk, layout, &slots, times, &mut cols) {
-                return Ok(());
+            if !(fast && scan::parse_chunk(chunk, layout, &slots, times, &mut cols)) {
+                for (r, (line, t)) in chunk
+                    .split(|&b| b == b'\n')
+                    .zip(times.iter_mut())
+                    .enumerate()
+                {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    parse_line(line, first + r, layout, &slots, t, &mut cols, r)?;
+                }
             }
-            for (r, (line, t)) in chunk
-                .split(|&b| b == b'\n')
-                .zip(times.iter_mut())
-                .enumerate()
-            {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                parse_line(line, first + r, layout, &slots, t, &mut cols, r)?;
-            }
-            Ok(())
+            // While the chunk's values are still in cache; a fold without
+            // early exit vectorises.
+            Ok(cols
+                .iter()
+                .any(|c| c.iter().fold(false, |neg, &v| neg | (v < 0.0))))
         })
         .collect();
     // The first error in file order, whichever thread met it first.
-    outcome.into_iter().collect::<CoreResult<Vec<()>>>()?;
-    Ok(Table { time_us, values })
+    let negative = outcome
+        .into_iter()
+        .collect::<CoreResult<Vec<bool>>>()?
+        .contains(&true);
+    let increasing = time_us
+        .iter()
+        .zip(time_us.iter().skip(1))
+        .all(|(a, b)| a < b);
+    Ok(Table {
+        time_us,
+        values,
+        negative,
+        increasing,
+    })
 }
 
 /// Series taken out of a wide table, concatenated: series `s` is the next
@@ -706,6 +725,19 @@ mod tests {
         assert_eq!(t.values.get(1), Some(&7.5));
         assert!(t.values.get(2).is_some_and(|v| v.is_nan()));
         assert!(t.values.get(3).is_some_and(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn flags_tell_negative_values_and_time_order() {
+        let cols = names(3);
+        let l = layout(&cols, TimeFormat::IsoWithOffset, &[1, 2]);
+        let flags = |body: &[u8]| parse_table(body, &l).map(|t| (t.negative, t.increasing));
+        let a = b"2019-01-01T00:00Z,1,\n2019-01-01T01:00Z,,2\n";
+        assert_eq!(flags(a), Ok((false, true)));
+        let b = b"2019-01-01T00:00Z,1,-0\n2019-01-01T01:00Z,n/e,-2\n";
+        assert_eq!(flags(b), Ok((true, true)));
+        let c = b"2019-01-01T01:00Z,1,2\n2019-01-01T01:00Z,3,4\n";
+        assert_eq!(flags(c), Ok((false, false)));
     }
 
     #[test]

@@ -24,10 +24,16 @@ fn to_i64(sizes: &[usize]) -> Vec<i64> {
         .collect()
 }
 
-type Table<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>);
+type Table<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray2<f64>>,
+    bool,
+    bool,
+);
 
 /// Parse the body of a CSV file (`body[skip:]`, the bytes after the header line); returns
-/// (time µs, values (len(value_columns), rows) with NaN for missing).
+/// (time µs, values (len(value_columns), rows) with NaN for missing, some value
+/// negative, time strictly increasing).
 #[pyfunction(name = "parse_table")]
 #[pyo3(signature = (body, *, source, first_line, columns, time_column, time_format, value_columns, skip = 0))]
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +63,12 @@ fn py_parse_table<'py>(
     let width = value_columns.len();
     let rows = table.time_us.len();
     let values = PyArray1::from_vec(py, table.values).reshape([width, rows])?;
-    Ok((PyArray1::from_vec(py, table.time_us), values))
+    Ok((
+        PyArray1::from_vec(py, table.time_us),
+        values,
+        table.negative,
+        table.increasing,
+    ))
 }
 
 type Series<'py> = (
