@@ -799,6 +799,9 @@ mod tests {
             "1,2",
             "\"9\"",
             "\"x",
+            "\"\"",
+            "\"7\"\"\"",
+            "\"",
         ];
         let times = [
             "2019-01-01T00:00:00Z",
@@ -808,6 +811,17 @@ mod tests {
             "2019-01-01T00:00Z",
             "2019-13-01T00:00:00Z",
             "",
+            "\"2019-01-01T00:30:00Z\"",
+        ];
+        let intervals = [
+            "01.01.2019 00:00 - 01.01.2019 01:00",
+            "31.03.2019 02:00 - 31.03.2019 03:00",
+            "01.01.2019 00:15",
+            "31.12.2019 23:45 - 01.01.2020 00:00",
+            "32.01.2019 00:00",
+            "01.01.2019 00:00 x",
+            "",
+            "\"01.01.2019 00:00 - 01.01.2019 00:15\"",
         ];
         let mut seed = 11u64;
         let mut next = |n: usize| {
@@ -824,7 +838,12 @@ mod tests {
             let values: Vec<usize> = (0..width)
                 .filter(|&c| c != time_column && (c != 2 || width < 4))
                 .collect();
-            let mut l = layout(&cols, TimeFormat::IsoWithOffset, &values);
+            let (format, times) = if next(3) == 0 {
+                (TimeFormat::DayMonthYearInterval, intervals)
+            } else {
+                (TimeFormat::IsoWithOffset, times)
+            };
+            let mut l = layout(&cols, format, &values);
             l.time_column = time_column;
             let rows = if case % 50 == 0 { 6000 } else { 1 + next(40) };
             // Clean bodies, some with one odd cell, some with odd cells anywhere.
@@ -833,6 +852,8 @@ mod tests {
                 1 => (true, Some((next(rows), next(width)))),
                 _ => (false, None),
             };
+            // Every cell in quotes, as the Transparency exports write them.
+            let quote_all = next(4) == 0;
             let mut body = String::new();
             for r in 0..rows {
                 for c in 0..width {
@@ -845,7 +866,12 @@ mod tests {
                     } else {
                         cells.get(if any { next(cells.len()) } else { next(11) })
                     };
-                    body.push_str(text.copied().unwrap_or(""));
+                    let text = text.copied().unwrap_or("");
+                    if quote_all && !any {
+                        body.push_str(&format!("\"{text}\""));
+                    } else {
+                        body.push_str(text);
+                    }
                 }
                 if r + 1 < rows || next(4) == 0 {
                     body.push_str(if next(3) == 0 { "\r\n" } else { "\n" });

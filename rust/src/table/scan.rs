@@ -1,8 +1,8 @@
-//! The fast path of the body parser: unquoted chunks, scanned eight bytes at
-//! a time for separators (SWAR), so an empty cell costs a few instructions
-//! and a short number a few word operations. Any irregularity sends the
-//! chunk back to the per-line parser, which gives the same values and names
-//! the fault.
+//! The fast path of the body parser: chunks scanned eight bytes at a time
+//! for separators (SWAR), so an empty cell costs a few instructions and a
+//! short number a few word operations; a cell wholly in quotes is read
+//! inside them. Any irregularity sends the chunk back to the per-line
+//! parser, which gives the same values and names the fault.
 
 use super::{parse_time_cached, parse_value, DateCache, Layout, POW10};
 
@@ -44,7 +44,7 @@ pub(super) fn count_newlines(bytes: &[u8]) -> usize {
     n + blocks.remainder().iter().filter(|&&b| b == b'\n').count()
 }
 
-/// Parse a chunk without quotes straight into `times` and `cols`, which
+/// Parse a chunk straight into `times` and `cols`, which
 /// start as NaN (empty cells are skipped); `false` when the fast path does
 /// not apply or the chunk has a fault (the caller re-parses it line by line,
 /// overwriting whatever was written here).
@@ -153,6 +153,7 @@ impl Out<'_, '_, '_> {
             return end == start
                 || value_cell(self.chunk, start, end, self.slots.get(n), self.cols, r);
         }
+        let (start, end) = unquoted(self.chunk, start, end);
         let text = self.chunk.get(start..end).unwrap_or(&[]);
         match (
             parse_time_cached(text, self.layout.time_format, &mut self.dates),
@@ -164,6 +165,21 @@ impl Out<'_, '_, '_> {
             }
             _ => false,
         }
+    }
+}
+
+/// The inside of a cell in double quotes (the Transparency exports quote
+/// every cell). Quotes anywhere else stay, and the cell then fails to parse:
+/// only the line parser reads a quoted comma or a doubled quote.
+#[inline(always)]
+fn unquoted(chunk: &[u8], start: usize, end: usize) -> (usize, usize) {
+    if chunk.get(start) != Some(&b'"') {
+        return (start, end);
+    }
+    if end >= start + 2 && chunk.get(end - 1) == Some(&b'"') {
+        (start + 1, end - 1)
+    } else {
+        (start, end)
     }
 }
 
@@ -181,13 +197,26 @@ fn value_cell(
     let Some(&Some(j)) = slot else {
         return true;
     };
+    let (start, end) = unquoted(chunk, start, end);
     let len = end - start;
-    let quick = chunk
-        .get(start..start + 8)
-        .filter(|_| len <= 8)
-        .and_then(|b| word_decimal(u64::from_le_bytes(b.try_into().unwrap_or_default()), len));
-    let Some(v) = quick.or_else(|| parse_value(chunk.get(start..end).unwrap_or(&[]))) else {
-        return false;
+    if len == 0 {
+        return true; // `""`: already NaN
+    }
+    // Plain `match`es: a closure here was not inlined.
+    let word = match chunk.get(start..start + 8) {
+        Some(b) if len <= 8 => Some(u64::from_le_bytes(b.try_into().unwrap_or_default())),
+        _ => None,
+    };
+    let quick = match word {
+        Some(w) => word_decimal(w, len),
+        None => None,
+    };
+    let v = match quick {
+        Some(v) => v,
+        None => match parse_value(chunk.get(start..end).unwrap_or(&[])) {
+            Some(v) => v,
+            None => return false,
+        },
     };
     if let Some(out) = cols.get_mut(j).and_then(|c| c.get_mut(row)) {
         *out = v;
@@ -199,6 +228,7 @@ fn value_cell(
 /// `len` from 1 to 8): the same value as `fast_decimal` (the same integer
 /// mantissa, the same exact power of ten) in a few word operations; `None`
 /// for anything else.
+#[inline(always)]
 fn word_decimal(w: u64, len: usize) -> Option<f64> {
     let negative = w & 0xff == u64::from(b'-');
     let (w, len) = if negative {
