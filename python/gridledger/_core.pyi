@@ -146,9 +146,10 @@ def wide_to_long(
     """Columns ``order`` of a (columns, rows) table as concatenated series: (time µs, values, lengths)."""
 
 def series_runs(
-    area: NDArray[np.uint32], quantity: NDArray[np.uint32], time_us: NDArray[np.int64]
+    area: list[NDArray[np.uint32]], quantity: list[NDArray[np.uint32]], time_us: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], bool]:
-    """(row where each run of equal (area, quantity) codes starts, time strictly increasing in every run)."""
+    """(row where each run of equal (area, quantity) codes starts, time strictly increasing in every run);
+    the codes as the chunks of their columns."""
 
 def resample_series(
     time_us: NDArray[np.int64],

@@ -139,35 +139,37 @@ pub fn resample(
 
 /// Where each run of equal `(area, quantity)` codes starts, and whether the
 /// time strictly increases within every run (a step as numpy's wrapping
-/// `diff` sees it): how a long frame splits into series.
-pub fn runs(area: &[u32], quantity: &[u32], time_us: &[i64]) -> CoreResult<(Vec<usize>, bool)> {
-    if area.len() != quantity.len() || area.len() != time_us.len() {
+/// `diff` sees it): how a long frame splits into series. The codes come in
+/// chunks (a frame's columns may be chunked), which together cover the rows.
+pub fn runs(
+    area: &[&[u32]],
+    quantity: &[&[u32]],
+    time_us: &[i64],
+) -> CoreResult<(Vec<usize>, bool)> {
+    let len = |chunks: &[&[u32]]| chunks.iter().map(|c| c.len()).sum::<usize>();
+    if len(area) != time_us.len() || len(quantity) != time_us.len() {
         return Err(CoreError::invalid(
             "quantity",
-            quantity.len(),
-            format!("expected {} codes and timestamps, one per row", area.len()),
+            len(quantity),
+            format!("expected {} codes of each, one per row", time_us.len()),
         ));
     }
-    let mut starts = Vec::with_capacity(usize::from(!area.is_empty()));
-    if !area.is_empty() {
-        starts.push(0);
-    }
+    let mut area = area.iter().flat_map(|c| c.iter().copied());
+    let mut quantity = quantity.iter().flat_map(|c| c.iter().copied());
+    let mut time = time_us.iter().copied();
+    let (Some(mut pa), Some(mut pq), Some(mut pt)) = (area.next(), quantity.next(), time.next())
+    else {
+        return Ok((vec![], true));
+    };
+    let mut starts = vec![0];
     let mut increasing = true;
-    let pairs = area
-        .windows(2)
-        .zip(quantity.windows(2))
-        .zip(time_us.windows(2));
-    for (i, ((a, q), t)) in pairs.enumerate() {
-        let new = a.first() != a.get(1) || q.first() != q.get(1);
+    for (i, ((a, q), t)) in area.zip(quantity).zip(time).enumerate() {
+        let new = a != pa || q != pq;
         if new {
             starts.push(i + 1);
         }
-        let step = t
-            .get(1)
-            .copied()
-            .unwrap_or(0)
-            .wrapping_sub(t.first().copied().unwrap_or(0));
-        increasing &= new || step > 0;
+        increasing &= new || t.wrapping_sub(pt) > 0;
+        (pa, pq, pt) = (a, q, t);
     }
     Ok((starts, increasing))
 }
@@ -576,12 +578,16 @@ mod tests {
 
     #[test]
     fn runs_split_by_codes_and_check_time() {
-        let r = runs(&[0, 0, 1, 1, 0], &[2, 2, 2, 3, 3], &[5, 6, 1, 1, 9]);
+        let r = runs(
+            &[&[0, 0, 1], &[1, 0]],
+            &[&[2], &[2, 2, 3, 3]],
+            &[5, 6, 1, 1, 9],
+        );
         assert_eq!(r, Ok((vec![0, 2, 3, 4], true)));
-        let r = runs(&[0, 0, 0], &[1, 1, 1], &[5, 6, 6]);
+        let r = runs(&[&[0, 0, 0]], &[&[1, 1, 1]], &[5, 6, 6]);
         assert_eq!(r, Ok((vec![0], false)));
-        assert_eq!(runs(&[], &[], &[]), Ok((vec![], true)));
-        assert!(runs(&[0], &[], &[0]).is_err());
+        assert_eq!(runs(&[], &[&[]], &[]), Ok((vec![], true)));
+        assert!(runs(&[&[0]], &[], &[0]).is_err());
     }
 
     #[test]

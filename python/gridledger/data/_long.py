@@ -124,7 +124,8 @@ def split(
             None,
         )
     for attempt in range(2):
-        codes = [frame[c].to_physical().to_numpy() for c in ("area", "quantity")]
+        # Chunk by chunk: a chunked column (as build() leaves the labels) is not copied.
+        codes = [[c.to_numpy() for c in frame[c].to_physical().get_chunks()] for c in ("area", "quantity")]
         time = frame["utc_timestamp"]
         # µs UTC is the physical value itself; other units and zones convert.
         us = time.to_physical() if time.dtype == pl.Datetime("us", "UTC") else time.dt.epoch("us")

@@ -115,20 +115,31 @@ fn py_resample_series<'py>(
     ))
 }
 
+fn chunk_slices<'a>(
+    field: &str,
+    chunks: &'a [PyReadonlyArray1<'_, u32>],
+) -> Result<Vec<&'a [u32]>, CoreError> {
+    chunks
+        .iter()
+        .map(|c| c.as_slice().map_err(|_| contiguous(field)))
+        .collect()
+}
+
 /// Where each series of a long frame starts (its area and quantity codes
-/// change) and whether time strictly increases within each; see
+/// change) and whether time strictly increases within each; the codes come
+/// as the chunks of their columns, so a chunked column needs no copy. See
 /// `series::runs`.
 #[pyfunction]
 fn series_runs<'py>(
     py: Python<'py>,
-    area: PyReadonlyArray1<'py, u32>,
-    quantity: PyReadonlyArray1<'py, u32>,
+    area: Vec<PyReadonlyArray1<'py, u32>>,
+    quantity: Vec<PyReadonlyArray1<'py, u32>>,
     time_us: PyReadonlyArray1<'py, i64>,
 ) -> PyResult<(Bound<'py, PyArray1<i64>>, bool)> {
-    let a = area.as_slice().map_err(|_| contiguous("area"))?;
-    let q = quantity.as_slice().map_err(|_| contiguous("quantity"))?;
+    let a = chunk_slices("area", &area)?;
+    let q = chunk_slices("quantity", &quantity)?;
     let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
-    let (starts, increasing) = py.detach(|| runs(a, q, ts))?;
+    let (starts, increasing) = py.detach(|| runs(&a, &q, ts))?;
     Ok((PyArray1::from_vec(py, to_i64(&starts)), increasing))
 }
 
