@@ -1,5 +1,6 @@
 //! PyO3 wrappers: argument checks, GIL release, numpy in and out.
 
+mod alloc;
 mod buffers;
 mod data;
 mod draw;
@@ -12,6 +13,7 @@ mod sig;
 use pyo3::prelude::*;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    alloc::keep_freed_memory();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     data::register(m)?;
     draw::register(m)?;
