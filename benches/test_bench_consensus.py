@@ -102,6 +102,22 @@ def test_draw_numpy(
     benchmark(numpy_draw, w, rng)
 
 
+def test_network_day(benchmark: BenchmarkFixture) -> None:
+    """100 nodes over one day of 15-minute periods (target ≤ 60 s)."""
+    from gridledger.network import NetworkConfig, NetworkSim
+
+    nodes, periods = (100, 96) if FULL else (8, 6)
+    benchmark.group = f"5 pos network: {nodes} nodes x {periods} periods"
+    note(benchmark, "pos.network", "ours", nodes * periods)
+    report = benchmark.pedantic(
+        lambda: NetworkSim(NetworkConfig(nodes=nodes, periods=periods, seed=1)).run(),
+        rounds=1,
+        iterations=1,
+    )
+    assert report.agreed and report.height == periods
+    benchmark.extra_info["messages"] = report.messages
+
+
 def test_bidding_sc1_to_sc4(benchmark: BenchmarkFixture) -> None:
     benchmark.group = f"5 pos bidding: sc1-sc4, {BIDDING_SEEDS} seeds x 1000 turns"
     note(benchmark, "pos.bidding", "ours", BIDDING_SEEDS * 4)

@@ -119,6 +119,15 @@ def test_a_partitioned_minority_rejoins_the_majority_chain() -> None:
         assert not sim.nodes[i].reorgs, "a majority node reorganised"
 
 
+def test_shared_validation_changes_nothing() -> None:
+    adv = Adversary(equivocate=frozenset({2}))
+    cfg = NetworkConfig(periods=10, seed=4, consensus=Consensus(producer_rule="auction", fee=0.05))
+    shared = NetworkSim(cfg, adv).run()
+    alone = NetworkSim(NetworkConfig(**{**cfg.__dict__, "share_validation": False}), adv).run()
+    assert shared.tips == alone.tips and shared.messages == alone.messages
+    assert shared.invalid_seen == alone.invalid_seen and shared.reorgs == alone.reorgs
+
+
 def test_runs_are_deterministic() -> None:
     a = NetworkSim(NetworkConfig(periods=8, seed=9)).run()
     b = NetworkSim(NetworkConfig(periods=8, seed=9)).run()

@@ -46,6 +46,8 @@ class Node:
     acks: dict[bytes, set[int]] = field(default_factory=dict)
     acked_heights: set[int] = field(default_factory=set)
     tip: bytes = b""
+    #: Validation results shared by the simulation's nodes: (parent, block) -> entry or error.
+    memo: dict[tuple[bytes, bytes], Entry | str] | None = None
     reorgs: list[int] = field(default_factory=list)
     reverted_approved: int = 0
 
@@ -82,14 +84,25 @@ class Node:
         if parent is None:
             self.orphans.setdefault(block.header.prev_hash, []).append(block)
             return []
-        state = parent.chain.copy()
-        try:
-            receipt = state.append(block)
-        except GridLedgerError as e:
-            self.invalid[h] = f"{type(e).__name__}: {e}"
+        key = (block.header.prev_hash, h)
+        known = self.memo.get(key) if self.memo is not None else None
+        if isinstance(known, str):
+            self.invalid[h] = known
             return []
-        ids = frozenset(bytes(x) for x in receipt.ids)
-        entry = Entry(block, h, block.header.prev_hash, block.height, state, ids)
+        if known is None:
+            state = parent.chain.copy()
+            try:
+                receipt = state.append(block)
+            except GridLedgerError as e:
+                self.invalid[h] = f"{type(e).__name__}: {e}"
+                if self.memo is not None:
+                    self.memo[key] = self.invalid[h]
+                return []
+            ids = frozenset(bytes(x) for x in receipt.ids)
+            known = Entry(block, h, block.header.prev_hash, block.height, state, ids)
+            if self.memo is not None:
+                self.memo[key] = known
+        entry = known
         self.blocks[h] = entry
         added = [entry]
         for child in self.orphans.pop(h, []):

@@ -103,6 +103,9 @@ class NetworkConfig:
         Auction parameters (the producer rule is forced to the auction).
     seed
         Seeds keys, generation, latencies, losses and bids.
+    share_validation
+        Memoise block validation across nodes (the same block on the same
+        parent gives every node the same result); False validates in each node.
     """
 
     nodes: int = 7
@@ -113,6 +116,7 @@ class NetworkConfig:
     bid_probability: float = 0.8
     consensus: Consensus = field(default_factory=lambda: Consensus(producer_rule="auction"))
     seed: int = 0
+    share_validation: bool = True
 
 
 @dataclass
@@ -209,7 +213,13 @@ class NetworkSim:
         base = Chain(self.genesis, keep_blocks=False)
         self.tag = base.chain_tag
         self.majority = c.nodes // 2 + 1
-        self.nodes = [Node(i, k.public_key, base.copy(), self.majority) for i, k in enumerate(self.members)]
+        # Every node validates each block it receives against its own tree; the results are
+        # memoised across nodes (the check is deterministic), which keeps 100 nodes fast.
+        self.memo: dict[tuple[bytes, bytes], Entry | str] = {}
+        self.nodes = [
+            Node(i, k.public_key, base.copy(), self.majority, memo=self.memo if c.share_validation else None)
+            for i, k in enumerate(self.members)
+        ]
         self.by_key = {k.public_key: i for i, k in enumerate(self.members)}
         self.queue: list[tuple[float, int, Callable[[], None]]] = []
         self.counter = itertools.count()
@@ -284,11 +294,12 @@ class NetworkSim:
         self.send(n.index, peer, serve)
 
     def _ack(self, n: Node, h: bytes, voter: int) -> None:
-        n.acks.setdefault(h, set()).add(voter)
+        votes = n.acks.setdefault(h, set())
+        votes.add(voter)
         if h not in n.blocks:
             self._request(n, voter, h)
-        elif n.approved(h):
-            self._update(n)
+        elif len(votes) == self.majority:
+            self._update(n)  # it has just become approved
 
     def _announce(self) -> None:
         """Every node re-sends its tip and its recent acknowledgements (recovers lost messages)."""
@@ -601,7 +612,8 @@ class NetworkSim:
             for rank in range(c.nodes):
                 self.at(start + 900_000 + rank * grace + 1, partial(self._produce_check, p, rank))
             self.at(start + 900_000 + 2, partial(self._private_block, p))
-            self.at(start + 450_000, self._announce)
+            if c.loss > 0 or self.adv.partition is not None:
+                self.at(start + 450_000, self._announce)
             if self.adv.private_fork is not None and p == self.adv.private_release:
                 self.at(start + 2, self._release)
         while self.queue:
