@@ -1,5 +1,6 @@
 //! PyO3 wrappers: argument checks, GIL release, numpy in and out.
 
+mod book;
 mod buffers;
 mod data;
 mod draw;
@@ -13,6 +14,7 @@ use pyo3::prelude::*;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    book::register(m)?;
     data::register(m)?;
     draw::register(m)?;
     hash::register(m)?;
