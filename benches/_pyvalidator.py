@@ -194,7 +194,8 @@ def decode_genesis(raw: bytes) -> Genesis:
         raise ValueError("not a version-1 round-robin genesis record")
     if alg != 1:
         raise ValueError("the pure-Python validator handles SHA-256 chains only (hashlib has no BLAKE3)")
-    pos = 23
+    # The consensus block: rule, draw u8, seven u32 parameters, strikes u8.
+    pos = 23 + 1 + 7 * 4 + 1
     vpp = raw[pos : pos + 32]
     pos += 32
     (n,) = _U32.unpack_from(raw, pos)

@@ -1,10 +1,12 @@
 """Issue: proof of stake — the draw and the bidding simulations.
 
-* ``consensus.draw`` over DRAW_N candidates (U hashed from the chain for each)
-  against a Python loop that hashes each candidate with hashlib and takes the
-  argmax (target ≥ 20×), and against numpy's non-verifiable ``argmax(w / U)``
-  with U from a generator (target: within 10×). SHA-256 on both sides, so
-  hashlib computes the same U; the results are checked equal first.
+* ``consensus.draw`` over DRAW_N candidates (U hashed from the chain for each,
+  BLAKE3, the chain default) against a Python loop that hashes each candidate
+  with hashlib (SHA-256) and takes the argmax (target ≥ 20×), and against
+  numpy's non-verifiable ``argmax(w / U)`` with U from a generator (target:
+  within 10×). Our draw on a SHA-256 chain is timed too. Both loops are
+  checked to pick the same winner as ours (SHA-256 with hashlib, BLAKE3 with
+  the PyPI ``blake3`` package).
 * sc1–sc4, BIDDING_SEEDS seeds × 1 000 turns each (target ≤ 30 s in total).
 """
 
@@ -35,13 +37,13 @@ def candidates() -> tuple[np.ndarray, np.ndarray, list[bytes]]:
     return w, keys, [k.tobytes() for k in keys]
 
 
-def python_draw(w: np.ndarray, keys: list[bytes]) -> int:
-    """The same draw in pure Python: U from SHA-256 of (seed ‖ period ‖ key), argmax W/U."""
+def python_draw(w: np.ndarray, keys: list[bytes], h: object = hashlib.sha256) -> int:
+    """The same draw in pure Python: U from H(seed ‖ period ‖ key), argmax W/U."""
     prefix = SEED_HASH + PERIOD.to_bytes(8, "little")
     best, best_key, best_pk = -1, -1.0, b""
     wl = w.tolist()
     for i, pk in enumerate(keys):
-        u = int.from_bytes(hashlib.sha256(prefix + pk).digest()[:8], "little")
+        u = int.from_bytes(h(prefix + pk).digest()[:8], "little")  # type: ignore[operator]
         k = wl[i] * 2.0**64 / (u + 1)
         if k > best_key or (k == best_key and pk < best_pk):
             best, best_key, best_pk = i, k, pk
@@ -53,10 +55,14 @@ def numpy_draw(w: np.ndarray, rng: np.random.Generator) -> int:
 
 
 def test_same_winner(candidates: tuple[np.ndarray, np.ndarray, list[bytes]]) -> None:
+    import blake3
+
     w, keys, klist = candidates
     n = min(len(w), 20_000)
-    ours = consensus.draw(w[:n], SEED_HASH, PERIOD, keys[:n], algorithm="sha256")
-    assert ours == python_draw(w[:n], klist[:n])
+    assert consensus.draw(w[:n], SEED_HASH, PERIOD, keys[:n], algorithm="sha256") == python_draw(
+        w[:n], klist[:n]
+    )
+    assert consensus.draw(w[:n], SEED_HASH, PERIOD, keys[:n]) == python_draw(w[:n], klist[:n], blake3.blake3)
 
 
 def test_draw_ours(
@@ -64,6 +70,15 @@ def test_draw_ours(
 ) -> None:
     benchmark.group = GROUP
     note(benchmark, "pos.draw_ours", "ours", DRAW_N)
+    w, keys, _ = candidates
+    benchmark(consensus.draw, w, SEED_HASH, PERIOD, keys, "argmax_w_over_u", "blake3")
+
+
+def test_draw_ours_sha256(
+    benchmark: BenchmarkFixture, candidates: tuple[np.ndarray, np.ndarray, list[bytes]]
+) -> None:
+    benchmark.group = GROUP
+    note(benchmark, "pos.draw_ours_sha256", "info", DRAW_N)
     w, keys, _ = candidates
     benchmark(consensus.draw, w, SEED_HASH, PERIOD, keys, "argmax_w_over_u", "sha256")
 

@@ -46,9 +46,17 @@ def run(
     out: Path,
     start: datetime,
     profile: Path | None = None,
+    consensus: str = "round_robin",
 ) -> dict[str, Any]:
+    from gridledger.ledger import Consensus
+
     units = members // 5 if pv_units is None else pv_units
-    community = Community.default(members=members, pv_units=units, kwp=10.0)
+    community = Community.default(
+        members=members,
+        pv_units=units,
+        kwp=10.0,
+        consensus=Consensus(producer_rule=consensus),  # type: ignore[arg-type]
+    )
     b0, c0, t0 = busy_cpu_seconds(), time.process_time(), time.perf_counter()
     if profile is None:
         result = simulate(community, start=start, days=days, store=out)
@@ -97,9 +105,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--start", default="2019-01-01", help="UTC date (the bundled data covers 2019)")
     ap.add_argument("--out", type=Path, required=True, help="the SQLite file (replaced if a chain)")
     ap.add_argument("--profile", type=Path, default=None, help="write cProfile statistics here")
+    ap.add_argument(
+        "--consensus",
+        default="round_robin",
+        choices=["round_robin", "auction"],
+        help="block producers (default round_robin, the community-ledger issue's setting)",
+    )
     a = ap.parse_args(argv)
     start = datetime.fromisoformat(a.start).replace(tzinfo=UTC)
-    print(json.dumps(run(a.members, a.pv_units, a.days, a.out, start, a.profile)))
+    print(json.dumps(run(a.members, a.pv_units, a.days, a.out, start, a.profile, a.consensus)))
     sys.stdout.flush()
 
 

@@ -128,6 +128,15 @@ def test_gap_beyond_fill_limit() -> None:
     assert filled["value_mw"].null_count() == 0
 
 
+def test_null_timestamps_are_named_not_a_panic() -> None:
+    hole = pl.when(pl.int_range(pl.len()) == 2).then(None).otherwise(pl.col("utc_timestamp"))
+    f = data.sample_load().head(4).with_columns(hole.alias("utc_timestamp"))
+    for call in (lambda: data.resample(f, "15m"), lambda: data.gap_report(f)):
+        with pytest.raises(BadDataError, match=r"1 null timestamp.*row 2") as e:
+            call()
+        assert e.value.field == "utc_timestamp"
+
+
 def test_bad_configuration() -> None:
     f = data.sample_load()
     with pytest.raises(BadConfigurationError):

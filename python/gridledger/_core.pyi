@@ -33,6 +33,7 @@ __all__ = [
     "leaf_hash",
     "parse_table",
     "resample_series",
+    "series_runs",
     "simulate_bidding",
     "tx_proof",
     "tx_root",
@@ -135,8 +136,9 @@ def parse_table(
     time_format: str,
     value_columns: list[int],
     skip: int = 0,
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """(time µs, values (len(value_columns), rows) with NaN missing); raises BadDataError."""
+) -> tuple[NDArray[np.int64], NDArray[np.float64], bool, bool]:
+    """(time µs, values (len(value_columns), rows) with NaN missing, some value negative,
+    time strictly increasing); raises BadDataError."""
 
 def wide_to_long(
     time_us: NDArray[np.int64],
@@ -147,6 +149,12 @@ def wide_to_long(
     keep: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
     """Columns ``order`` of a (columns, rows) table as concatenated series: (time µs, values, lengths)."""
+
+def series_runs(
+    area: list[NDArray[np.uint32]], quantity: list[NDArray[np.uint32]], time_us: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], bool]:
+    """(row where each run of equal (area, quantity) codes starts, time strictly increasing in every run);
+    the codes as the chunks of their columns."""
 
 def resample_series(
     time_us: NDArray[np.int64],

@@ -26,7 +26,6 @@ use rayon::prelude::*;
 
 use crate::civil::{format_us, US_PER_MINUTE};
 use crate::error::{CoreError, CoreResult};
-use crate::table::pieces;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upsample {
@@ -116,26 +115,19 @@ pub fn resample(
         out_offsets.push(out_offsets.last().copied().unwrap_or(0) + p.out_len);
     }
     let total = out_offsets.last().copied().unwrap_or(0);
-    let mut out_t = vec![0i64; total];
-    let mut out_v = vec![0f64; total];
-    let lengths: Vec<usize> = plans.iter().map(|p| p.out_len).collect();
-    let results: Vec<CoreResult<()>> = pieces(&mut out_t, &lengths)
-        .into_par_iter()
-        .zip(pieces(&mut out_v, &lengths))
-        .zip(plans.par_iter())
-        .zip(offsets.par_windows(2))
-        .zip(req.labels.par_iter())
-        .map(|((((t, v), p), w), label)| {
-            let (a, b) = (
-                w.first().copied().unwrap_or(0),
-                w.get(1).copied().unwrap_or(0),
-            );
-            let ts = time_us.get(a..b).unwrap_or(&[]);
-            let vs = values.get(a..b).unwrap_or(&[]);
-            run(ts, vs, p, req, label, t, v)
-        })
-        .collect();
-    results.into_iter().collect::<CoreResult<Vec<()>>>()?;
+    // Appended series by series: the output is mostly memory traffic, and a
+    // zeroed buffer filled in parallel costs more than one sequential write.
+    let mut out_t = Vec::with_capacity(total);
+    let mut out_v = Vec::with_capacity(total);
+    for ((p, w), label) in plans.iter().zip(offsets.windows(2)).zip(req.labels) {
+        let (a, b) = (
+            w.first().copied().unwrap_or(0),
+            w.get(1).copied().unwrap_or(0),
+        );
+        let ts = time_us.get(a..b).unwrap_or(&[]);
+        let vs = values.get(a..b).unwrap_or(&[]);
+        run(ts, vs, p, req, label, &mut out_t, &mut out_v)?;
+    }
     Ok(Resampled {
         time_us: out_t,
         values: out_v,
@@ -143,6 +135,43 @@ pub fn resample(
         native_min,
         changed: true,
     })
+}
+
+/// Where each run of equal `(area, quantity)` codes starts, and whether the
+/// time strictly increases within every run (a step as numpy's wrapping
+/// `diff` sees it): how a long frame splits into series. The codes come in
+/// chunks (a frame's columns may be chunked), which together cover the rows.
+pub fn runs(
+    area: &[&[u32]],
+    quantity: &[&[u32]],
+    time_us: &[i64],
+) -> CoreResult<(Vec<usize>, bool)> {
+    let len = |chunks: &[&[u32]]| chunks.iter().map(|c| c.len()).sum::<usize>();
+    if len(area) != time_us.len() || len(quantity) != time_us.len() {
+        return Err(CoreError::invalid(
+            "quantity",
+            len(quantity),
+            format!("expected {} codes of each, one per row", time_us.len()),
+        ));
+    }
+    let mut area = area.iter().flat_map(|c| c.iter().copied());
+    let mut quantity = quantity.iter().flat_map(|c| c.iter().copied());
+    let mut time = time_us.iter().copied();
+    let (Some(mut pa), Some(mut pq), Some(mut pt)) = (area.next(), quantity.next(), time.next())
+    else {
+        return Ok((vec![], true));
+    };
+    let mut starts = vec![0];
+    let mut increasing = true;
+    for (i, ((a, q), t)) in area.zip(quantity).zip(time).enumerate() {
+        let new = a != pa || q != pq;
+        if new {
+            starts.push(i + 1);
+        }
+        increasing &= new || t.wrapping_sub(pt) > 0;
+        (pa, pq, pt) = (a, q, t);
+    }
+    Ok((starts, increasing))
 }
 
 fn check_input(
@@ -305,8 +334,8 @@ fn run(
     p: &Plan,
     req: &Request<'_>,
     label: &str,
-    out_t: &mut [i64],
-    out_v: &mut [f64],
+    out_t: &mut Vec<i64>,
+    out_v: &mut Vec<f64>,
 ) -> CoreResult<()> {
     let step = p.r * US_PER_MINUTE;
     let t0 = ts.first().copied().unwrap_or(0);
@@ -329,22 +358,31 @@ fn run(
             fill(grid.to_mut(), limit / p.r, p.r, t0, step, label)?;
         }
     }
-    for (i, t) in out_t.iter_mut().enumerate() {
-        *t = p.out_start + i64::try_from(i).unwrap_or(0) * p.out_step;
-    }
+    let (t_start, v_start) = (out_t.len(), out_v.len());
+    out_t.extend((0..p.out_len).map(|i| p.out_start + i64::try_from(i).unwrap_or(0) * p.out_step));
     if p.target == p.r {
-        out_v.copy_from_slice(grid.get(..out_v.len()).unwrap_or(&[]));
+        out_v.extend_from_slice(grid.get(..p.out_len).unwrap_or(&[]));
     } else if p.target < p.r {
         let k = usize::try_from(p.r / p.target).unwrap_or(1);
         match req.method {
-            Upsample::Step => upsample_step(&grid, k, out_v),
-            Upsample::Linear => upsample_linear(&grid, k, out_v),
+            Upsample::Step => {
+                for &v in grid.iter() {
+                    out_v.extend(std::iter::repeat_n(v, k));
+                }
+            }
+            Upsample::Linear => {
+                out_v.resize(v_start + p.out_len, 0.0);
+                upsample_linear(&grid, k, out_v.get_mut(v_start..).unwrap_or(&mut []));
+            }
         }
     } else {
         let k = usize::try_from(p.target / p.r).unwrap_or(1);
         let lead = usize::try_from((t0 - p.out_start) / step).unwrap_or(0);
-        downsample(&grid, k, lead, out_v);
+        out_v.extend((0..p.out_len).map(|b| downsample(&grid, k, lead, b)));
     }
+    // Exactly `out_len` each, whatever happened above.
+    out_t.resize(t_start + p.out_len, 0);
+    out_v.resize(v_start + p.out_len, f64::NAN);
     Ok(())
 }
 
@@ -442,17 +480,16 @@ fn upsample_linear(g: &[f64], k: usize, out: &mut [f64]) {
     }
 }
 
-fn downsample(g: &[f64], k: usize, lead: usize, out: &mut [f64]) {
-    for (b, slot) in out.iter_mut().enumerate() {
-        let lo = b * k;
-        let hi = lo + k;
-        if lo < lead || hi > lead + g.len() {
-            *slot = f64::NAN; // a bin the series only partly covers
-            continue;
-        }
-        let fine = g.get(lo - lead..hi - lead).unwrap_or(&[]);
-        *slot = fine.iter().sum::<f64>() / k as f64; // NaN if any is missing
+/// Bin `b`: the mean of its `k` fine periods, NaN if any is missing or the
+/// series only partly covers it.
+fn downsample(g: &[f64], k: usize, lead: usize, b: usize) -> f64 {
+    let lo = b * k;
+    let hi = lo + k;
+    if lo < lead || hi > lead + g.len() {
+        return f64::NAN;
     }
+    let fine = g.get(lo - lead..hi - lead).unwrap_or(&[]);
+    fine.iter().sum::<f64>() / k as f64
 }
 
 #[cfg(test)]
@@ -537,6 +574,20 @@ mod tests {
             assert!(v.is_nan() && mean.is_nan() || (mean - v).abs() < 1e-12);
             assert!(block.iter().all(|&f| f.is_nan() || f >= 0.0));
         }
+    }
+
+    #[test]
+    fn runs_split_by_codes_and_check_time() {
+        let r = runs(
+            &[&[0, 0, 1], &[1, 0]],
+            &[&[2], &[2, 2, 3, 3]],
+            &[5, 6, 1, 1, 9],
+        );
+        assert_eq!(r, Ok((vec![0, 2, 3, 4], true)));
+        let r = runs(&[&[0, 0, 0]], &[&[1, 1, 1]], &[5, 6, 6]);
+        assert_eq!(r, Ok((vec![0], false)));
+        assert_eq!(runs(&[], &[&[]], &[]), Ok((vec![], true)));
+        assert!(runs(&[&[0]], &[], &[0]).is_err());
     }
 
     #[test]

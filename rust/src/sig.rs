@@ -149,19 +149,65 @@ pub fn verify(public_key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
 
 /// One item prepared for the batch equation, or `None` if its encodings
 /// already make it invalid.
-fn prepare(public_key: &[u8; 32], sig: &[u8; 64]) -> Option<(VerifyingKey, Signature)> {
+fn prepare(
+    public_key: &[u8; 32],
+    sig: &[u8; 64],
+    cache: Option<&KeyCache>,
+) -> Option<(VerifyingKey, Signature)> {
     let (r_enc, s_enc) = split_sig(sig);
-    if !acceptable_point_encoding(public_key) || !acceptable_point_encoding(&r_enc) {
+    if !acceptable_point_encoding(&r_enc) {
         return None;
     }
     Option::<Scalar>::from(Scalar::from_canonical_bytes(s_enc))?;
-    let vk = VerifyingKey::from_bytes(public_key).ok()?;
+    let vk = match cache.and_then(|c| c.0.get(public_key)) {
+        Some(vk) => *vk,
+        None => {
+            if !acceptable_point_encoding(public_key) {
+                return None;
+            }
+            VerifyingKey::from_bytes(public_key).ok()?
+        }
+    };
     Some((vk, Signature::from_bytes(sig)))
 }
 
-fn verify_chunk(keys: &[[u8; 32]], msgs: &[&[u8]], sigs: &[[u8; 64]], out: &mut [bool]) {
-    let prepared: Vec<Option<(VerifyingKey, Signature)>> =
-        keys.iter().zip(sigs).map(|(k, s)| prepare(k, s)).collect();
+/// Public keys already checked (canonical, not of small order) and decompressed,
+/// so a batch that meets them again skips that work. Keys that fail the
+/// checks are never cached.
+#[derive(Clone, Debug, Default)]
+pub struct KeyCache(std::collections::HashMap<[u8; 32], VerifyingKey>);
+
+impl KeyCache {
+    pub fn insert(&mut self, public_key: &[u8; 32]) {
+        if self.0.contains_key(public_key) || !acceptable_point_encoding(public_key) {
+            return;
+        }
+        if let Ok(vk) = VerifyingKey::from_bytes(public_key) {
+            self.0.insert(*public_key, vk);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn verify_chunk(
+    keys: &[[u8; 32]],
+    msgs: &[&[u8]],
+    sigs: &[[u8; 64]],
+    out: &mut [bool],
+    cache: Option<&KeyCache>,
+) {
+    let prepared: Vec<Option<(VerifyingKey, Signature)>> = keys
+        .iter()
+        .zip(sigs)
+        .map(|(k, s)| prepare(k, s, cache))
+        .collect();
     let mut vks = Vec::with_capacity(keys.len());
     let mut ss = Vec::with_capacity(keys.len());
     let mut ms: Vec<&[u8]> = Vec::with_capacity(keys.len());
@@ -188,6 +234,17 @@ fn verify_chunk(keys: &[[u8; 32]], msgs: &[&[u8]], sigs: &[[u8; 64]], out: &mut 
 /// Verify many (key, message, signature) triples; `out[i]` is the single
 /// verdict for item i. Large batches use every core of the rayon pool.
 pub fn verify_batch(keys: &[[u8; 32]], msgs: &[&[u8]], sigs: &[[u8; 64]], out: &mut [bool]) {
+    verify_batch_cached(keys, msgs, sigs, out, None);
+}
+
+/// `verify_batch` with decompressed keys from `cache` where it has them.
+pub fn verify_batch_cached(
+    keys: &[[u8; 32]],
+    msgs: &[&[u8]],
+    sigs: &[[u8; 64]],
+    out: &mut [bool],
+    cache: Option<&KeyCache>,
+) {
     let n = out.len().min(keys.len()).min(msgs.len()).min(sigs.len());
     let (keys, msgs, sigs) = (
         keys.get(..n).unwrap_or(&[]),
@@ -195,18 +252,20 @@ pub fn verify_batch(keys: &[[u8; 32]], msgs: &[&[u8]], sigs: &[[u8; 64]], out: &
         sigs.get(..n).unwrap_or(&[]),
     );
     let out = out.get_mut(..n).unwrap_or(&mut []);
+    // One chunk per thread: a larger multiscalar multiplication costs less per
+    // point (Pippenger), and a bad signature is rare in a block.
     let chunk = CHUNK
-        .max(n.div_ceil(rayon::current_num_threads().max(1) * 4))
-        .min(4096);
+        .max(n.div_ceil(rayon::current_num_threads().max(1)))
+        .min(8192);
     if n <= chunk {
-        verify_chunk(keys, msgs, sigs, out);
+        verify_chunk(keys, msgs, sigs, out, cache);
         return;
     }
     out.par_chunks_mut(chunk)
         .zip(keys.par_chunks(chunk))
         .zip(msgs.par_chunks(chunk))
         .zip(sigs.par_chunks(chunk))
-        .for_each(|(((o, k), m), s)| verify_chunk(k, m, s, o));
+        .for_each(|(((o, k), m), s)| verify_chunk(k, m, s, o, cache));
 }
 
 #[cfg(test)]
@@ -216,6 +275,65 @@ mod tests {
 
     fn seed(i: u8) -> [u8; 32] {
         [i; 32]
+    }
+
+    #[test]
+    fn cached_keys_give_the_same_verdicts() {
+        let n = 600;
+        let seeds: Vec<[u8; 32]> = (0..n)
+            .map(|i| {
+                [
+                    (i % 251) as u8,
+                    (i / 251) as u8,
+                    1,
+                    2,
+                    3,
+                    4,
+                    5,
+                    6,
+                    7,
+                    8,
+                    9,
+                    10,
+                    11,
+                    12,
+                    13,
+                    14,
+                    15,
+                    16,
+                    17,
+                    18,
+                    19,
+                    20,
+                    21,
+                    22,
+                    23,
+                    24,
+                    25,
+                    26,
+                    27,
+                    28,
+                    29,
+                    30,
+                ]
+            })
+            .collect();
+        let mut keys: Vec<[u8; 32]> = seeds.iter().map(public_key).collect();
+        let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("m{i}").into_bytes()).collect();
+        let mut sigs: Vec<[u8; 64]> = seeds.iter().zip(&msgs).map(|(s, m)| sign(s, m)).collect();
+        sigs[5][3] ^= 1;
+        keys[9] = small_order_encodings()[1];
+        let mut cache = KeyCache::default();
+        for k in &keys {
+            cache.insert(k);
+        }
+        assert_eq!(cache.len(), n - 1, "a small-order key must not be cached");
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let (mut a, mut b) = (vec![false; n], vec![false; n]);
+        verify_batch(&keys, &refs, &sigs, &mut a);
+        verify_batch_cached(&keys, &refs, &sigs, &mut b, Some(&cache));
+        assert_eq!(a, b);
+        assert!(!a[5] && !a[9] && a[0] && a[n - 1]);
     }
 
     #[test]

@@ -15,6 +15,8 @@ use rayon::prelude::*;
 use crate::civil::{days_from_civil, days_in_month, US_PER_DAY, US_PER_MINUTE};
 use crate::error::{CoreError, CoreResult};
 
+mod scan;
+
 /// How the time column is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeFormat {
@@ -61,6 +63,10 @@ pub struct Layout<'a> {
 pub struct Table {
     pub time_us: Vec<i64>,
     pub values: Vec<f64>,
+    /// Some value is below zero (the caller decides whether that is an error).
+    pub negative: bool,
+    /// The time strictly increases from row to row.
+    pub increasing: bool,
 }
 
 const MISSING: [&[u8]; 6] = [b"", b"-", b"n/e", b"N/E", b"N/A", b"n/a"];
@@ -69,8 +75,14 @@ const MISSING: [&[u8]; 6] = [b"", b"-", b"n/e", b"N/E", b"N/A", b"n/a"];
 ///
 /// The body is cut into byte chunks at line ends; a first parallel pass
 /// counts each chunk's lines (so every row knows its line number and output
-/// slot), a second parses the chunks straight into the output columns.
+/// slot), a second parses the chunks straight into the output columns: by
+/// the word-at-a-time scan of `scan`, or line by line for a chunk it declines.
 pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
+    parse_body(body, layout, true)
+}
+
+/// `parse_table`, with the fast path (`scan`) or only the per-line parser.
+fn parse_body(body: &[u8], layout: &Layout<'_>, fast: bool) -> CoreResult<Table> {
     check_layout(layout)?;
     let end = body
         .iter()
@@ -80,7 +92,7 @@ pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
     let chunks = line_chunks(body, rayon::current_num_threads() * 8);
     let counts: Vec<usize> = chunks
         .par_iter()
-        .map(|c| c.iter().filter(|&&b| b == b'\n').count() + 1)
+        .map(|c| scan::count_newlines(c) + 1)
         .collect();
     let rows: usize = counts.iter().sum();
     let width = layout.value_columns.len();
@@ -92,7 +104,10 @@ pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
         }
     }
     let mut time_us = vec![0i64; rows];
-    let mut values = vec![0f64; rows * width];
+    // NaN from the start: the fast path skips empty cells. Filled in
+    // parallel and not zeroed first, as `vec!` would.
+    let mut values = Vec::new();
+    rayon::iter::repeat_n(f64::NAN, rows * width).collect_into_vec(&mut values);
     // Per chunk: its time slice and its slice of every value column.
     let time_parts = pieces(&mut time_us, &counts);
     let mut value_parts: Vec<Vec<&mut [f64]>> =
@@ -108,26 +123,44 @@ pub fn parse_table(body: &[u8], layout: &Layout<'_>) -> CoreResult<Table> {
         first_lines.push(line_no);
         line_no += n;
     }
-    let outcome: Vec<CoreResult<()>> = chunks
+    let outcome: Vec<CoreResult<bool>> = chunks
         .par_iter()
         .zip(time_parts)
         .zip(value_parts)
         .zip(first_lines)
         .map(|(((chunk, times), mut cols), first)| {
-            for (r, (line, t)) in chunk
-                .split(|&b| b == b'\n')
-                .zip(times.iter_mut())
-                .enumerate()
-            {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                parse_line(line, first + r, layout, &slots, t, &mut cols, r)?;
+            if !(fast && scan::parse_chunk(chunk, layout, &slots, times, &mut cols)) {
+                for (r, (line, t)) in chunk
+                    .split(|&b| b == b'\n')
+                    .zip(times.iter_mut())
+                    .enumerate()
+                {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    parse_line(line, first + r, layout, &slots, t, &mut cols, r)?;
+                }
             }
-            Ok(())
+            // While the chunk's values are still in cache; a fold without
+            // early exit vectorises.
+            Ok(cols
+                .iter()
+                .any(|c| c.iter().fold(false, |neg, &v| neg | (v < 0.0))))
         })
         .collect();
     // The first error in file order, whichever thread met it first.
-    outcome.into_iter().collect::<CoreResult<Vec<()>>>()?;
-    Ok(Table { time_us, values })
+    let negative = outcome
+        .into_iter()
+        .collect::<CoreResult<Vec<bool>>>()?
+        .contains(&true);
+    let increasing = time_us
+        .iter()
+        .zip(time_us.iter().skip(1))
+        .all(|(a, b)| a < b);
+    Ok(Table {
+        time_us,
+        values,
+        negative,
+        increasing,
+    })
 }
 
 /// Series taken out of a wide table, concatenated: series `s` is the next
@@ -165,46 +198,63 @@ pub fn wide_to_long(
             format!("the table has {width} columns"),
         ));
     }
-    let kept: Vec<usize> = match keep {
-        Some(k) => k
-            .iter()
+    let kept: Option<Vec<usize>> = keep.map(|k| {
+        k.iter()
             .enumerate()
             .filter(|(_, &b)| b)
             .map(|(i, _)| i)
-            .collect(),
-        None => (0..rows).collect(),
-    };
+            .collect()
+    });
+    let n_kept = kept.as_ref().map_or(rows, Vec::len);
     let column = |j: usize| values.get(j * rows..(j + 1) * rows).unwrap_or(&[]);
     let bounds: Vec<(usize, usize)> = order
         .par_iter()
         .map(|&j| {
-            let col = column(j);
-            let present = |&i: &usize| col.get(i).is_some_and(|v| !v.is_nan());
             if !trim {
-                return (0, kept.len());
+                return (0, n_kept);
             }
-            match kept.iter().position(present) {
+            let col = column(j);
+            let present = |i: usize| {
+                let row = kept.as_ref().map_or(Some(i), |k| k.get(i).copied());
+                row.and_then(|r| col.get(r)).is_some_and(|v| !v.is_nan())
+            };
+            match (0..n_kept).position(present) {
                 None => (0, 0),
-                Some(lo) => (lo, kept.iter().rposition(present).map_or(lo, |hi| hi + 1)),
+                Some(lo) => (
+                    lo,
+                    (lo..n_kept).rposition(present).map_or(lo, |k| lo + k + 1),
+                ),
             }
         })
         .collect();
     let lengths: Vec<usize> = bounds.iter().map(|(lo, hi)| hi - lo).collect();
     let total = lengths.iter().sum();
-    let mut out_t = vec![0i64; total];
-    let mut out_v = vec![0f64; total];
-    pieces(&mut out_t, &lengths)
-        .into_par_iter()
-        .zip(pieces(&mut out_v, &lengths))
-        .zip(order.par_iter().zip(bounds.par_iter()))
-        .for_each(|((t, v), (&j, &(lo, hi)))| {
-            let col = column(j);
-            let rows_here = kept.get(lo..hi).unwrap_or(&[]);
-            for ((slot_t, slot_v), &i) in t.iter_mut().zip(v.iter_mut()).zip(rows_here) {
-                *slot_t = time_us.get(i).copied().unwrap_or(0);
-                *slot_v = col.get(i).copied().unwrap_or(f64::NAN);
+    // Appended series by series: plain copies (a gather under a row mask),
+    // no zeroed buffer to overwrite.
+    let mut out_t = Vec::with_capacity(total);
+    let mut out_v = Vec::with_capacity(total);
+    for (&j, &(lo, hi)) in order.iter().zip(&bounds) {
+        let col = column(j);
+        match &kept {
+            None => {
+                out_t.extend_from_slice(time_us.get(lo..hi).unwrap_or(&[]));
+                out_v.extend_from_slice(col.get(lo..hi).unwrap_or(&[]));
             }
-        });
+            Some(k) => {
+                let rows_here = k.get(lo..hi).unwrap_or(&[]);
+                out_t.extend(
+                    rows_here
+                        .iter()
+                        .map(|&i| time_us.get(i).copied().unwrap_or(0)),
+                );
+                out_v.extend(
+                    rows_here
+                        .iter()
+                        .map(|&i| col.get(i).copied().unwrap_or(f64::NAN)),
+                );
+            }
+        }
+    }
     Ok(Long {
         time_us: out_t,
         values: out_v,
@@ -453,29 +503,93 @@ fn expect(b: &[u8], pos: usize, c: u8) -> Option<()> {
     (b.get(pos) == Some(&c)).then_some(())
 }
 
-fn civil_us(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, frac_us: i64) -> Option<i64> {
-    let ok = (1..=12).contains(&mo)
-        && d >= 1
-        && d <= days_in_month(y, mo)
-        && h <= 23
-        && mi <= 59
-        && s <= 59;
-    ok.then(|| {
-        days_from_civil(y, mo, d) * US_PER_DAY
-            + (h * 60 + mi) * US_PER_MINUTE
-            + s * 1_000_000
-            + frac_us
-    })
+/// The usual OPSD shape, `yyyy-mm-ddTHH:MM:SSZ` exactly, in a few word
+/// operations; `None` leaves it to the general reader (which would give
+/// the same answer for anything accepted here).
+fn iso_z(b: &[u8], cache: &mut DateCache) -> Option<i64> {
+    if b.get(19) != Some(&b'Z') || !matches!(b.get(10), Some(b'T' | b' ')) {
+        return None;
+    }
+    let days = cache.days(b.get(..10)?.try_into().ok()?, TimeFormat::IsoWithOffset)?;
+    let (h, mi, s) = b.get(11..19).and_then(hms)?;
+    (h <= 23 && mi <= 59 && s <= 59)
+        .then(|| days * US_PER_DAY + ((h * 60 + mi) * 60 + s) * 1_000_000)
+}
+
+/// `HH:MM:SS` as (hours, minutes, seconds), all digits checked at once.
+fn hms(b: &[u8]) -> Option<(i64, i64, i64)> {
+    let w = u64::from_le_bytes(b.try_into().ok()?) ^ 0x3030_3a30_303a_3030;
+    let digits_ok = (w | w.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 == 0;
+    if !digits_ok || w & 0x0000_ff00_00ff_0000 != 0 {
+        return None; // a byte that is not a digit, or a colon missing
+    }
+    let byte = |i: u32| i64::from((w >> (8 * i)) as u8);
+    Some((
+        byte(0) * 10 + byte(1),
+        byte(3) * 10 + byte(4),
+        byte(6) * 10 + byte(7),
+    ))
+}
+
+/// Days since the epoch of the date in `b[..10]` (`dd.mm.yyyy` or `yyyy-mm-dd`).
+fn parse_date(b: &[u8], format: TimeFormat) -> Option<i64> {
+    let (y, mo, d) = match format {
+        TimeFormat::DayMonthYearInterval => {
+            expect(b, 2, b'.')?;
+            expect(b, 5, b'.')?;
+            (digits(b, 6, 4)?, digits(b, 3, 2)?, digits(b, 0, 2)?)
+        }
+        TimeFormat::IsoWithOffset => {
+            expect(b, 4, b'-')?;
+            expect(b, 7, b'-')?;
+            (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?)
+        }
+    };
+    let ok = (1..=12).contains(&mo) && d >= 1 && d <= days_in_month(y, mo);
+    ok.then(|| days_from_civil(y, mo, d))
+}
+
+/// The last date read and its day number: rows come 24 to 96 a day, so
+/// most timestamps reuse it.
+#[derive(Debug, Default)]
+pub(crate) struct DateCache(Option<([u8; 10], i64)>);
+
+impl DateCache {
+    fn days(&mut self, head: [u8; 10], format: TimeFormat) -> Option<i64> {
+        match self.0 {
+            Some((date, days)) if date == head => Some(days),
+            _ => {
+                let days = parse_date(&head, format)?;
+                self.0 = Some((head, days));
+                Some(days)
+            }
+        }
+    }
 }
 
 pub fn parse_time(field: &[u8], format: TimeFormat) -> Option<i64> {
+    parse_time_cached(field, format, &mut DateCache::default())
+}
+
+pub(crate) fn parse_time_cached(
+    field: &[u8],
+    format: TimeFormat,
+    cache: &mut DateCache,
+) -> Option<i64> {
+    if format == TimeFormat::IsoWithOffset && field.len() == 20 {
+        if let Some(t) = iso_z(field, cache) {
+            return Some(t);
+        }
+    }
     let b = trim(field);
+    let days = cache.days(b.get(..10)?.try_into().ok()?, format)?;
+    let at = |h: i64, mi: i64, s: i64, frac_us: i64| {
+        (h <= 23 && mi <= 59 && s <= 59)
+            .then(|| days * US_PER_DAY + (h * 60 + mi) * US_PER_MINUTE + s * 1_000_000 + frac_us)
+    };
     match format {
         TimeFormat::DayMonthYearInterval => {
             // dd.mm.yyyy HH:MM, then nothing or " - <end>".
-            let (d, mo, y) = (digits(b, 0, 2)?, digits(b, 3, 2)?, digits(b, 6, 4)?);
-            expect(b, 2, b'.')?;
-            expect(b, 5, b'.')?;
             expect(b, 10, b' ')?;
             let (h, mi) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
             expect(b, 13, b':')?;
@@ -483,12 +597,9 @@ pub fn parse_time(field: &[u8], format: TimeFormat) -> Option<i64> {
             if !(tail.is_empty() || tail.starts_with(b" - ")) {
                 return None;
             }
-            civil_us(y, mo, d, h, mi, 0, 0)
+            at(h, mi, 0, 0)
         }
         TimeFormat::IsoWithOffset => {
-            let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
-            expect(b, 4, b'-')?;
-            expect(b, 7, b'-')?;
             if !matches!(b.get(10), Some(b'T' | b' ')) {
                 return None;
             }
@@ -538,7 +649,7 @@ pub fn parse_time(field: &[u8], format: TimeFormat) -> Option<i64> {
                     sign * (oh * 60 + om)
                 }
             };
-            Some(civil_us(y, mo, d, h, mi, s, frac_us)? - offset_min * US_PER_MINUTE)
+            Some(at(h, mi, s, frac_us)? - offset_min * US_PER_MINUTE)
         }
     }
 }
@@ -617,6 +728,19 @@ mod tests {
     }
 
     #[test]
+    fn flags_tell_negative_values_and_time_order() {
+        let cols = names(3);
+        let l = layout(&cols, TimeFormat::IsoWithOffset, &[1, 2]);
+        let flags = |body: &[u8]| parse_table(body, &l).map(|t| (t.negative, t.increasing));
+        let a = b"2019-01-01T00:00Z,1,\n2019-01-01T01:00Z,,2\n";
+        assert_eq!(flags(a), Ok((false, true)));
+        let b = b"2019-01-01T00:00Z,1,-0\n2019-01-01T01:00Z,n/e,-2\n";
+        assert_eq!(flags(b), Ok((true, true)));
+        let c = b"2019-01-01T01:00Z,1,2\n2019-01-01T01:00Z,3,4\n";
+        assert_eq!(flags(c), Ok((false, false)));
+    }
+
+    #[test]
     fn fast_decimals_equal_the_general_parser() {
         for text in [
             "0",
@@ -643,6 +767,133 @@ mod tests {
             let general: f64 = text.parse().unwrap_or(f64::NAN);
             let value = parse_value(text.as_bytes()).map(f64::to_bits);
             assert_eq!(value, Some(general.to_bits()), "{text}");
+        }
+    }
+
+    /// The fast path agrees with the per-line parser on random bodies, good
+    /// and bad: the same table bit for bit, or the same error.
+    #[test]
+    fn fast_path_equals_the_line_parser() {
+        let cells = [
+            "",
+            "",
+            "",
+            "",
+            "5",
+            "6139",
+            "44383.25",
+            "-7",
+            "0.1",
+            "12345678",
+            "123456789",
+            "-",
+            "n/e",
+            " 7.5 ",
+            ".5",
+            "5.",
+            "+3",
+            "1e3",
+            "-0",
+            "\r",
+            "abc",
+            "1,2",
+            "\"9\"",
+            "\"x",
+            "\"\"",
+            "\"7\"\"\"",
+            "\"",
+        ];
+        let times = [
+            "2019-01-01T00:00:00Z",
+            "2019-01-01T00:15:00Z",
+            "2019-01-02 01:00:00+01:00",
+            "2019-03-31T02:00:00.5Z",
+            "2019-01-01T00:00Z",
+            "2019-13-01T00:00:00Z",
+            "",
+            "\"2019-01-01T00:30:00Z\"",
+        ];
+        let intervals = [
+            "01.01.2019 00:00 - 01.01.2019 01:00",
+            "31.03.2019 02:00 - 31.03.2019 03:00",
+            "01.01.2019 00:15",
+            "31.12.2019 23:45 - 01.01.2020 00:00",
+            "32.01.2019 00:00",
+            "01.01.2019 00:00 x",
+            "",
+            "\"01.01.2019 00:00 - 01.01.2019 00:15\"",
+        ];
+        let mut seed = 11u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        for case in 0..1000 {
+            let width = 2 + next(9);
+            let cols = names(width);
+            // The time column first, mostly; column 2 is not read.
+            let time_column = if next(4) == 0 { next(width) } else { 0 };
+            let values: Vec<usize> = (0..width)
+                .filter(|&c| c != time_column && (c != 2 || width < 4))
+                .collect();
+            let (format, times) = if next(3) == 0 {
+                (TimeFormat::DayMonthYearInterval, intervals)
+            } else {
+                (TimeFormat::IsoWithOffset, times)
+            };
+            let mut l = layout(&cols, format, &values);
+            l.time_column = time_column;
+            let rows = if case % 50 == 0 { 6000 } else { 1 + next(40) };
+            // Clean bodies, some with one odd cell, some with odd cells anywhere.
+            let (clean, odd) = match next(3) {
+                0 => (true, None),
+                1 => (true, Some((next(rows), next(width)))),
+                _ => (false, None),
+            };
+            // Every cell in quotes, as the Transparency exports write them.
+            let quote_all = next(4) == 0;
+            let mut body = String::new();
+            for r in 0..rows {
+                for c in 0..width {
+                    if c > 0 {
+                        body.push(',');
+                    }
+                    let any = !clean || odd == Some((r, c));
+                    let text = if c == time_column {
+                        times.get(if any { next(times.len()) } else { next(4) })
+                    } else {
+                        cells.get(if any { next(cells.len()) } else { next(11) })
+                    };
+                    let text = text.copied().unwrap_or("");
+                    if quote_all && !any {
+                        body.push_str(&format!("\"{text}\""));
+                    } else {
+                        body.push_str(text);
+                    }
+                }
+                if r + 1 < rows || next(4) == 0 {
+                    body.push_str(if next(3) == 0 { "\r\n" } else { "\n" });
+                }
+                if !clean && next(200) == 0 {
+                    body.push('\n');
+                }
+            }
+            let fast = parse_body(body.as_bytes(), &l, true);
+            let slow = parse_body(body.as_bytes(), &l, false);
+            match (fast, slow) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.time_us, b.time_us, "{body:?}");
+                    let bits = |t: &Table| t.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&a), bits(&b), "{body:?}");
+                }
+                (a, b) => assert_eq!(
+                    a.err().map(|e| e.to_string()),
+                    b.err().map(|e| e.to_string()),
+                    "{body:?}"
+                ),
+            }
         }
     }
 

@@ -164,8 +164,10 @@ def _parse(
     time_format: str,
     first_line: int,
     skip: int = 0,
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """``raw[skip:]`` parsed by the Rust core: (time µs, values (value column, row), NaN missing)."""
+) -> tuple[NDArray[np.int64], NDArray[np.float64], bool, bool]:
+    """``raw[skip:]`` parsed by the Rust core: (time µs, values (value column, row), NaN missing,
+    some value negative, time strictly increasing); the two flags spare the checks below a pass
+    over the table when there is nothing to report."""
     return _core.parse_table(
         raw,
         source=str(path),
@@ -253,7 +255,7 @@ def _transparency(p: Path, raw: bytes, head: str, skip: int) -> tuple[pl.DataFra
     if time_col not in _TP_TIME_ZONES:
         raise BadDataError(f"{p}:1: unknown time column {time_col!r}", "column", time_col)
     keys = [_tp_series(p, c) for c in columns[1:]]
-    local_us, values = _parse(
+    local_us, values, negative, _ = _parse(
         p, raw, columns, list(range(1, len(columns))), time_format="dmy-interval", first_line=2, skip=skip
     )
     if len(local_us) == 0:  # a header alone (polars' replace_time_zone panics on no rows)
@@ -285,7 +287,8 @@ def _transparency(p: Path, raw: bytes, head: str, skip: int) -> tuple[pl.DataFra
     keep = ~gone
     ts = utc.dt.epoch("us").fill_null(0).to_numpy().astype(np.int64)
     _check_increasing(p, ts[keep], lines[keep], "beyond the DST rule")
-    _check_non_negative(p, values, columns[1:], lines)
+    if negative:
+        _check_non_negative(p, values, columns[1:], lines)
     info = {
         "rows": len(local_us),
         "dst_dropped_lines": lines[gone].tolist(),
@@ -332,10 +335,13 @@ def _opsd(p: Path, raw: bytes, head: str, skip: int, area: str | None) -> tuple[
         else:
             raise BadDataError(f"{p}:1: unknown column {c!r}", "column", c)
         value_columns.append(i)
-    ts, values = _parse(p, raw, columns, value_columns, time_format="iso-offset", first_line=2, skip=skip)
-    lines = np.arange(2, len(ts) + 2, dtype=np.int64)
-    _check_increasing(p, ts, lines, "timestamps must strictly increase")
-    _check_non_negative(p, values, [columns[i] for i in value_columns], lines)
+    ts, values, negative, increasing = _parse(
+        p, raw, columns, value_columns, time_format="iso-offset", first_line=2, skip=skip
+    )
+    if negative or not increasing:
+        lines = np.arange(2, len(ts) + 2, dtype=np.int64)
+        _check_increasing(p, ts, lines, "timestamps must strictly increase")
+        _check_non_negative(p, values, [columns[i] for i in value_columns], lines)
     return from_wide(ts, values, keys, trim=True), {"rows": len(ts)}
 
 
@@ -362,10 +368,11 @@ def _entsoepy(p: Path, raw: bytes, area: str | None) -> tuple[pl.DataFrame, dict
     if code is None:
         raise BadDataError(f"{p}: unknown area: the file name carries none; pass area=...", "area", None)
     columns = ["timestamp", "value"]
-    ts, values = _parse(p, raw, columns, [1], time_format="iso-offset", first_line=1)
-    lines = np.arange(1, len(ts) + 1, dtype=np.int64)
-    _check_increasing(p, ts, lines, "timestamps must strictly increase")
-    _check_non_negative(p, values, columns[1:], lines)
+    ts, values, negative, increasing = _parse(p, raw, columns, [1], time_format="iso-offset", first_line=1)
+    if negative or not increasing:
+        lines = np.arange(1, len(ts) + 1, dtype=np.int64)
+        _check_increasing(p, ts, lines, "timestamps must strictly increase")
+        _check_non_negative(p, values, columns[1:], lines)
     return from_wide(ts, values, [(code, "load_actual")], trim=False), {"rows": len(ts)}
 
 

@@ -62,12 +62,12 @@ def build(
 
     return pl.DataFrame(
         {
-            "utc_timestamp": pl.Series(time_us, dtype=pl.Int64)
-            .cast(pl.Datetime("us"))
-            .dt.replace_time_zone("UTC"),
+            # Int64 µs cast straight to the zoned type: no time-zone expression.
+            "utc_timestamp": pl.Series(time_us, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
             "area": labels(0),
             "quantity": labels(1),
-            "value_mw": pl.Series(values, dtype=pl.Float64).fill_nan(None),
+            # NaN -> null by the numpy constructor, not a fill_nan expression.
+            "value_mw": pl.Series(values=values, dtype=pl.Float64, nan_to_null=True),
         }
     )
 
@@ -109,20 +109,33 @@ def split(
     missing = set(LONG_SCHEMA) - set(frame.columns)
     if missing:
         raise BadDataError(f"not a long frame: missing columns {sorted(missing)}", "frame", sorted(missing))
-    frame = frame.select(list(LONG_SCHEMA)).with_columns(pl.col("area", "quantity").cast(pl.Categorical))
+    # Each polars call costs a query plan; skip the ones that would not change the frame.
+    if frame.columns != list(LONG_SCHEMA):
+        frame = frame.select(list(LONG_SCHEMA))
+    if any(frame.schema[c] != pl.Categorical() for c in ("area", "quantity")):
+        frame = frame.with_columns(pl.col("area", "quantity").cast(pl.Categorical))
     if frame.height == 0:
         return frame, np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64), []
+    if nulls := frame["utc_timestamp"].null_count():
+        row = int(frame["utc_timestamp"].is_null().arg_max() or 0)
+        raise BadDataError(
+            f"utc_timestamp: {nulls} null timestamp(s), the first in row {row} of the frame",
+            "utc_timestamp",
+            None,
+        )
     for attempt in range(2):
-        codes = [frame[c].to_physical().to_numpy() for c in ("area", "quantity")]
-        starts = np.flatnonzero(np.concatenate(([True], (np.diff(codes[0]) != 0) | (np.diff(codes[1]) != 0))))
+        # Chunk by chunk: a chunked column (as build() leaves the labels) is not copied.
+        codes = [[c.to_numpy() for c in frame[c].to_physical().get_chunks()] for c in ("area", "quantity")]
+        time = frame["utc_timestamp"]
+        # µs UTC is the physical value itself; other units and zones convert.
+        us = time.to_physical() if time.dtype == pl.Datetime("us", "UTC") else time.dt.epoch("us")
+        ts = np.ascontiguousarray(us.to_numpy(), dtype=np.int64)
+        starts, increasing = _core.series_runs(codes[0], codes[1], ts)
         areas, quantities = (frame[c].gather(starts).to_list() for c in ("area", "quantity"))
         keys = list(zip(areas, quantities, strict=True))
-        ts = frame["utc_timestamp"].dt.epoch("us").to_numpy()
-        steps = np.diff(ts)
-        steps[starts[1:] - 1] = 1  # a new series may start earlier in time
-        if (len(set(keys)) == len(keys) and bool(np.all(steps > 0))) or attempt == 1:
+        if (len(set(keys)) == len(keys) and increasing) or attempt == 1:
             break
         frame = frame.sort("area", "quantity", "utc_timestamp")
     values = frame["value_mw"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     offsets = np.append(starts, frame.height).astype(np.int64)
-    return frame, np.ascontiguousarray(ts, dtype=np.int64), np.ascontiguousarray(values), offsets, keys
+    return frame, ts, np.ascontiguousarray(values), offsets, keys

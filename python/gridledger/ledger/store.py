@@ -48,7 +48,7 @@ CREATE TABLE blocks(
     height INTEGER PRIMARY KEY, period INTEGER NOT NULL UNIQUE, hash BLOB NOT NULL,
     header BLOB NOT NULL, signature BLOB NOT NULL, n_tx INTEGER NOT NULL, first_tx INTEGER NOT NULL);
 CREATE TABLE txs(
-    seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, height INTEGER NOT NULL,
+    seq INTEGER PRIMARY KEY, id BLOB NOT NULL, height INTEGER NOT NULL,
     idx INTEGER NOT NULL, kind INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE outputs(
     tx INTEGER NOT NULL, idx INTEGER NOT NULL, height INTEGER NOT NULL, owner INTEGER NOT NULL,
@@ -304,7 +304,14 @@ class ChainStore:
             yield self.block(h)
 
     def transaction(self, txid: bytes) -> tuple[int, int, SignedTransaction]:
-        """(height, index in block, transaction) of the transaction with id ``txid``."""
+        """(height, index in block, transaction) of the transaction with id ``txid``.
+
+        The index on transaction ids is built on the first lookup rather than
+        kept while appending: random 32-byte keys scatter an index's pages, and
+        writing them with every block cost most of a long run's commit time
+        (BENCHMARKS.md §5). The chain state already refuses a repeated id.
+        """
+        self._conn.execute("CREATE INDEX IF NOT EXISTS txs_id ON txs(id)")
         row = self._conn.execute("SELECT height, idx, data FROM txs WHERE id = ?", (bytes(txid),)).fetchone()
         if row is None:
             raise InvalidArgumentError(

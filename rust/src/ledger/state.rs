@@ -107,6 +107,8 @@ pub struct ChainState {
     pub(super) tip_hash: Digest,
     pub(super) n_tx: u64,
     pub(super) log: MerkleTree,
+    /// Every known key, checked and decompressed once for signature batches.
+    pub(super) vk_cache: sig::KeyCache,
 }
 
 pub(super) fn rule(
@@ -152,6 +154,10 @@ impl ChainState {
         let tip_hash = tip.hash(alg);
         let mut log = MerkleTree::new(alg);
         log.append_leaf_hash(leaf_hash(alg, &tip_hash));
+        let mut vk_cache = sig::KeyCache::default();
+        for k in &keys {
+            vk_cache.insert(k);
+        }
         Ok(Self {
             device_seq: vec![0; genesis.devices.len()],
             book: Book::new(&genesis),
@@ -168,6 +174,7 @@ impl ChainState {
             tip_hash,
             n_tx: 0,
             log,
+            vk_cache,
         })
     }
 
@@ -427,7 +434,7 @@ impl ChainState {
             }
         }
         let mut ok = vec![false; keys.len()];
-        sig::verify_batch(&keys, &msgs, &sigs, &mut ok);
+        sig::verify_batch_cached(&keys, &msgs, &sigs, &mut ok, Some(&self.vk_cache));
         if let Some(bad) = ok.iter().position(|v| !v) {
             let (i, j) = owner.get(bad).copied().unwrap_or((usize::MAX, 0));
             let key = keys.get(bad).copied().unwrap_or([0; 32]);
@@ -452,6 +459,7 @@ impl ChainState {
             let id = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
             self.keys.push(*k);
             self.key_ids.insert(*k, id);
+            self.vk_cache.insert(k);
         }
         for o in &acc.outputs {
             if let Some(id) = acc.ids.get(o.tx_index as usize) {

@@ -9,7 +9,7 @@ use pyo3::types::PyBytes;
 use super::buffers::offsets;
 use crate::error::CoreError;
 use crate::inflate::{gunzip_into, gzip_size};
-use crate::series::{resample, Request, Upsample};
+use crate::series::{resample, runs, Request, Upsample};
 use crate::table::{parse_table, wide_to_long, Layout, TimeFormat};
 
 fn contiguous(field: &str) -> CoreError {
@@ -24,10 +24,16 @@ fn to_i64(sizes: &[usize]) -> Vec<i64> {
         .collect()
 }
 
-type Table<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>);
+type Table<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray2<f64>>,
+    bool,
+    bool,
+);
 
 /// Parse the body of a CSV file (`body[skip:]`, the bytes after the header line); returns
-/// (time µs, values (len(value_columns), rows) with NaN for missing).
+/// (time µs, values (len(value_columns), rows) with NaN for missing, some value
+/// negative, time strictly increasing).
 #[pyfunction(name = "parse_table")]
 #[pyo3(signature = (body, *, source, first_line, columns, time_column, time_format, value_columns, skip = 0))]
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +63,12 @@ fn py_parse_table<'py>(
     let width = value_columns.len();
     let rows = table.time_us.len();
     let values = PyArray1::from_vec(py, table.values).reshape([width, rows])?;
-    Ok((PyArray1::from_vec(py, table.time_us), values))
+    Ok((
+        PyArray1::from_vec(py, table.time_us),
+        values,
+        table.negative,
+        table.increasing,
+    ))
 }
 
 type Series<'py> = (
@@ -102,6 +113,34 @@ fn py_resample_series<'py>(
         PyArray1::from_vec(py, out.native_min),
         out.changed,
     ))
+}
+
+fn chunk_slices<'a>(
+    field: &str,
+    chunks: &'a [PyReadonlyArray1<'_, u32>],
+) -> Result<Vec<&'a [u32]>, CoreError> {
+    chunks
+        .iter()
+        .map(|c| c.as_slice().map_err(|_| contiguous(field)))
+        .collect()
+}
+
+/// Where each series of a long frame starts (its area and quantity codes
+/// change) and whether time strictly increases within each; the codes come
+/// as the chunks of their columns, so a chunked column needs no copy. See
+/// `series::runs`.
+#[pyfunction]
+fn series_runs<'py>(
+    py: Python<'py>,
+    area: Vec<PyReadonlyArray1<'py, u32>>,
+    quantity: Vec<PyReadonlyArray1<'py, u32>>,
+    time_us: PyReadonlyArray1<'py, i64>,
+) -> PyResult<(Bound<'py, PyArray1<i64>>, bool)> {
+    let a = chunk_slices("area", &area)?;
+    let q = chunk_slices("quantity", &quantity)?;
+    let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
+    let (starts, increasing) = py.detach(|| runs(&a, &q, ts))?;
+    Ok((PyArray1::from_vec(py, to_i64(&starts)), increasing))
 }
 
 type LongArrays<'py> = (
@@ -158,5 +197,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_parse_table, m)?)?;
     m.add_function(wrap_pyfunction!(py_wide_to_long, m)?)?;
     m.add_function(wrap_pyfunction!(py_resample_series, m)?)?;
+    m.add_function(wrap_pyfunction!(series_runs, m)?)?;
     Ok(())
 }

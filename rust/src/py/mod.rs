@@ -1,5 +1,6 @@
 //! PyO3 wrappers: argument checks, GIL release, numpy in and out.
 
+mod alloc;
 mod book;
 mod buffers;
 mod data;
@@ -13,6 +14,7 @@ mod sig;
 use pyo3::prelude::*;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    alloc::keep_freed_memory();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     book::register(m)?;
     data::register(m)?;
