@@ -60,7 +60,9 @@ class RefBook:
                 qty -= min(qty, o.qty)
         return False
 
-    def _match(self, side: str, limit: int | None, qty: int, owner: int, taker: int) -> tuple[list[tuple[int, ...]], int]:
+    def _match(
+        self, side: str, limit: int | None, qty: int, owner: int, taker: int
+    ) -> tuple[list[tuple[int, ...]], int]:
         other = "sell" if side == "buy" else "buy"
         trades = []
         while qty > 0:
@@ -73,7 +75,11 @@ class RefBook:
                 continue
             fill = min(qty, maker.qty)
             self.seq += 1
-            price = (limit + maker.price) // 2 if (self.price_rule == "midpoint" and limit is not None) else maker.price
+            price = (
+                (limit + maker.price) // 2
+                if (self.price_rule == "midpoint" and limit is not None)
+                else maker.price
+            )
             trades.append((self.seq, maker.id, taker, maker.owner, owner, price, fill))
             qty -= fill
             maker.qty -= fill

@@ -61,7 +61,9 @@ def test_call_auction_bad_input(bids: tuple[list[float], ...], rule: str, error:
 def test_mcp_auction_by_hand() -> None:
     # Period 7: buyers (β, kWh) A (10, 2), B (20, 1), C (5, 6); MCP = (20 + 20 + 30) / 9 = 70/9.
     # Values β·kWh: A 20, B 20, C 30 → order C, A (earlier), B. Sellers: X 4, Y 3.
-    buys = pl.DataFrame({"period": [7, 7, 7, 8], "owner": [1, 2, 3, 1], "price": [10, 20, 5, 4], "quantity": [2, 1, 6, 5]})
+    buys = pl.DataFrame(
+        {"period": [7, 7, 7, 8], "owner": [1, 2, 3, 1], "price": [10, 20, 5, 4], "quantity": [2, 1, 6, 5]}
+    )
     sells = pl.DataFrame({"period": [7, 7, 8], "owner": [10, 11, 10], "quantity": [4, 3, 2]})
     prices, fills = mcp_auction(buys, sells)
     p7 = prices.filter(pl.col("period") == 7).row(0, named=True)
@@ -87,7 +89,9 @@ def test_nrgcoin_by_hand() -> None:
 
 def bid_rows(spec: list[tuple[int, int, str, dict[int, int], float, bool]]) -> pl.DataFrame:
     rows = [(b, o, s, p, q, price, aon) for b, o, s, per, price, aon in spec for p, q in per.items()]
-    return pl.DataFrame(rows, schema=["bid", "owner", "side", "period", "quantity", "price", "all_or_nothing"], orient="row")
+    return pl.DataFrame(
+        rows, schema=["bid", "owner", "side", "period", "quantity", "price", "all_or_nothing"], orient="row"
+    )
 
 
 def brute_force(spec: list[tuple[int, int, str, dict[int, int], float, bool]]) -> float:
@@ -124,8 +128,8 @@ def test_multi_period_matches_brute_force() -> None:
         spec = []
         for b in range(7):
             periods = sorted(rng.choice(3, size=int(rng.integers(1, 3)), replace=False).tolist())
-            spec.append((b, b, str(rng.choice(["buy", "sell"])), {int(p): int(rng.integers(1, 3)) for p in periods},
-                         float(rng.integers(1, 20)), True))  # fmt: skip
+            qty = {int(p): int(rng.integers(1, 3)) for p in periods}
+            spec.append((b, b, str(rng.choice(["buy", "sell"])), qty, float(rng.integers(1, 20)), True))
         assert clear_multi_period(bid_rows(spec)).welfare == pytest.approx(brute_force(spec)), spec
 
 
@@ -133,9 +137,13 @@ def test_divisible_single_period_bids_give_the_call_auctions_welfare() -> None:
     bids = ([30, 25, 20], [4, 3, 5], [1, 2, 3])
     asks = ([10, 18, 24], [2, 4, 6], [7, 8, 9])
     r = clear_call_auction(bids, asks, "marginal_bid")
-    welfare = sum(q * (bids[0][b] - asks[0][a]) for b, a, q in r.fills.select("buy", "sell", "quantity").iter_rows())
+    welfare = sum(
+        q * (bids[0][b] - asks[0][a]) for b, a, q in r.fills.select("buy", "sell", "quantity").iter_rows()
+    )
     spec = [(i, o, "buy", {0: q}, float(p), False) for i, (p, q, o) in enumerate(zip(*bids, strict=True))]
-    spec += [(10 + i, o, "sell", {0: q}, float(p), False) for i, (p, q, o) in enumerate(zip(*asks, strict=True))]
+    spec += [
+        (10 + i, o, "sell", {0: q}, float(p), False) for i, (p, q, o) in enumerate(zip(*asks, strict=True))
+    ]
     m = clear_multi_period(bid_rows(spec))
     assert m.welfare == pytest.approx(welfare) and m.volume == pytest.approx(7)
     price = m.prices["price"][0]
@@ -156,7 +164,14 @@ def test_multi_period_bad_input() -> None:
 
 
 def test_market_stats() -> None:
-    orders = pl.DataFrame({"owner": [1, 2, 7, 8], "side": ["buy", "buy", "sell", "sell"], "quantity": [4, 3, 2, 4], "price": [30, 25, 10, 18]})
+    orders = pl.DataFrame(
+        {
+            "owner": [1, 2, 7, 8],
+            "side": ["buy", "buy", "sell", "sell"],
+            "quantity": [4, 3, 2, 4],
+            "price": [30, 25, 10, 18],
+        }
+    )
     bids = ([30, 25], [4, 3], [1, 2])
     asks = ([10, 18], [2, 4], [7, 8])
     r = clear_call_auction(bids, asks, "marginal_bid")

@@ -70,8 +70,14 @@ def test_cancel_reduce_replace_expire_and_owner_checks() -> None:
         (lambda b: b.submit("hold", 5, 1, owner=1), BadConfigurationError),
         (lambda b: b.submit("buy", 5, 1, owner=1, kind="stop"), BadConfigurationError),
         (lambda b: b.cancel(999), InvalidArgumentError),
-        (lambda b: b.replay(ops_frame(op=[0, 0], side=[0, 0], price=[5, float("nan")], quantity=[1, 1])), InvalidArgumentError),
-        (lambda b: b.replay(ops_frame(op=[0, 9], side=[0, 0], price=[5, 5], quantity=[1, 1])), InvalidArgumentError),
+        (
+            lambda b: b.replay(ops_frame(op=[0, 0], side=[0, 0], price=[5, float("nan")], quantity=[1, 1])),
+            InvalidArgumentError,
+        ),
+        (
+            lambda b: b.replay(ops_frame(op=[0, 9], side=[0, 0], price=[5, 5], quantity=[1, 1])),
+            InvalidArgumentError,
+        ),
         (lambda b: b.replay(ops_frame(op=[0, 0], price=[5, 1001], quantity=[1, 1])), InvalidArgumentError),
     ],
 )
@@ -103,15 +109,34 @@ def test_unknown_price_rule_and_self_trade_policies() -> None:
 
 
 def test_replay_accepts_frames_and_structured_arrays() -> None:
-    ops = ops_frame(op=[0, 0, 1, 0], side=[1, 0, 0, 0], price=[10, 9, 0, 12], quantity=[5, 5, 0, 3], owner=[1, 2, 0, 3], order_id=[0, 0, 2, 0])
+    ops = ops_frame(
+        op=[0, 0, 1, 0],
+        side=[1, 0, 0, 0],
+        price=[10, 9, 0, 12],
+        quantity=[5, 5, 0, 3],
+        owner=[1, 2, 0, 3],
+        order_id=[0, 0, 2, 0],
+    )
     a, sa = OrderBook().replay(ops)
-    arr = np.zeros(4, dtype=[("op", "u1"), ("side", "u1"), ("price", "i8"), ("quantity", "i8"), ("owner", "i8"), ("order_id", "i8")])
+    arr = np.zeros(
+        4,
+        dtype=[
+            ("op", "u1"),
+            ("side", "u1"),
+            ("price", "i8"),
+            ("quantity", "i8"),
+            ("owner", "i8"),
+            ("order_id", "i8"),
+        ],
+    )
     for c in arr.dtype.names or ():
         arr[c] = ops[c].to_numpy()
     b, sb = OrderBook().replay(arr)
     assert a.equals(b) and sa.tolist() == sb.tolist() == [0, 0, 0, 0]
-    assert a.rows() == [(1, 1, 4, 1, 3, 10, 3)]
-    _, st2 = OrderBook().replay(ops_frame(op=[1, 2, 3], order_id=[7, 7, 7], price=[1, 1, 1], quantity=[1, 1, 1]))
+    assert a.rows() == [(1, 1, 3, 1, 3, 10, 3)]  # ids 1, 2, 3: a cancel takes none
+    _, st2 = OrderBook().replay(
+        ops_frame(op=[1, 2, 3], order_id=[7, 7, 7], price=[1, 1, 1], quantity=[1, 1, 1])
+    )
     assert st2.tolist() == [1, 1, 1]
 
 
@@ -131,12 +156,20 @@ ops_strategy = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(ops_strategy, st.sampled_from(["resting", "midpoint"]), st.sampled_from(["allow", "cancel_resting", "reject"]))
-def test_random_streams_match_the_reference_engine(ops: list[tuple[int, ...]], rule: str, self_trade: str) -> None:
+@given(
+    ops_strategy,
+    st.sampled_from(["resting", "midpoint"]),
+    st.sampled_from(["allow", "cancel_resting", "reject"]),
+)
+def test_random_streams_match_the_reference_engine(
+    ops: list[tuple[int, ...]], rule: str, self_trade: str
+) -> None:
     ref = RefBook(price_rule=rule, self_trade=self_trade, max_price=20)
     book = OrderBook(price_rule=rule, self_trade=self_trade, max_price=20)  # type: ignore[arg-type]
     want_tape, want_status = ref.replay(ops)
-    frame = pl.DataFrame(ops, schema=["op", "side", "kind", "price", "quantity", "owner", "order_id", "period"], orient="row")
+    frame = pl.DataFrame(
+        ops, schema=["op", "side", "kind", "price", "quantity", "owner", "order_id", "period"], orient="row"
+    )
     tape, status = book.replay(frame)
     assert tape.rows() == want_tape
     assert status.tolist() == want_status

@@ -79,6 +79,9 @@ struct Level {
     count: u32,
 }
 
+/// One price level: (price, total quantity, orders).
+pub type LevelRow = (i64, u64, u32);
+
 /// What `submit` did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submitted {
@@ -549,7 +552,7 @@ impl Book {
     }
 
     /// The best `levels` price levels per side: (price, total quantity, orders), best first.
-    pub fn depth(&self, levels: usize) -> (Vec<(i64, u64, u32)>, Vec<(i64, u64, u32)>) {
+    pub fn depth(&self, levels: usize) -> (Vec<LevelRow>, Vec<LevelRow>) {
         let b = self
             .bids
             .iter()

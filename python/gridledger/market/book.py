@@ -121,7 +121,9 @@ class OrderBook:
         bids, asks = self._book.depth(levels)
         rows = [("buy", *b) for b in bids] + [("sell", *a) for a in asks]
         return pl.DataFrame(
-            rows, schema={"side": pl.String, "price": pl.Int64, "quantity": pl.Int64, "orders": pl.Int64}, orient="row"
+            rows,
+            schema={"side": pl.String, "price": pl.Int64, "quantity": pl.Int64, "orders": pl.Int64},
+            orient="row",
         )
 
     def orders(self) -> list[tuple[int, int, str, int, int]]:
@@ -170,7 +172,13 @@ class OrderBook:
         return tape, out["status"]
 
 
-def _columns(ops: pl.DataFrame | NDArray[np.void]) -> list[NDArray[np.generic]]:
+_Cols = tuple[
+    NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8],
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+]  # fmt: skip
+
+
+def _columns(ops: pl.DataFrame | NDArray[np.void]) -> _Cols:
     if isinstance(ops, pl.DataFrame):
         names = set(ops.columns)
         n = ops.height
@@ -184,8 +192,10 @@ def _columns(ops: pl.DataFrame | NDArray[np.void]) -> list[NDArray[np.generic]]:
         def get(c: str) -> object:
             return ops[c] if c in names else np.zeros(n)
     else:
-        raise InvalidArgumentError("ops must be a polars frame or a numpy structured array", "ops", type(ops).__name__)
-    out = []
+        raise InvalidArgumentError(
+            "ops must be a polars frame or a numpy structured array", "ops", type(ops).__name__
+        )
+    out: list[NDArray[np.generic]] = []
     for c, dt in zip(_COLUMNS, _DTYPES, strict=True):
         col = get(c)
         if c == "op" and isinstance(col, np.ndarray) and col.dtype.kind in "OUS":
@@ -195,12 +205,16 @@ def _columns(ops: pl.DataFrame | NDArray[np.void]) -> list[NDArray[np.generic]]:
             bad = ~np.isfinite(arr) | (arr != np.floor(arr))
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise InvalidArgumentError(f"ops[{i}].{c} = {arr[i]}: must be a whole number", f"ops[{i}].{c}", arr[i])
+                raise InvalidArgumentError(
+                    f"ops[{i}].{c} = {arr[i]}: must be a whole number", f"ops[{i}].{c}", arr[i]
+                )
         out.append(np.ascontiguousarray(arr, dtype=dt))
-    return out
+    return tuple(out)  # type: ignore[return-value]
 
 
 def ops_frame(**columns: object) -> pl.DataFrame:
     """A replay frame from columns, missing ones 0 (a convenience for building streams)."""
     n = max(len(v) for v in columns.values())  # type: ignore[arg-type]
-    return pl.DataFrame({c: columns.get(c, np.zeros(n, dt)) for c, dt in zip(_COLUMNS, _DTYPES, strict=True)})
+    return pl.DataFrame(
+        {c: np.asarray(columns.get(c, np.zeros(n, dt))) for c, dt in zip(_COLUMNS, _DTYPES, strict=True)}
+    )

@@ -63,7 +63,7 @@ def orders_arrays(
     elif isinstance(orders, np.ndarray) and orders.dtype.names is not None:
         cols = [orders[c] for c in ("price", "quantity", "owner")]
     else:
-        cols = [np.asarray(c) for c in orders]  # type: ignore[union-attr]
+        cols = [np.asarray(c) for c in orders]
         if len(cols) != 3:
             raise InvalidArgumentError(f"{name} must be (price, quantity, owner)", name, len(cols))
     n = len(cols[0])
@@ -71,16 +71,22 @@ def orders_arrays(
     for field, c in zip(("price", "quantity", "owner"), cols, strict=True):
         a = np.asarray(c)
         if len(a) != n:
-            raise InvalidArgumentError(f"{name}: {field} has {len(a)} rows, price has {n}", f"{name}.{field}", len(a))
+            raise InvalidArgumentError(
+                f"{name}: {field} has {len(a)} rows, price has {n}", f"{name}.{field}", len(a)
+            )
         if a.dtype.kind == "f" and (not np.all(np.isfinite(a)) or np.any(a != np.floor(a))):
             i = int(np.flatnonzero(~np.isfinite(a) | (a != np.floor(a)))[0])
-            raise InvalidArgumentError(f"{name}[{i}].{field} = {a[i]}: must be a whole number", f"{name}[{i}].{field}", a[i])
+            raise InvalidArgumentError(
+                f"{name}[{i}].{field} = {a[i]}: must be a whole number", f"{name}[{i}].{field}", a[i]
+            )
         if a.dtype.kind not in "iuf" and n:
             raise InvalidArgumentError(f"{name}.{field} must be numeric", f"{name}.{field}", str(a.dtype))
         out.append(a.astype(np.int64))
     if n and np.any(out[1] <= 0):
         i = int(np.flatnonzero(out[1] <= 0)[0])
-        raise InvalidArgumentError(f"{name}[{i}].quantity must be positive", f"{name}[{i}].quantity", int(out[1][i]))
+        raise InvalidArgumentError(
+            f"{name}[{i}].quantity must be positive", f"{name}[{i}].quantity", int(out[1][i])
+        )
     return out[0], out[1], out[2]
 
 
@@ -101,7 +107,9 @@ def clear_call_auction(
     """
     if price_rule not in ("midpoint", "marginal_bid", "marginal_ask"):
         raise BadConfigurationError(
-            f"unknown price_rule {price_rule!r}: midpoint, marginal_bid or marginal_ask", "price_rule", price_rule
+            f"unknown price_rule {price_rule!r}: midpoint, marginal_bid or marginal_ask",
+            "price_rule",
+            price_rule,
         )
     bp, bq, bo = orders_arrays(bids, "bids")
     ap, aq, ao = orders_arrays(asks, "asks")
@@ -128,8 +136,8 @@ def clear_call_auction(
     price: int | None = None
     if last is not None:
         low_bid, high_ask = last
-        price = {"marginal_bid": low_bid, "marginal_ask": high_ask, "midpoint": (low_bid + high_ask) // 2}[price_rule]
-    frame = pl.DataFrame(
-        [(*f, price) for f in fills], schema=FILL_SCHEMA, orient="row"
-    )
+        price = {"marginal_bid": low_bid, "marginal_ask": high_ask, "midpoint": (low_bid + high_ask) // 2}[
+            price_rule
+        ]
+    frame = pl.DataFrame([(*f, price) for f in fills], schema=FILL_SCHEMA, orient="row")
     return CallAuctionResult(price, volume, frame)

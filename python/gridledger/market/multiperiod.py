@@ -76,7 +76,9 @@ def _check(bids: pl.DataFrame) -> None:
         pl.col("all_or_nothing").n_unique().alias("kinds"),
         pl.col("owner").n_unique().alias("owners"),
     )
-    bad = per_bid.filter((pl.col("sides") > 1) | (pl.col("prices") > 1) | (pl.col("kinds") > 1) | (pl.col("owners") > 1))
+    bad = per_bid.filter(
+        (pl.col("sides") > 1) | (pl.col("prices") > 1) | (pl.col("kinds") > 1) | (pl.col("owners") > 1)
+    )
     if bad.height:
         raise InvalidArgumentError(
             "each bid has one side, price, owner and kind across its periods", "bids.bid", bad["bid"][0]
@@ -97,11 +99,13 @@ def clear_multi_period(bids: pl.DataFrame, *, time_limit_s: float = 60.0) -> Mul
         pl.col("owner").first(), pl.col("side").first(), pl.col("price").first(),
         pl.col("all_or_nothing").first(), (pl.col("quantity") * 1.0).sum().alias("total"),
     ).sort("bid")  # fmt: skip
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     sign = {"buy": 1.0, "sell": -1.0}
-    for b, side, price, total, aon in meta.select("bid", "side", "price", "total", "all_or_nothing").iter_rows():
+    for b, side, price, total, aon in meta.select(
+        "bid", "side", "price", "total", "all_or_nothing"
+    ).iter_rows():
         h.addVar(0.0, 1.0)
         h.changeColCost(col[b], sign[side] * float(price) * float(total))
         if aon:
@@ -109,7 +113,9 @@ def clear_multi_period(bids: pl.DataFrame, *, time_limit_s: float = 60.0) -> Mul
     for p in periods:
         part = bids.filter(pl.col("period") == p)
         idx = np.array([col[b] for b in part["bid"].to_list()], dtype=np.int32)
-        val = np.array([sign[s] * q for s, q in zip(part["side"].to_list(), part["quantity"].to_list(), strict=True)])
+        val = np.array(
+            [sign[s] * q for s, q in zip(part["side"].to_list(), part["quantity"].to_list(), strict=True)]
+        )
         h.addRow(0.0, 0.0, len(idx), idx, val)
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     h.run()
@@ -124,12 +130,20 @@ def clear_multi_period(bids: pl.DataFrame, *, time_limit_s: float = 60.0) -> Mul
         h.changeColIntegrality(int(i), highspy.HighsVarType.kContinuous)
         h.changeColBounds(int(i), float(x[i]), float(x[i]))
     h.run()
-    duals = np.array(h.getSolution().row_dual) if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else np.full(len(periods), np.nan)
-    welfare = float(sum(sign[s] * float(pr) * float(t) * xi for s, pr, t, xi in zip(
-        meta["side"].to_list(), meta["price"].to_list(), meta["total"].to_list(), x, strict=True)))  # fmt: skip
+    duals = (
+        np.array(h.getSolution().row_dual)
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        else np.full(len(periods), np.nan)
+    )
+    cols = (meta["side"].to_list(), meta["price"].to_list(), meta["total"].to_list(), x)
+    welfare = float(sum(sign[s] * float(pr) * float(t) * xi for s, pr, t, xi in zip(*cols, strict=True)))
     buys = bids.filter(pl.col("side") == "buy")
-    volume = float(sum(q * x[col[b]] for b, q in zip(buys["bid"].to_list(), buys["quantity"].to_list(), strict=True)))
+    volume = float(
+        sum(q * x[col[b]] for b, q in zip(buys["bid"].to_list(), buys["quantity"].to_list(), strict=True))
+    )
     accepted = meta.select("bid", "owner", "side").with_columns(pl.Series("share", x))
-    prices = pl.DataFrame({"period": periods, "price": [abs(float(d)) if np.isfinite(d) else None for d in duals]})
+    prices = pl.DataFrame(
+        {"period": periods, "price": [abs(float(d)) if np.isfinite(d) else None for d in duals]}
+    )
     del row
     return MultiPeriodResult(accepted, prices, welfare, volume, status)

@@ -32,7 +32,9 @@ def _float(name: str, x: ArrayLike) -> NDArray[np.float64]:
     return a
 
 
-def nrgcoin_producer_reward(x: ArrayLike, tp: ArrayLike, tc: ArrayLike, q: float, a: float) -> NDArray[np.float64]:
+def nrgcoin_producer_reward(
+    x: ArrayLike, tp: ArrayLike, tc: ArrayLike, q: float, a: float
+) -> NDArray[np.float64]:
     """g(x, t_p, t_c) = x·q / exp((t_p − t_c)² / a), element-wise (energy ≥ 0, a > 0)."""
     if not (np.isfinite(a) and a > 0):
         raise BadConfigurationError("a must be positive", "a", a)
@@ -67,7 +69,10 @@ def mcp_auction(buys: pl.DataFrame, sells: pl.DataFrame) -> tuple[pl.DataFrame, 
         ``prices``: period, mcp (float), mcp_num / mcp_den (the exact fraction),
         demand, supply, volume. ``fills``: period, buyer, seller, quantity.
     """
-    for name, frame, cols in (("buys", buys, ("period", "owner", "price", "quantity")), ("sells", sells, ("period", "owner", "quantity"))):
+    for name, frame, cols in (
+        ("buys", buys, ("period", "owner", "price", "quantity")),
+        ("sells", sells, ("period", "owner", "quantity")),
+    ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise InvalidArgumentError(f"{name} lacks columns {missing}", name, missing)
@@ -82,10 +87,14 @@ def mcp_auction(buys: pl.DataFrame, sells: pl.DataFrame) -> tuple[pl.DataFrame, 
     for p in periods:
         bp = b.filter(pl.col("period") == p)
         sp = s.filter(pl.col("period") == p)
-        num = sum(Fraction(pr) * q for pr, q in zip(bp["price"].to_list(), bp["quantity"].to_list(), strict=True))
+        num = sum(
+            Fraction(pr) * q for pr, q in zip(bp["price"].to_list(), bp["quantity"].to_list(), strict=True)
+        )
         den = int(bp["quantity"].sum()) if bp.height else 0
         mcp = Fraction(num) / den if den else None
-        order = bp.with_columns((pl.col("price") * pl.col("quantity")).alias("_v")).sort(["_v", "_t"], descending=[True, False])
+        order = bp.with_columns((pl.col("price") * pl.col("quantity")).alias("_v")).sort(
+            ["_v", "_t"], descending=[True, False]
+        )
         demand = [[o, q] for o, q in zip(order["owner"].to_list(), order["quantity"].to_list(), strict=True)]
         supply = [[o, q] for o, q in zip(sp["owner"].to_list(), sp["quantity"].to_list(), strict=True)]
         i = j = 0
@@ -109,6 +118,8 @@ def mcp_auction(buys: pl.DataFrame, sells: pl.DataFrame) -> tuple[pl.DataFrame, 
         orient="row",
     )  # fmt: skip
     fill = pl.DataFrame(
-        fills, schema={"period": pl.Int64, "buyer": pl.Int64, "seller": pl.Int64, "quantity": pl.Int64}, orient="row"
+        fills,
+        schema={"period": pl.Int64, "buyer": pl.Int64, "seller": pl.Int64, "quantity": pl.Int64},
+        orient="row",
     )
     return prices, fill

@@ -58,7 +58,9 @@ def market_stats(trades: pl.DataFrame, orders: pl.DataFrame) -> MarketStats:
         if missing:
             raise InvalidArgumentError(f"{name} lacks columns {missing}", name, missing)
     if orders["owner"].n_unique() != orders.height:
-        raise InvalidArgumentError("one order per owner (its price is the owner's value)", "orders.owner", None)
+        raise InvalidArgumentError(
+            "one order per owner (its price is the owner's value)", "orders.owner", None
+        )
     value = dict(zip(orders["owner"].to_list(), orders["price"].to_list(), strict=True))
     surplus: dict[int, float] = dict.fromkeys(value, 0.0)
     paid = received = welfare = 0.0

@@ -4,14 +4,18 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::book::{Book, Kind, Op, PriceRule, SelfTrade, Side, Trade};
+use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, Trade};
 use crate::error::CoreError;
 
 fn side(s: &str) -> Result<Side, CoreError> {
     match s {
         "buy" => Ok(Side::Buy),
         "sell" => Ok(Side::Sell),
-        _ => Err(CoreError::config("side", format!("{s:?}"), "expected \\"buy\\" or \\"sell\\"")),
+        _ => Err(CoreError::config(
+            "side",
+            format!("{s:?}"),
+            "expected \"buy\" or \"sell\"",
+        )),
     }
 }
 
@@ -20,7 +24,11 @@ fn kind(k: &str) -> Result<Kind, CoreError> {
         "limit" => Ok(Kind::Limit),
         "market" => Ok(Kind::Market),
         "ioc" => Ok(Kind::Ioc),
-        _ => Err(CoreError::config("kind", format!("{k:?}"), "expected \\"limit\\", \\"market\\" or \\"ioc\\"")),
+        _ => Err(CoreError::config(
+            "kind",
+            format!("{k:?}"),
+            "expected \"limit\", \"market\" or \"ioc\"",
+        )),
     }
 }
 
@@ -41,7 +49,17 @@ type TradeRow = (u64, u64, u64, u64, u64, i64, u64);
 fn rows(trades: &[Trade]) -> Vec<TradeRow> {
     trades
         .iter()
-        .map(|t| (t.seq, t.maker_id, t.taker_id, t.maker_owner, t.taker_owner, t.price, t.qty))
+        .map(|t| {
+            (
+                t.seq,
+                t.maker_id,
+                t.taker_id,
+                t.maker_owner,
+                t.taker_owner,
+                t.price,
+                t.qty,
+            )
+        })
         .collect()
 }
 
@@ -55,37 +73,75 @@ pub struct PyOrderBook {
     check_owner: bool,
 }
 
-fn slice<'a, T: numpy::Element>(field: &str, a: &'a PyReadonlyArray1<'_, T>) -> Result<&'a [T], CoreError> {
-    a.as_slice().map_err(|_| CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array"))
+fn slice<'a, T: numpy::Element>(
+    field: &str,
+    a: &'a PyReadonlyArray1<'_, T>,
+) -> Result<&'a [T], CoreError> {
+    a.as_slice()
+        .map_err(|_| CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array"))
 }
 
 #[pymethods]
 impl PyOrderBook {
     #[new]
     #[pyo3(signature = (price_rule = "resting", self_trade = "allow", min_price = 1, max_price = 1 << 40, check_owner = true))]
-    fn new(price_rule: &str, self_trade: &str, min_price: i64, max_price: i64, check_owner: bool) -> PyResult<Self> {
+    fn new(
+        price_rule: &str,
+        self_trade: &str,
+        min_price: i64,
+        max_price: i64,
+        check_owner: bool,
+    ) -> PyResult<Self> {
         let pr = match price_rule {
             "resting" => PriceRule::Resting,
             "midpoint" => PriceRule::Midpoint,
-            _ => return Err(CoreError::config("price_rule", format!("{price_rule:?}"), "expected \\"resting\\" or \\"midpoint\\"").into()),
+            _ => {
+                return Err(CoreError::config(
+                    "price_rule",
+                    format!("{price_rule:?}"),
+                    "expected \"resting\" or \"midpoint\"",
+                )
+                .into())
+            }
         };
         let st = match self_trade {
             "allow" => SelfTrade::Allow,
             "cancel_resting" => SelfTrade::CancelResting,
             "reject" => SelfTrade::Reject,
             _ => {
-                return Err(CoreError::config("self_trade", format!("{self_trade:?}"), "expected \\"allow\\", \\"cancel_resting\\" or \\"reject\\"").into())
+                return Err(CoreError::config(
+                    "self_trade",
+                    format!("{self_trade:?}"),
+                    "expected \"allow\", \"cancel_resting\" or \"reject\"",
+                )
+                .into())
             }
         };
-        Ok(Self { inner: Book::new(min_price, max_price, pr, st)?, check_owner })
+        Ok(Self {
+            inner: Book::new(min_price, max_price, pr, st)?,
+            check_owner,
+        })
     }
 
     /// Submit an order; returns (id, trades, remaining).
     #[pyo3(signature = (side_, price, quantity, owner, kind_ = "limit", period = 0))]
-    fn submit(&mut self, side_: &str, price: i64, quantity: i64, owner: i64, kind_: &str, period: i64) -> PyResult<SubmitResult> {
-        let s = self
-            .inner
-            .submit(side(side_)?, price, qty("quantity", quantity)?, id("owner", owner)?, kind(kind_)?, period)?;
+    fn submit(
+        &mut self,
+        side_: &str,
+        price: i64,
+        quantity: i64,
+        owner: i64,
+        kind_: &str,
+        period: i64,
+    ) -> PyResult<SubmitResult> {
+        let s = self.inner.submit(
+            side(side_)?,
+            price,
+            qty("quantity", quantity)?,
+            id("owner", owner)?,
+            kind(kind_)?,
+            period,
+        )?;
         Ok((s.id, rows(&s.trades), s.remaining))
     }
 
@@ -101,12 +157,17 @@ impl PyOrderBook {
 
     /// Lower a resting order's quantity (it keeps its place in the queue).
     fn reduce(&mut self, order_id: i64, new_quantity: i64) -> PyResult<()> {
-        Ok(self.inner.reduce(id("order_id", order_id)?, qty("new_quantity", new_quantity)?)?)
+        Ok(self.inner.reduce(
+            id("order_id", order_id)?,
+            qty("new_quantity", new_quantity)?,
+        )?)
     }
 
     /// Move a resting order to a new price and quantity (it loses its time priority).
     fn replace(&mut self, order_id: i64, price: i64, quantity: i64) -> PyResult<SubmitResult> {
-        let s = self.inner.replace(id("order_id", order_id)?, price, qty("quantity", quantity)?)?;
+        let s = self
+            .inner
+            .replace(id("order_id", order_id)?, price, qty("quantity", quantity)?)?;
         Ok((s.id, rows(&s.trades), s.remaining))
     }
 
@@ -117,7 +178,7 @@ impl PyOrderBook {
 
     /// The best `levels` levels per side: ([(price, quantity, orders)] bids, asks), best first.
     #[pyo3(signature = (levels = 10))]
-    fn depth(&self, levels: usize) -> (Vec<(i64, u64, u32)>, Vec<(i64, u64, u32)>) {
+    fn depth(&self, levels: usize) -> (Vec<LevelRow>, Vec<LevelRow>) {
         self.inner.depth(levels)
     }
 
@@ -165,7 +226,11 @@ impl PyOrderBook {
         order_id: PyReadonlyArray1<'py, i64>,
         period: PyReadonlyArray1<'py, i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (o, s, k) = (slice("op", &op)?, slice("side", &side_)?, slice("kind", &kind_)?);
+        let (o, s, k) = (
+            slice("op", &op)?,
+            slice("side", &side_)?,
+            slice("kind", &kind_)?,
+        );
         let (p, q, w, i, t) = (
             slice("price", &price)?,
             slice("quantity", &quantity)?,
@@ -174,9 +239,22 @@ impl PyOrderBook {
             slice("period", &period)?,
         );
         let n = o.len();
-        for (name, len) in [("side", s.len()), ("kind", k.len()), ("price", p.len()), ("quantity", q.len()), ("owner", w.len()), ("order_id", i.len()), ("period", t.len())] {
+        for (name, len) in [
+            ("side", s.len()),
+            ("kind", k.len()),
+            ("price", p.len()),
+            ("quantity", q.len()),
+            ("owner", w.len()),
+            ("order_id", i.len()),
+            ("period", t.len()),
+        ] {
             if len != n {
-                return Err(CoreError::invalid(name, format!("{len} rows"), format!("every column needs {n} rows, like op")).into());
+                return Err(CoreError::invalid(
+                    name,
+                    format!("{len} rows"),
+                    format!("every column needs {n} rows, like op"),
+                )
+                .into());
             }
         }
         let mut ops = Vec::with_capacity(n);
@@ -187,7 +265,14 @@ impl PyOrderBook {
             let s_r = match s.get(r) {
                 Some(0) => Side::Buy,
                 Some(1) => Side::Sell,
-                x => return Err(CoreError::invalid(format!("ops[{r}].side"), format!("{x:?}"), "0 = buy, 1 = sell").into()),
+                x => {
+                    return Err(CoreError::invalid(
+                        format!("ops[{r}].side"),
+                        format!("{x:?}"),
+                        "0 = buy, 1 = sell",
+                    )
+                    .into())
+                }
             };
             let op_r = match o.get(r) {
                 Some(0) => {
@@ -195,15 +280,42 @@ impl PyOrderBook {
                         Some(0) => Kind::Limit,
                         Some(1) => Kind::Market,
                         Some(2) => Kind::Ioc,
-                        x => return Err(CoreError::invalid(format!("ops[{r}].kind"), format!("{x:?}"), "0 = limit, 1 = market, 2 = ioc").into()),
+                        x => {
+                            return Err(CoreError::invalid(
+                                format!("ops[{r}].kind"),
+                                format!("{x:?}"),
+                                "0 = limit, 1 = market, 2 = ioc",
+                            )
+                            .into())
+                        }
                     };
-                    let owner_r = u64::try_from(g(w)).map_err(|_| CoreError::invalid(format!("ops[{r}].owner"), g(w), "owners are ≥ 0"))?;
-                    Op::Submit { side: s_r, kind: k_r, price: g(p), qty: q_r, owner: owner_r, period: g(t) }
+                    let owner_r = u64::try_from(g(w)).map_err(|_| {
+                        CoreError::invalid(format!("ops[{r}].owner"), g(w), "owners are ≥ 0")
+                    })?;
+                    Op::Submit {
+                        side: s_r,
+                        kind: k_r,
+                        price: g(p),
+                        qty: q_r,
+                        owner: owner_r,
+                        period: g(t),
+                    }
                 }
                 Some(1) => Op::Cancel { id: id_r },
                 Some(2) => Op::Reduce { id: id_r, qty: q_r },
-                Some(3) => Op::Replace { id: id_r, price: g(p), qty: q_r },
-                x => return Err(CoreError::invalid(format!("ops[{r}].op"), format!("{x:?}"), "0 submit, 1 cancel, 2 reduce, 3 replace").into()),
+                Some(3) => Op::Replace {
+                    id: id_r,
+                    price: g(p),
+                    qty: q_r,
+                },
+                x => {
+                    return Err(CoreError::invalid(
+                        format!("ops[{r}].op"),
+                        format!("{x:?}"),
+                        "0 submit, 1 cancel, 2 reduce, 3 replace",
+                    )
+                    .into())
+                }
             };
             ops.push(op_r);
         }
@@ -211,15 +323,47 @@ impl PyOrderBook {
         let (tape, statuses, ids) = py.detach(|| book.replay(&ops))?;
         let d = PyDict::new(py);
         let col = |f: &dyn Fn(&Trade) -> i64| tape.iter().map(f).collect::<Vec<i64>>();
-        d.set_item("seq", PyArray1::from_vec(py, col(&|t| i64::try_from(t.seq).unwrap_or(i64::MAX))))?;
-        d.set_item("maker_id", PyArray1::from_vec(py, col(&|t| i64::try_from(t.maker_id).unwrap_or(i64::MAX))))?;
-        d.set_item("taker_id", PyArray1::from_vec(py, col(&|t| i64::try_from(t.taker_id).unwrap_or(i64::MAX))))?;
-        d.set_item("maker_owner", PyArray1::from_vec(py, col(&|t| i64::try_from(t.maker_owner).unwrap_or(i64::MAX))))?;
-        d.set_item("taker_owner", PyArray1::from_vec(py, col(&|t| i64::try_from(t.taker_owner).unwrap_or(i64::MAX))))?;
+        d.set_item(
+            "seq",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.seq).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "maker_id",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.maker_id).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "taker_id",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.taker_id).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "maker_owner",
+            PyArray1::from_vec(
+                py,
+                col(&|t| i64::try_from(t.maker_owner).unwrap_or(i64::MAX)),
+            ),
+        )?;
+        d.set_item(
+            "taker_owner",
+            PyArray1::from_vec(
+                py,
+                col(&|t| i64::try_from(t.taker_owner).unwrap_or(i64::MAX)),
+            ),
+        )?;
         d.set_item("price", PyArray1::from_vec(py, col(&|t| t.price)))?;
-        d.set_item("quantity", PyArray1::from_vec(py, col(&|t| i64::try_from(t.qty).unwrap_or(i64::MAX))))?;
+        d.set_item(
+            "quantity",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.qty).unwrap_or(i64::MAX))),
+        )?;
         d.set_item("status", PyArray1::from_vec(py, statuses))?;
-        d.set_item("order_id", PyArray1::from_vec(py, ids.into_iter().map(|x| i64::try_from(x).unwrap_or(-1)).collect::<Vec<i64>>()))?;
+        d.set_item(
+            "order_id",
+            PyArray1::from_vec(
+                py,
+                ids.into_iter()
+                    .map(|x| i64::try_from(x).unwrap_or(-1))
+                    .collect::<Vec<i64>>(),
+            ),
+        )?;
         Ok(d)
     }
 }
