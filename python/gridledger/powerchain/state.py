@@ -1,0 +1,262 @@
+"""The PowerChain's state: accounts, storage units, sessions, votes, orders, the bridge.
+
+Everything is an integer in micro-units (see :mod:`.amounts`). The state is
+changed only by :meth:`State.execute`, which runs one command's handler;
+every handler checks everything before it changes anything, so a rejected
+command leaves the state exactly as it was (the tests compare state roots).
+
+The imbalance ``D`` is never stored: it is ``total_ent − total_kwh``,
+with ``total_ent`` the ENT in circulation (available and locked, not what the
+bridge holds in escrow) and ``total_kwh`` the energy of every storage unit.
+"""
+
+from __future__ import annotations
+
+import heapq
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gridledger.errors import InvalidArgumentError, NotAuthorisedError
+from gridledger.market.book import OrderBook
+from gridledger.powerchain.amounts import UNIT
+from gridledger.powerchain.codec import Genesis
+from gridledger.powerchain.wallet import address_str
+
+__all__ = ["Account", "Lock", "Order", "Session", "State", "Unit"]
+
+ZERO = bytes(20)
+MAX_PRICE = 1 << 40  # micro-eEuro per ENT
+
+
+@dataclass(slots=True)
+class Account:
+    """Balances in micro-units: available and locked ENT, eEuro available,
+    locked in buy orders and locked for withdrawal; the command nonce."""
+
+    ent: int = 0
+    ent_locked: int = 0
+    eur: int = 0
+    eur_orders: int = 0
+    eur_withdraw: int = 0
+    nonce: int = 0
+
+
+@dataclass(slots=True)
+class Unit:
+    """A storage unit: its owner, whether it is active, energy and reserved energy (micro-kWh)."""
+
+    owner: bytes
+    active: bool
+    energy: int = 0
+    reserved: int = 0
+
+
+@dataclass(slots=True)
+class Session:
+    """A consumption session: ``remaining`` micro-kWh reserved, ``locked`` micro-ENT."""
+
+    id: int
+    user: bytes
+    unit: bytes
+    remaining: int
+    locked: int
+    expires_at: int
+
+
+@dataclass(slots=True)
+class Order:
+    """A resting order on the ENT/eEuro book; ``locked`` is ENT (sell) or eEuro (buy)."""
+
+    id: int
+    owner: bytes
+    side: int  # 0 buy, 1 sell
+    price: int
+    remaining: int
+    locked: int
+
+
+@dataclass(slots=True)
+class Lock:
+    """Tokens locked for a remote address by the bridge."""
+
+    id: int
+    sender: bytes
+    remote: bytes
+    amount: int
+    transferred: bool = False
+
+
+@dataclass
+class State:
+    """The whole PowerChain state. Build with :meth:`from_genesis`."""
+
+    chain_id: int
+    params: list[int]  # M, B, C (millionths), H (s), F (millionths)
+    voters: set[bytes]
+    now: int
+    banker: bytes = ZERO
+    bridge_service: bytes = ZERO
+    accounts: dict[bytes, Account] = field(default_factory=dict)
+    units: dict[bytes, Unit] = field(default_factory=dict)
+    sessions: dict[int, Session] = field(default_factory=dict)
+    expiry: list[tuple[int, int]] = field(default_factory=list)
+    next_session: int = 1
+    votes: dict[bytes, dict[bytes, None]] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    book: OrderBook = field(default_factory=lambda: OrderBook(max_price=MAX_PRICE, check_owner=False))
+    owner_ids: dict[bytes, int] = field(default_factory=dict)
+    total_ent: int = 0
+    total_kwh: int = 0
+    total_eur: int = 0
+    r: int = 0  # the cost per kWh in millionths, set when |D| grows
+    d0: int = 0
+    escrow: int = 0
+    locks: dict[int, Lock] = field(default_factory=dict)
+    next_lock: int = 1
+    imported: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    @classmethod
+    def from_genesis(cls, g: Genesis) -> State:
+        return cls(chain_id=g.chain_id, params=list(g.params), voters={g.deployer}, now=g.timestamp)
+
+    # --- helpers shared by the handlers ---------------------------------
+
+    @property
+    def imbalance(self) -> int:
+        """D = ENT in circulation − kWh stored, in micro-units."""
+        return self.total_ent - self.total_kwh
+
+    def account(self, addr: bytes) -> Account:
+        """The account of ``addr``, created empty if new (call only when changing it)."""
+        a = self.accounts.get(addr)
+        if a is None:
+            a = self.accounts[addr] = Account()
+        return a
+
+    def peek(self, addr: bytes) -> Account:
+        """The account of ``addr`` for reading (an empty one if it has none)."""
+        return self.accounts.get(addr) or Account()
+
+    def require_voter(self, caller: bytes) -> None:
+        if caller not in self.voters:
+            raise NotAuthorisedError(f"{address_str(caller)} is not a voter", "caller", address_str(caller))
+
+    def require_banker(self, caller: bytes) -> None:
+        if caller != self.banker or caller == ZERO:
+            raise NotAuthorisedError(
+                f"{address_str(caller)} is not the banker", "caller", address_str(caller)
+            )
+
+    def require_unit(self, caller: bytes) -> Unit:
+        u = self.units.get(caller)
+        if u is None or not u.active:
+            raise NotAuthorisedError(
+                f"{address_str(caller)} is not an active storage unit", "caller", address_str(caller)
+            )
+        return u
+
+    def active_unit(self, field_name: str, unit: bytes) -> Unit:
+        u = self.units.get(unit)
+        if u is None:
+            raise InvalidArgumentError(
+                f"{field_name} = {address_str(unit)}: unknown storage unit", field_name, address_str(unit)
+            )
+        if not u.active:
+            raise InvalidArgumentError(
+                f"{field_name} = {address_str(unit)}: storage unit removed", field_name, address_str(unit)
+            )
+        return u
+
+    def rebase(self, before: int) -> None:
+        """Reset the cost r when |D| grew (or changed sign) since ``before``; zero it at equilibrium."""
+        d = self.imbalance
+        if d == 0:
+            self.r = self.d0 = 0
+        elif abs(d) > abs(before) or (d > 0) != (before > 0) or before == 0:
+            self.d0 = abs(d)
+            self.r = max(1, self.d0 * self.params[2] // UNIT)
+
+    # --- sessions expiring ------------------------------------------------
+
+    def push_session(self, s: Session) -> None:
+        self.sessions[s.id] = s
+        heapq.heappush(self.expiry, (s.expires_at, s.id))
+
+    def close_session(self, s: Session) -> None:
+        """Return the session's unburned ENT and release its reserved energy."""
+        del self.sessions[s.id]
+        a = self.account(s.user)
+        a.ent_locked -= s.locked
+        a.ent += s.locked
+        self.units[s.unit].reserved -= s.remaining
+
+    def expire(self, now: int) -> list[Session]:
+        """Close every session expired at ``now`` (expires_at ≤ now); returns them for undo."""
+        closed = []
+        while self.expiry and self.expiry[0][0] <= now:
+            _, sid = heapq.heappop(self.expiry)
+            s = self.sessions.get(sid)
+            if s is not None:
+                self.close_session(s)
+                closed.append(s)
+        return closed
+
+    def unexpire(self, closed: list[Session]) -> None:
+        for s in reversed(closed):
+            a = self.account(s.user)
+            a.ent -= s.locked
+            a.ent_locked += s.locked
+            self.units[s.unit].reserved += s.remaining
+            self.push_session(s)
+
+    # --- state root records ---------------------------------------------
+
+    def records(self) -> list[bytes]:
+        """Canonical records of the whole state, sorted, one per item (the state root's leaves)."""
+        out: list[bytes] = []
+        pack = struct.pack
+        out.append(
+            pack(
+                "<c20s20s" + "q" * 11 + "QQQ", b"G", self.banker, self.bridge_service, *self.params,
+                self.total_ent, self.total_kwh, self.total_eur, self.r, self.d0, self.escrow,
+                self.next_session, self.next_lock, self.now,
+            )
+        )  # fmt: skip
+        out += [b"V" + v for v in sorted(self.voters)]
+        for addr in sorted(self.accounts):
+            a = self.accounts[addr]
+            if a.ent or a.ent_locked or a.eur or a.eur_orders or a.eur_withdraw or a.nonce:
+                out.append(
+                    pack(
+                        "<c20sqqqqqQ",
+                        b"A",
+                        addr,
+                        a.ent,
+                        a.ent_locked,
+                        a.eur,
+                        a.eur_orders,
+                        a.eur_withdraw,
+                        a.nonce,
+                    )
+                )
+        for addr in sorted(self.units):
+            u = self.units[addr]
+            out.append(pack("<c20s20s?qq", b"U", addr, u.owner, u.active, u.energy, u.reserved))
+        for sid in sorted(self.sessions):
+            s = self.sessions[sid]
+            out.append(pack("<cQ20s20sqqQ", b"S", s.id, s.user, s.unit, s.remaining, s.locked, s.expires_at))
+        for key in sorted(self.votes):
+            out.append(b"Q" + struct.pack("<I", len(key)) + key + b"".join(sorted(self.votes[key])))
+        for oid in sorted(self.orders):
+            o = self.orders[oid]
+            out.append(pack("<cQ20sBqqq", b"O", o.id, o.owner, o.side, o.price, o.remaining, o.locked))
+        for lid in sorted(self.locks):
+            k = self.locks[lid]
+            out.append(pack("<cQ20s20sq?", b"L", k.id, k.sender, k.remote, k.amount, k.transferred))
+        for (chain, lid), amount in sorted(self.imported.items()):
+            out.append(pack("<cIQq", b"X", chain, lid, amount))
+        return out
+
+
+Handler = Callable[..., object]
