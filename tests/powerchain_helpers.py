@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-
 from gridledger.powerchain import ManualClock, PowerChain, Wallet
 
 
@@ -19,7 +18,7 @@ class Cast:
     S: Wallet  # bridge service
     U1: Wallet  # storage unit owned by O
     U2: Wallet
-    O: Wallet  # unit owner
+    O: Wallet  # unit owner  # noqa: E741
     P: Wallet  # a producer / user
     Q: Wallet  # a consumer / user
 
@@ -39,7 +38,9 @@ def cast(chain_id: int = 1, block_size: int = 8) -> Cast:
     return Cast(pc, clock, **w)
 
 
-def refused(pc: PowerChain, error: type[Exception], call: Callable[[], object]) -> pytest.ExceptionInfo[Exception]:
+def refused(
+    pc: PowerChain, error: type[Exception], call: Callable[[], object]
+) -> pytest.ExceptionInfo[Exception]:
     """Assert ``call`` raises ``error`` and leaves the state (root, pending commands, blocks) unchanged."""
     before = (pc.state_root(), pc.pending, len(pc.blocks))
     with pytest.raises(error) as info:

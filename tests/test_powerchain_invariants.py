@@ -13,20 +13,20 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from powerchain_helpers import cast
-
 from gridledger.errors import GridLedgerError
-from gridledger.powerchain import PowerChain
+from gridledger.powerchain import PowerChain, Wallet
 from gridledger.powerchain.amounts import UNIT
 from gridledger.powerchain.state import State
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from powerchain_helpers import Cast, cast
 
 USERS = ("P", "Q", "O", "A", "K")
 UNITS = ("U1", "U2")
 OPS = (
-    "produce", "consume", "report", "session", "use", "use", "use", "produce", "consume", "report", "transfer_ent", "transfer_eeuro", "lock_eeuro", "mint",
-    "burn", "unlock", "buy", "sell", "cancel", "advance", "clear", "set_c", "set_m",
+    "produce", "consume", "report", "session", "use", "use", "use", "produce", "consume", "report",
+    "transfer_ent", "transfer_eeuro", "lock_eeuro", "mint", "burn", "unlock", "buy", "sell", "cancel",
+    "advance", "clear", "set_c", "set_m",
 )  # fmt: skip
 
 command = st.tuples(
@@ -79,6 +79,34 @@ def check_books(s: State) -> None:
             assert o.locked * UNIT >= o.price * o.remaining
 
 
+def run(
+    c: Cast, w: dict[str, Wallet], op: str, who: str, other: str, unit: str, q: int, p: int, wh: str
+) -> None:
+    """Issue one random command."""
+    pc = c.pc
+    amount, price = f"{q / 1000}", f"{p / 1000}"  # ENT, eEuro
+    calls = {
+        "produce": lambda: pc.energy_produced(w[unit], w[who], wh),
+        "consume": lambda: pc.energy_consumed(w[unit], w[who], wh),
+        "report": lambda: pc.report_actual_energy(w[unit], wh),
+        "session": lambda: pc.start_consumption_session(w[who], w[unit], amount),
+        "transfer_ent": lambda: pc.transfer_ent(w[who], w[other], amount),
+        "transfer_eeuro": lambda: pc.transfer_eeuro(w[who], w[other], amount),
+        "lock_eeuro": lambda: pc.lock_eeuro(w[who], amount),
+        "mint": lambda: pc.mint_eeuro(w[who], w[other], amount),
+        "burn": lambda: pc.burn_eeuro(w[who], w[other], amount),
+        "unlock": lambda: pc.unlock_eeuro(w[who], w[other], amount),
+        "buy": lambda: pc.add_order(w[who], "buy", price, amount),
+        "sell": lambda: pc.add_order(w[who], "sell", price, amount),
+        "cancel": lambda: pc.remove_order(w[who], q % 8),
+        "advance": lambda: c.clock.advance(q),
+        "clear": lambda: pc.clear_old_sessions(w[who]),
+        "set_c": lambda: pc.set_parameter(w[who], "C", f"{p / 2001:.6f}"),
+        "set_m": lambda: pc.set_parameter(w[who], "M", price),
+    }
+    calls[op]()
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(command, min_size=1, max_size=50))
 def test_random_commands_keep_every_invariant(
@@ -90,32 +118,12 @@ def test_random_commands_keep_every_invariant(
     pc.energy_produced(c.U2, c.Q, 20_000)
     pc.energy_produced(c.U1, c.O, 10_000)
     for op, who, other, unit, q, p, kwh in commands:
-        amount, price = f"{q / 1000}", f"{p / 1000}"  # ENT, eEuro
         wh = f"{kwh}{q % 1000:03d}.{p % 1000:03d}" if q >= 0 else str(q)  # Wh, in mWh steps
-        calls = {
-            "produce": lambda: pc.energy_produced(w[unit], w[who], wh),
-            "consume": lambda: pc.energy_consumed(w[unit], w[who], wh),
-            "report": lambda: pc.report_actual_energy(w[unit], wh),
-            "session": lambda: pc.start_consumption_session(w[who], w[unit], amount),
-            "transfer_ent": lambda: pc.transfer_ent(w[who], w[other], amount),
-            "transfer_eeuro": lambda: pc.transfer_eeuro(w[who], w[other], amount),
-            "lock_eeuro": lambda: pc.lock_eeuro(w[who], amount),
-            "mint": lambda: pc.mint_eeuro(w[who], w[other], amount),
-            "burn": lambda: pc.burn_eeuro(w[who], w[other], amount),
-            "unlock": lambda: pc.unlock_eeuro(w[who], w[other], amount),
-            "buy": lambda: pc.add_order(w[who], "buy", price, amount),
-            "sell": lambda: pc.add_order(w[who], "sell", price, amount),
-            "cancel": lambda: pc.remove_order(w[who], q % 8),
-            "advance": lambda: c.clock.advance(q),
-            "clear": lambda: pc.clear_old_sessions(w[who]),
-            "set_c": lambda: pc.set_parameter(w[who], "C", f"{p / 2001:.6f}"),
-            "set_m": lambda: pc.set_parameter(w[who], "M", price),
-        }
         root, d, r = pc.state_root(), s.imbalance, s.r
         eur, ent, kwh = s.total_eur, s.total_ent, s.total_kwh
         if op == "use":  # start a session (price = ENT locked), then check a consumption at that unit
             try:
-                pc.start_consumption_session(w[who], w[unit], price)
+                pc.start_consumption_session(w[who], w[unit], f"{p / 1000}")
             except GridLedgerError:
                 continue
             op = "consume"
@@ -129,7 +137,7 @@ def test_random_commands_keep_every_invariant(
             if q.user == w[who].raw_address and q.unit == w[unit].raw_address and q.expires_at > c.clock.t
         ]
         try:
-            calls[op]()
+            run(c, w, op, who, other, unit, q, p, wh)
         except GridLedgerError:
             assert pc.state_root() == root, f"refused {op} changed the state"
             continue
@@ -150,7 +158,7 @@ def test_random_commands_keep_every_invariant(
             assert abs(burned - exact) < 1, (d, r, x, burned, exact)
             if burned < mine[0][1]:  # not short of ENT: D moves toward 0, never past
                 assert 0 <= s.imbalance <= d or d <= s.imbalance <= 0
-        if abs(s.imbalance) > abs(d) or (s.imbalance > 0) != (d > 0) and s.imbalance:
+        if abs(s.imbalance) > abs(d) or ((s.imbalance > 0) != (d > 0) and s.imbalance):
             assert s.d0 == abs(s.imbalance) and s.r == max(1, s.d0 * s.params[2] // UNIT)
         if s.imbalance == 0:
             assert s.r == 0

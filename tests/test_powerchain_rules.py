@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from powerchain_helpers import cast, refused
-
 from gridledger.errors import (
     BadConfigurationError,
     InsufficientFundsError,
@@ -14,6 +12,7 @@ from gridledger.errors import (
     NotAuthorisedError,
 )
 from gridledger.powerchain import Balance, ManualClock, Parameters, PowerChain, Wallet
+from powerchain_helpers import cast, refused
 
 # --- roles ------------------------------------------------------------------------
 
@@ -263,7 +262,8 @@ def test_market_partial_fills_rounding_and_cancel() -> None:
     c.pc.transfer_eeuro(c.Q, c.P, 1)
     a = c.pc.add_order(c.Q, "buy", "0.333333", 3)  # locks ceil(0.999999) = 0.999999
     assert c.pc.balance_eeuro(c.Q) == Balance(D("3.000001"), D("0.999999"))
-    s1 = c.pc.add_order(c.P, "sell", "0.3", "1.5")  # trades at the resting 0.333333: pays 0.4999995 -> 0.499999
+    # trades at the resting 0.333333: 1.5 ENT cost 0.4999995, paid 0.499999 (rounded down)
+    s1 = c.pc.add_order(c.P, "sell", "0.3", "1.5")
     assert s1.trades[0].paid == D("0.499999") and s1.remaining == 0
     assert c.pc.balance_eeuro(c.P) == Balance(D("1.499999"), D(0))
     # what is still locked covers the rest at the limit: ceil(1.5 * 0.333333) = 0.5
