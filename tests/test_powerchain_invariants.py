@@ -11,6 +11,7 @@ chain replays to the same state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 from gridledger.errors import GridLedgerError
@@ -85,7 +86,7 @@ def run(
     """Issue one random command."""
     pc = c.pc
     amount, price = f"{q / 1000}", f"{p / 1000}"  # ENT, eEuro
-    calls = {
+    calls: dict[str, Callable[[], object]] = {
         "produce": lambda: pc.energy_produced(w[unit], w[who], wh),
         "consume": lambda: pc.energy_consumed(w[unit], w[who], wh),
         "report": lambda: pc.report_actual_energy(w[unit], wh),
