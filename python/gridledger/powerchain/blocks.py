@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from gridledger.errors import (
     InvalidSignatureError,
     NotAuthorisedError,
 )
-from gridledger.powerchain.codec import Genesis, Header, decode_header, decode_tx, encode_header
+from gridledger.powerchain.codec import DecodedTx, Genesis, Header, decode_header, decode_tx, encode_header
 from gridledger.powerchain.executor import execute
 from gridledger.powerchain.state import State
 from gridledger.powerchain.wallet import Wallet, address_of, address_str
@@ -218,11 +219,36 @@ def replay_blocks(genesis_bytes: bytes, blocks: Sequence[Block]) -> tuple[State,
             sigs.append(t.signature)
             where.append(f"block[{h_i}].command[{c_i}]")
         txs.append(block_txs)
-    if pks:
-        ok = keys.verify_batch(pks, bodies, sigs)
-        if not ok.all():
-            i = int(np.flatnonzero(~ok)[0])
-            raise InvalidSignatureError(f"{where[i]}: signature does not verify", where[i], sigs[i].hex())
+    # Every signature is checked in one batch call on a worker thread (it releases the GIL and
+    # uses every core) while the commands run here; a bad signature outranks any rule error.
+    with ThreadPoolExecutor(1) as pool:
+        checked = pool.submit(keys.verify_batch, pks, bodies, sigs) if pks else None
+
+        def signatures_hold() -> None:
+            if checked is None:
+                return
+            ok = checked.result()
+            if not ok.all():
+                i = int(np.flatnonzero(~ok)[0])
+                raise InvalidSignatureError(f"{where[i]}: signature does not verify", where[i], sigs[i].hex())
+
+        try:
+            _run_blocks(state, log, genesis, blocks, headers, txs)
+        except GridLedgerError:
+            signatures_hold()
+            raise
+        signatures_hold()
+    return state, log
+
+
+def _run_blocks(
+    state: State,
+    log: BlockLog,
+    genesis: Genesis,
+    blocks: Sequence[Block],
+    headers: list[Header],
+    txs: list[list[DecodedTx]],
+) -> None:
     addr_cache: dict[bytes, bytes] = {}
     chain_id = genesis.chain_id
     last_ts = genesis.timestamp
@@ -264,4 +290,3 @@ def replay_blocks(genesis_bytes: bytes, blocks: Sequence[Block]) -> tuple[State,
         log.blocks.append(b)
         log.records = records
         last_ts = h.timestamp
-    return state, log

@@ -129,9 +129,7 @@ def energy_consumed(s: State, caller: bytes, now: int, consumer: bytes, x: int) 
     unit = s.require_unit(caller)
     if x <= 0:
         raise InvalidArgumentError(f"wh = {x / 1000}: must be positive", "wh", x / 1000)
-    mine = sorted(
-        (q for q in s.sessions.values() if q.user == consumer and q.unit == caller), key=lambda q: q.id
-    )
+    mine = s.sessions_of(consumer, caller)
     # plan first, change nothing until the report is known to be acceptable
     plan: list[tuple[Session, int, int]] = []
     left, d = x, s.imbalance

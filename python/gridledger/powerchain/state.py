@@ -101,6 +101,7 @@ class State:
     units: dict[bytes, Unit] = field(default_factory=dict)
     sessions: dict[int, Session] = field(default_factory=dict)
     expiry: list[tuple[int, int]] = field(default_factory=list)
+    by_user_unit: dict[tuple[bytes, bytes], list[int]] = field(default_factory=dict)  # open session ids
     next_session: int = 1
     votes: dict[bytes, dict[bytes, None]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
@@ -182,10 +183,21 @@ class State:
     def push_session(self, s: Session) -> None:
         self.sessions[s.id] = s
         heapq.heappush(self.expiry, (s.expires_at, s.id))
+        ids = self.by_user_unit.setdefault((s.user, s.unit), [])
+        ids.append(s.id)
+        ids.sort()
+
+    def sessions_of(self, user: bytes, unit: bytes) -> list[Session]:
+        """The open sessions of ``user`` with ``unit``, oldest first."""
+        return [self.sessions[i] for i in self.by_user_unit.get((user, unit), ())]
 
     def close_session(self, s: Session) -> None:
         """Return the session's unburned ENT and release its reserved energy."""
         del self.sessions[s.id]
+        ids = self.by_user_unit[(s.user, s.unit)]
+        ids.remove(s.id)
+        if not ids:
+            del self.by_user_unit[(s.user, s.unit)]
         a = self.account(s.user)
         a.ent_locked -= s.locked
         a.ent += s.locked
