@@ -37,7 +37,7 @@ def chain(request: pytest.FixtureRequest) -> tuple[bytes, list[Block], int]:
 
 def test_replay(benchmark: BenchmarkFixture, chain: tuple[bytes, list[Block], int]) -> None:
     genesis, blocks, size = chain
-    benchmark.group = f"7 powerchain replay: {N} commands"
+    benchmark.group = f"9 powerchain replay: {N} commands"
     note(benchmark, f"powerchain.replay_block{size}", "ours", N, block_size=size)
     pc = benchmark.pedantic(PowerChain.replay, (genesis, blocks), rounds=ROUNDS, iterations=1)
     assert len(pc.blocks) == len(blocks)
@@ -49,7 +49,7 @@ def test_signatures_alone(benchmark: BenchmarkFixture, chain: tuple[bytes, list[
         pytest.skip("once is enough")
     txs = [decode_tx(c) for b in blocks for c in b.commands]
     pks, bodies, sigs = [t.public_key for t in txs], [t.body for t in txs], [t.signature for t in txs]
-    benchmark.group = f"7 powerchain replay: {N} commands"
+    benchmark.group = f"9 powerchain replay: {N} commands"
     note(benchmark, "powerchain.signatures", "info", N)
     ok = benchmark.pedantic(keys.verify_batch, (pks, bodies, sigs), rounds=ROUNDS, iterations=1)
     assert ok.all()
@@ -59,7 +59,7 @@ def test_replay_without_signatures(
     benchmark: BenchmarkFixture, chain: tuple[bytes, list[Block], int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     genesis, blocks, size = chain
-    benchmark.group = f"7 powerchain replay: {N} commands"
+    benchmark.group = f"9 powerchain replay: {N} commands"
     note(benchmark, f"powerchain.rules_block{size}", "info", N, block_size=size)
 
     class NoCheck:
