@@ -46,6 +46,7 @@ def lock_tokens(s: State, caller: bytes, now: int, remote: bytes, amount: int) -
     s.total_ent -= amount
     lock = Lock(s.next_lock, caller, remote, amount)
     s.locks[lock.id] = lock
+    s.touch(b"L", lock.id)
     s.next_lock += 1
     s.rebase(before)
     return lock.id
@@ -70,6 +71,7 @@ def unlock_tokens(
     s.total_ent += amount
     s.account(to).ent += amount
     s.imported[(source, lock_id)] = amount
+    s.touch(b"X", (source << 64) | lock_id)
     s.rebase(before)
     return amount - from_escrow
 
@@ -83,3 +85,4 @@ def tokens_transferred(s: State, caller: bytes, now: int, lock_id: int) -> None:
     if lock.transferred:
         raise DoubleSpendError(f"lock {lock_id} is already marked transferred", "lock_id", lock_id)
     lock.transferred = True
+    s.touch(b"L", lock_id)

@@ -154,6 +154,7 @@ def energy_consumed(s: State, caller: bytes, now: int, consumer: bytes, x: int) 
     burned = returned = 0
     acct = s.account(consumer)
     for q, y, cost in plan:
+        s.touch(b"S", q.id)
         q.remaining -= y
         q.locked -= cost
         acct.ent_locked -= cost

@@ -76,9 +76,11 @@ def add_order(s: State, caller: bytes, now: int, side: int, price: int, quantity
     sub = s.book.submit(SIDES[side], price, quantity, _owner_id(s, caller))  # type: ignore[arg-type]
     mine = Order(sub.order_id, caller, side, price, quantity, lock)
     s.orders[mine.id] = mine
+    s.touch(b"O", mine.id)
     fills = []
     for t in sub.trades:
         maker = s.orders[t.maker_id]
+        s.touch(b"O", maker.id)
         buy, sell = (maker, mine) if side == 1 else (mine, maker)
         q, paid = t.quantity, t.price * t.quantity // UNIT
         seller, buyer = s.account(sell.owner), s.account(buy.owner)
@@ -113,6 +115,7 @@ def remove_order(s: State, caller: bytes, now: int, order_id: int) -> int:
             order_id,
         )
     s.book.cancel(order_id)
+    s.touch(b"O", order_id)
     acct = s.account(caller)
     if o.side == 1:
         acct.ent_locked -= o.locked

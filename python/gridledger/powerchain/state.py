@@ -12,6 +12,7 @@ bridge holds in escrow) and ``total_kwh`` the energy of every storage unit.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import struct
 from collections.abc import Callable
@@ -116,6 +117,9 @@ class State:
     locks: dict[int, Lock] = field(default_factory=dict)
     next_lock: int = 1
     imported: dict[tuple[int, int], int] = field(default_factory=dict)
+    _cache: dict[bytes, bytes] = field(default_factory=dict, repr=False)
+    _keys: list[bytes] = field(default_factory=list, repr=False)
+    _dirty: set[bytes] = field(default_factory=set, repr=False)
 
     @classmethod
     def from_genesis(cls, g: Genesis) -> State:
@@ -130,6 +134,7 @@ class State:
 
     def account(self, addr: bytes) -> Account:
         """The account of ``addr``, created empty if new (call only when changing it)."""
+        self._dirty.add(b"A" + addr)
         a = self.accounts.get(addr)
         if a is None:
             a = self.accounts[addr] = Account()
@@ -181,6 +186,7 @@ class State:
     # --- sessions expiring ------------------------------------------------
 
     def push_session(self, s: Session) -> None:
+        self.touch(b"S", s.id)
         self.sessions[s.id] = s
         heapq.heappush(self.expiry, (s.expires_at, s.id))
         ids = self.by_user_unit.setdefault((s.user, s.unit), [])
@@ -193,6 +199,7 @@ class State:
 
     def close_session(self, s: Session) -> None:
         """Return the session's unburned ENT and release its reserved energy."""
+        self.touch(b"S", s.id)
         del self.sessions[s.id]
         ids = self.by_user_unit[(s.user, s.unit)]
         ids.remove(s.id)
@@ -223,51 +230,99 @@ class State:
             self.push_session(s)
 
     # --- state root records ---------------------------------------------
+    #
+    # The state root is the Merkle root of one record per item. Accounts,
+    # sessions, orders, bridge locks and imports can number thousands, so
+    # their records are cached and rebuilt only when touched: every change
+    # to one of them goes through ``account()`` or calls ``touch()``. The few
+    # others (globals, voters, units, open votes) are rebuilt every time.
+    # ``records(fresh=True)`` rebuilds everything (the tests compare both).
 
-    def records(self) -> list[bytes]:
-        """Canonical records of the whole state, sorted, one per item (the state root's leaves)."""
-        out: list[bytes] = []
+    def touch(self, kind: bytes, ident: int | bytes) -> None:
+        """Mark an item's record for rebuilding (kind b"S", b"O", b"L" with an int id; b"X" ...)."""
+        self._dirty.add(kind + (ident if isinstance(ident, bytes) else ident.to_bytes(12, "big")))
+
+    def _record(self, key: bytes) -> bytes | None:
+        kind, ident = key[:1], key[1:]
         pack = struct.pack
-        out.append(
+        if kind == b"A":
+            a = self.accounts.get(ident)
+            if a is None or not (a.ent or a.ent_locked or a.eur or a.eur_orders or a.eur_withdraw or a.nonce):
+                return None
+            return pack(
+                "<c20sqqqqqQ", b"A", ident, a.ent, a.ent_locked, a.eur, a.eur_orders, a.eur_withdraw, a.nonce
+            )
+        n = int.from_bytes(ident, "big")
+        if kind == b"S":
+            q = self.sessions.get(n)
+            return (
+                None
+                if q is None
+                else pack("<cQ20s20sqqQ", b"S", q.id, q.user, q.unit, q.remaining, q.locked, q.expires_at)
+            )
+        if kind == b"O":
+            o = self.orders.get(n)
+            return (
+                None
+                if o is None
+                else pack("<cQ20sBqqq", b"O", o.id, o.owner, o.side, o.price, o.remaining, o.locked)
+            )
+        if kind == b"L":
+            k = self.locks.get(n)
+            return (
+                None
+                if k is None
+                else pack("<cQ20s20sq?", b"L", k.id, k.sender, k.remote, k.amount, k.transferred)
+            )
+        chain, lid = n >> 64, n & ((1 << 64) - 1)
+        amount = self.imported.get((chain, lid))
+        return None if amount is None else pack("<cIQq", b"X", chain, lid, amount)
+
+    def _all_keys(self) -> set[bytes]:
+        keys = {b"A" + a for a in self.accounts}
+        keys |= {b"S" + i.to_bytes(12, "big") for i in self.sessions}
+        keys |= {b"O" + i.to_bytes(12, "big") for i in self.orders}
+        keys |= {b"L" + i.to_bytes(12, "big") for i in self.locks}
+        keys |= {b"X" + ((c << 64) | i).to_bytes(12, "big") for c, i in self.imported}
+        return keys
+
+    def records(self, *, fresh: bool = False) -> list[bytes]:
+        """Canonical records of the whole state, one per item: the state root's leaves.
+
+        Order: globals, voters, units, open votes (each sorted), then accounts,
+        bridge locks, orders, sessions and imports sorted by key (kind letter,
+        then address or big-endian id).
+        """
+        if fresh:
+            self._cache.clear()
+            self._keys.clear()
+            self._dirty = self._all_keys()
+        for key in self._dirty:
+            rec = self._record(key)
+            if rec is None:
+                if self._cache.pop(key, None) is not None:
+                    del self._keys[bisect.bisect_left(self._keys, key)]
+            else:
+                if key not in self._cache:
+                    bisect.insort(self._keys, key)
+                self._cache[key] = rec
+        self._dirty = set()
+        pack = struct.pack
+        out = [
             pack(
                 "<c20s20s" + "q" * 11 + "QQQ", b"G", self.banker, self.bridge_service, *self.params,
                 self.total_ent, self.total_kwh, self.total_eur, self.r, self.d0, self.escrow,
                 self.next_session, self.next_lock, self.now,
             )
-        )  # fmt: skip
+        ]  # fmt: skip
         out += [b"V" + v for v in sorted(self.voters)]
-        for addr in sorted(self.accounts):
-            a = self.accounts[addr]
-            if a.ent or a.ent_locked or a.eur or a.eur_orders or a.eur_withdraw or a.nonce:
-                out.append(
-                    pack(
-                        "<c20sqqqqqQ",
-                        b"A",
-                        addr,
-                        a.ent,
-                        a.ent_locked,
-                        a.eur,
-                        a.eur_orders,
-                        a.eur_withdraw,
-                        a.nonce,
-                    )
-                )
         for addr in sorted(self.units):
             u = self.units[addr]
             out.append(pack("<c20s20s?qq", b"U", addr, u.owner, u.active, u.energy, u.reserved))
-        for sid in sorted(self.sessions):
-            s = self.sessions[sid]
-            out.append(pack("<cQ20s20sqqQ", b"S", s.id, s.user, s.unit, s.remaining, s.locked, s.expires_at))
         for key in sorted(self.votes):
             out.append(b"Q" + struct.pack("<I", len(key)) + key + b"".join(sorted(self.votes[key])))
-        for oid in sorted(self.orders):
-            o = self.orders[oid]
-            out.append(pack("<cQ20sBqqq", b"O", o.id, o.owner, o.side, o.price, o.remaining, o.locked))
-        for lid in sorted(self.locks):
-            k = self.locks[lid]
-            out.append(pack("<cQ20s20sq?", b"L", k.id, k.sender, k.remote, k.amount, k.transferred))
-        for (chain, lid), amount in sorted(self.imported.items()):
-            out.append(pack("<cIQq", b"X", chain, lid, amount))
+        cache = self._cache
+        out += [cache[k] for k in self._keys]
         return out
 
 
