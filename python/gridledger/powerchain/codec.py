@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from gridledger.errors import InvalidTransactionError
 
@@ -100,8 +101,9 @@ def encode_tx_body(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedTx:
+class DecodedTx(NamedTuple):
+    """A parsed command (a tuple: parsing is on the replay's hot path)."""
+
     chain_id: int
     op: Op
     timestamp: int
