@@ -13,6 +13,7 @@ __all__ = [
     "ChainState",
     "KeyRing",
     "MerkleTree",
+    "OrderBook",
     "SigningKey",
     "__version__",
     "bidding_trajectory",
@@ -359,3 +360,44 @@ def bidding_trajectory(
     start: int = 100,
 ) -> NDArray[np.int64]:
     """Tokens after each turn: (turns + 1, candidates)."""
+
+# Markets (rust/src/book.rs): the continuous double auction order book.
+@final
+class OrderBook:
+    def __new__(
+        cls,
+        price_rule: str = "resting",
+        self_trade: str = "allow",
+        min_price: int = 1,
+        max_price: int = 1 << 40,
+        check_owner: bool = True,
+    ) -> OrderBook: ...
+    def submit(
+        self, side_: str, price: int, quantity: int, owner: int, kind_: str = "limit", period: int = 0
+    ) -> tuple[int, list[tuple[int, int, int, int, int, int, int]], int]: ...
+    def cancel(self, order_id: int, owner: int | None = None) -> int: ...
+    def reduce(self, order_id: int, new_quantity: int) -> None: ...
+    def replace(
+        self, order_id: int, price: int, quantity: int
+    ) -> tuple[int, list[tuple[int, int, int, int, int, int, int]], int]: ...
+    def expire(self, before_period: int) -> list[tuple[int, int]]: ...
+    def depth(self, levels: int = 10) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]: ...
+    def orders(self) -> list[tuple[int, int, str, int, int]]: ...
+    def __len__(self) -> int: ...
+    @property
+    def best_bid(self) -> int | None: ...
+    @property
+    def best_ask(self) -> int | None: ...
+    @property
+    def nbytes(self) -> int: ...
+    def replay(
+        self,
+        op: NDArray[np.uint8],
+        side_: NDArray[np.uint8],
+        kind_: NDArray[np.uint8],
+        price: NDArray[np.int64],
+        quantity: NDArray[np.int64],
+        owner: NDArray[np.int64],
+        order_id: NDArray[np.int64],
+        period: NDArray[np.int64],
+    ) -> dict[str, NDArray[Any]]: ...

@@ -112,7 +112,9 @@ def simulate(args: argparse.Namespace) -> int:
         consensus=Consensus(producer_rule=args.consensus, draw=args.draw),
     )
     out = Path(args.out)
-    result = run(community, start, args.days, store=out, overwrite=True, progress=not args.quiet)
+    result = run(
+        community, start, args.days, store=out, overwrite=True, progress=not args.quiet, market=args.market
+    )
     _summary_table(result)
     if args.market_face:
         result.market_face().write_parquet(args.market_face)
@@ -154,6 +156,7 @@ def _summary_table(result: object) -> None:
         ("voting tokens distributed", f"{s['votes_distributed']:,}"),
         ("signatures made / verified", f"{s['signatures_made']:,} / {s['signatures_verified']:,}"),
         ("block producers", _producers(result)),
+        ("local market", _market(result)),
         ("accuracy: worst period |chain − MID|", f"{s['max_period_error_wh']:.1f} Wh  (V = {v_max} Wh)"),
         ("accuracy: chain vs MID over the run", f"{100 * float(acc.get('chain_vs_mid', 0.0)):+.4f} %"),
         ("run time", f"{s['seconds']:.2f} s  ({s['blocks_per_s']:,.0f} blocks/s, {s['tx_per_s']:,.0f} tx/s)"),
@@ -180,6 +183,19 @@ def _producers(result: object) -> str:
         f"PoS auction: {int((made > 0).sum())} members mined, at most {int(made.max())} blocks each, "
         f"{int(st['strikes'].sum())} strikes"
     )
+
+
+def _market(result: object) -> str:
+    from gridledger.community import SimulationResult
+
+    assert isinstance(result, SimulationResult)
+    if result.deals is None:
+        return "none (--market call|cda|mcp to trade surplus)"
+    d = result.deals
+    volume = int(d["quantity"].sum())
+    kwh = volume / 1000
+    mean = int((d["quantity"] * d["price"]).sum()) / max(1, volume)
+    return f"{d.height:,} deals, {kwh:,.1f} kWh at {mean / 10:.1f} ct/kWh on average, settled on chain"
 
 
 def verify_chain(path: str) -> int:
@@ -323,6 +339,11 @@ def _parser() -> argparse.ArgumentParser:
         "an existing gridledger chain there is replaced, any other file is left alone)",
     )
     sim.add_argument("--market-face", metavar="PARQUET", help="also write the market-face meters (off chain)")
+    sim.add_argument(
+        "--market",
+        choices=["call", "cda", "mcp"],
+        help="members trade surplus virtual generation each period through this mechanism (default: none)",
+    )
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     ver = sub.add_parser("verify", help="re-verify a stored chain from genesis")
     ver.add_argument("file", help="a chain written by gridledger simulate")

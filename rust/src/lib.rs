@@ -5,6 +5,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod bidding;
+pub mod book;
 pub mod civil;
 pub mod draw;
 pub mod error;

@@ -25,6 +25,7 @@ from gridledger.community.bidders import Bidders
 from gridledger.community.inputs import CommunityInputs, community_inputs
 from gridledger.community.model import Community
 from gridledger.community.repartition import allocate, ideal_shares
+from gridledger.community.trading import Deal, Mechanism, Trader
 from gridledger.ledger.chain import Chain
 from gridledger.ledger.store import ChainStore
 from gridledger.ledger.tx import NEVER
@@ -84,6 +85,8 @@ class SimulationResult:
     allocated_votes: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     consumption_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     accuracy: AccuracyReport | None = None
+    traded_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    deals: pl.DataFrame | None = None
 
     @property
     def transactions(self) -> int:
@@ -93,17 +96,26 @@ class SimulationResult:
         """The market-face meter per member and period: consumption − virtual generation (Wh).
 
         Computed for the DSO and never written on chain. Columns: ``period``,
-        ``member``, ``consumption_wh``, ``virtual_generation_wh``, ``market_face_wh``.
+        ``member``, ``consumption_wh``, ``virtual_generation_wh`` (the VPP's
+        allocation), ``traded_wh`` (bought − sold on the local market, when a
+        market ran) and ``market_face_wh`` = consumption − allocation − traded.
         """
         p, m = self.consumption_wh.shape
         labels = [x.label for x in self.community.members]
+        traded = (
+            self.traded_wh
+            if self.traded_wh.shape == self.allocated_wh.shape
+            else np.zeros_like(self.allocated_wh)
+        )
+        virtual = self.allocated_wh + traded
         return pl.DataFrame(
             {
                 "period": np.repeat(self.periods, m),
                 "member": pl.Series(labels * p, dtype=pl.Categorical),
                 "consumption_wh": self.consumption_wh.ravel(),
                 "virtual_generation_wh": self.allocated_wh.ravel(),
-                "market_face_wh": (self.consumption_wh - self.allocated_wh).ravel(),
+                "traded_wh": traded.ravel(),
+                "market_face_wh": (self.consumption_wh - virtual).ravel(),
             }
         )
 
@@ -130,6 +142,8 @@ class SimulationResult:
             "blocks_per_s": self.blocks / self.seconds if self.seconds else 0.0,
             "tx_per_s": tx / self.seconds if self.seconds else 0.0,
             "store_bytes": self.store_bytes,
+            "market_kwh": float(self.deals["quantity"].sum()) / 1000 if self.deals is not None else 0.0,
+            "market_deals": self.deals.height if self.deals is not None else 0,
             "bytes_per_tx": self.store_bytes / tx if tx else 0.0,
         }
 
@@ -163,6 +177,38 @@ class _Builder:
     ) -> bytes:
         return _core.encode_transfer(self.tag, period, signer, txids, idx, owners, assets, amounts, expires)
 
+    def settle(
+        self, period: int, deals: list[Deal], alloc: NDArray[np.int64]
+    ) -> tuple[NDArray[np.uint8], bytes, NDArray[np.int64]]:
+        """One Transfer per seller: its distribution output of the period to its buyers, change back."""
+        assert self.last_energy is not None
+        d_id, e_to = self.last_energy
+        index = {int(m): k for k, m in enumerate(e_to.tolist())}
+        by_seller: dict[int, list[Deal]] = {}
+        for d in deals:
+            by_seller.setdefault(d.seller, []).append(d)
+        bodies, keys = [], []
+        txid = np.frombuffer(d_id, np.uint8).reshape(1, 32)
+        for s, ds in by_seller.items():
+            pay: dict[int, int] = {}
+            for d in ds:
+                pay[d.buyer] = pay.get(d.buyer, 0) + d.quantity
+            change = int(alloc[s]) - sum(pay.values())
+            owners = [*pay, *([s] if change > 0 else [])]
+            amounts = [*pay.values(), *([change] if change > 0 else [])]
+            bodies.append(self._transfer(
+                period, self.members[s : s + 1], txid, np.array([index[s]], np.int64),
+                self.members[np.array(owners)], np.zeros(len(owners), np.uint8),
+                np.array(amounts, np.int64), np.full(len(owners), NEVER, np.uint64),
+            ))  # fmt: skip
+            keys.append(self.c.member_key_id(s))
+        offs = np.zeros(len(bodies) + 1, np.int64)
+        np.cumsum([len(b) for b in bodies], out=offs[1:])
+        ids, blob, offsets = self.c.keyring.sign_bodies(
+            np.array(keys, np.int64), b"".join(bodies), offs, self.alg
+        )
+        return ids, blob, offsets
+
     def period(
         self,
         period: int,
@@ -174,6 +220,7 @@ class _Builder:
         """(ids, whole transactions concatenated, their offsets, creates, transfers) of one period."""
         units = np.flatnonzero(quanta)
         self.last_votes = None
+        self.last_energy: tuple[bytes, NDArray[np.int64]] | None = None
         if not len(units):
             return np.zeros((0, 32), np.uint8), b"", np.zeros(1, np.int64), 0, 0
         expires = period + self.c.vote_validity
@@ -225,6 +272,7 @@ class _Builder:
         )
         # Where the members' voting tokens went (for the auction's bidders).
         self.last_votes = (ids_d[0].tobytes(), v_to, votes[v_to].astype(np.int64), len(e_to), expires)
+        self.last_energy = (ids_d[0].tobytes(), e_to)
         ids = np.concatenate([ids_c, ids_t, ids_d])
         offsets = np.concatenate(
             [offs_c, offs_t[1:] + len(blob_c), [len(blob_c) + len(blob_t) + len(blob_d)]]
@@ -262,6 +310,7 @@ def simulate(
     progress: bool = False,
     bid_probability: float = 0.3,
     late_share: float = 0.02,
+    market: Mechanism | None = None,
 ) -> SimulationResult:
     """Run ``community`` from ``start`` for ``days`` (or ``periods``) market periods.
 
@@ -285,6 +334,10 @@ def simulate(
     bid_probability, late_share
         On an auction chain: the chance that a member holding valid voting
         tokens stands in a period, and the share of candidacies sent late.
+    market
+        ``"call"``, ``"cda"`` or ``"mcp"``: members with surplus virtual
+        generation sell to members in deficit each period through that
+        mechanism, settled on the ledger (:mod:`gridledger.community.trading`).
 
     Returns
     -------
@@ -319,6 +372,8 @@ def simulate(
     builder = _Builder(community, chain)
     seq = np.ones(len(community.units), dtype=np.int64)
     auction = genesis.consensus.producer_rule == "auction"
+    trader = Trader(len(community.members), market, community.seed) if market is not None else None
+    traded = np.zeros((P, len(community.members)), np.int64)
     bidders = Bidders(community, chain, bid_probability, late_share)
     member_of = {community.key(community.member_key_id(i)): i for i in range(len(community.members))}
     result = SimulationResult(community, inp.periods, Path(store) if store is not None else None, chain)
@@ -329,6 +384,17 @@ def simulate(
                 p = int(inp.periods[i])
                 ids, blob, offsets, n_c, n_t = builder.period(p, quanta[i], seq, alloc[i], alloc_votes[i])
                 seq += quanta[i]
+                if trader is not None and builder.last_energy is not None:
+                    deals = trader.period(p, alloc[i], inp.consumption_wh[i])
+                    if deals:
+                        ids_s, blob_s, offs_s = builder.settle(p, deals, alloc[i])
+                        offsets = np.concatenate([offsets, offs_s[1:] + len(blob)])
+                        blob = blob + blob_s
+                        ids = np.concatenate([ids, ids_s])
+                        n_t += len(ids_s)
+                        for d in deals:
+                            traded[i, d.buyer] += d.quantity
+                            traded[i, d.seller] -= d.quantity
                 miner_pk = chain.next_miner
                 miner = community.member_key_id(member_of[miner_pk])
                 next_winner, pays, n_a = None, None, 0
@@ -384,6 +450,8 @@ def simulate(
     result.distributed_wh = int(alloc.sum())
     result.distributed_votes = int(alloc_votes.sum())
     result.allocated_wh = alloc
+    result.traded_wh = traded
+    result.deals = trader.frame() if trader is not None else None
     result.allocated_votes = alloc_votes
     result.consumption_wh = inp.consumption_wh
     result.accuracy = accuracy_report(

@@ -1,6 +1,7 @@
 //! PyO3 wrappers: argument checks, GIL release, numpy in and out.
 
 mod alloc;
+mod book;
 mod buffers;
 mod data;
 mod draw;
@@ -15,6 +16,7 @@ use pyo3::prelude::*;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     alloc::keep_freed_memory();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    book::register(m)?;
     data::register(m)?;
     draw::register(m)?;
     hash::register(m)?;

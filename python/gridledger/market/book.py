@@ -1,0 +1,220 @@
+"""The continuous double auction (SPEC §4): a Rust order book with price–time priority.
+
+Prices are integer ticks and quantities integers (choose the units: e.g.
+0.1 ENT and 0.01 eEuro). An incoming order trades while it crosses the best
+opposite order (buy price ≥ sell price); the trade price is the resting
+order's (``price_rule="resting"``, default) or the mean of the two limit prices
+rounded down to a tick (``"midpoint"``; a market order trades at the resting
+price). ``self_trade`` decides what happens when an order would meet its own
+owner's resting order. Every call validates its arguments before changing
+the book: a rejected call leaves it exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from gridledger import _core
+from gridledger.errors import InvalidArgumentError
+
+__all__ = ["OP_CODES", "STATUS", "TAPE_SCHEMA", "OrderBook", "Submitted", "Trade", "ops_frame"]
+
+Side = Literal["buy", "sell"]
+OrderKind = Literal["limit", "market", "ioc"]
+OP_CODES = {"submit": 0, "cancel": 1, "reduce": 2, "replace": 3}
+STATUS = {0: "ok", 1: "unknown order", 2: "self-trade refused", 3: "bad reduce"}
+TAPE_SCHEMA = {
+    "seq": pl.Int64,
+    "maker_id": pl.Int64,
+    "taker_id": pl.Int64,
+    "maker_owner": pl.Int64,
+    "taker_owner": pl.Int64,
+    "price": pl.Int64,
+    "quantity": pl.Int64,
+}
+_COLUMNS = ("op", "side", "kind", "price", "quantity", "owner", "order_id", "period")
+_DTYPES = (np.uint8, np.uint8, np.uint8, np.int64, np.int64, np.int64, np.int64, np.int64)
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One trade: the resting (maker) and incoming (taker) orders, price (ticks) and quantity."""
+
+    seq: int
+    maker_id: int
+    taker_id: int
+    maker_owner: int
+    taker_owner: int
+    price: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a submit (or replace) did: the order's id, its trades and the quantity left."""
+
+    order_id: int
+    trades: tuple[Trade, ...]
+    remaining: int
+
+
+class OrderBook:
+    """A continuous double auction order book.
+
+    Parameters
+    ----------
+    price_rule
+        ``"resting"`` or ``"midpoint"``.
+    self_trade
+        ``"allow"``, ``"cancel_resting"`` (cancel the own resting order and go
+        on) or ``"reject"`` (refuse the incoming order whole).
+    min_price, max_price
+        The tick range; prices outside it are refused.
+    check_owner
+        When true, ``cancel(order_id, owner=...)`` refuses another owner's order.
+    """
+
+    def __init__(
+        self,
+        price_rule: Literal["resting", "midpoint"] = "resting",
+        self_trade: Literal["allow", "cancel_resting", "reject"] = "allow",
+        *,
+        min_price: int = 1,
+        max_price: int = 1 << 40,
+        check_owner: bool = True,
+    ) -> None:
+        self._book = _core.OrderBook(price_rule, self_trade, min_price, max_price, check_owner)
+        self.price_rule = price_rule
+        self.self_trade = self_trade
+
+    def submit(
+        self, side: Side, price: int, quantity: int, owner: int, kind: OrderKind = "limit", period: int = 0
+    ) -> Submitted:
+        """Submit an order (``price`` is ignored for a market order); returns id, trades and remaining."""
+        oid, trades, remaining = self._book.submit(side, price, quantity, owner, kind, period)
+        return Submitted(oid, tuple(Trade(*t) for t in trades), remaining)
+
+    def cancel(self, order_id: int, owner: int | None = None) -> int:
+        """Cancel a resting order; returns the quantity cancelled."""
+        return self._book.cancel(order_id, owner)
+
+    def reduce(self, order_id: int, new_quantity: int) -> None:
+        """Lower a resting order's quantity; it keeps its place in the queue."""
+        self._book.reduce(order_id, new_quantity)
+
+    def replace(self, order_id: int, price: int, quantity: int) -> Submitted:
+        """Move a resting order to a new price and quantity; it loses its time priority."""
+        oid, trades, remaining = self._book.replace(order_id, price, quantity)
+        return Submitted(oid, tuple(Trade(*t) for t in trades), remaining)
+
+    def expire(self, before_period: int) -> list[tuple[int, int]]:
+        """Cancel every resting order submitted for a period before ``before_period``."""
+        return self._book.expire(before_period)
+
+    def depth(self, levels: int = 10) -> pl.DataFrame:
+        """The best ``levels`` price levels of each side: side, price, quantity, orders."""
+        bids, asks = self._book.depth(levels)
+        rows = [("buy", *b) for b in bids] + [("sell", *a) for a in asks]
+        return pl.DataFrame(
+            rows,
+            schema={"side": pl.String, "price": pl.Int64, "quantity": pl.Int64, "orders": pl.Int64},
+            orient="row",
+        )
+
+    def orders(self) -> list[tuple[int, int, str, int, int]]:
+        """Resting orders (id, owner, side, price, quantity), best price then time first."""
+        return self._book.orders()
+
+    @property
+    def best_bid(self) -> int | None:
+        return self._book.best_bid
+
+    @property
+    def best_ask(self) -> int | None:
+        return self._book.best_ask
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the book's structures."""
+        return self._book.nbytes
+
+    def __len__(self) -> int:
+        return len(self._book)
+
+    def replay(self, ops: pl.DataFrame | NDArray[np.void]) -> tuple[pl.DataFrame, NDArray[np.uint8]]:
+        """Apply a whole stream of operations in one call.
+
+        Parameters
+        ----------
+        ops
+            A polars frame or numpy structured array with columns ``op``
+            (0 submit, 1 cancel, 2 reduce, 3 replace, or their names),
+            ``side`` (0 buy, 1 sell), ``kind`` (0 limit, 1 market, 2 ioc),
+            ``price``, ``quantity``, ``owner``, ``order_id``, ``period``.
+            Missing columns default to 0.
+
+        Returns
+        -------
+        (tape, status)
+            The trade tape (seq, maker_id, taker_id, maker_owner, taker_owner,
+            price, quantity) and each operation's status (0 ok, 1 unknown
+            order, 2 self-trade refused, 3 bad reduce). A malformed operation
+            raises before anything changes, naming its index.
+        """
+        cols = _columns(ops)
+        out = self._book.replay(*cols)
+        tape = pl.DataFrame({k: out[k] for k in TAPE_SCHEMA}, schema=TAPE_SCHEMA)
+        return tape, out["status"]
+
+
+_Cols = tuple[
+    NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8],
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+]  # fmt: skip
+
+
+def _columns(ops: pl.DataFrame | NDArray[np.void]) -> _Cols:
+    if isinstance(ops, pl.DataFrame):
+        names = set(ops.columns)
+        n = ops.height
+
+        def get(c: str) -> object:
+            return ops[c].to_numpy() if c in names else np.zeros(n)
+    elif isinstance(ops, np.ndarray) and ops.dtype.names is not None:
+        names = set(ops.dtype.names)
+        n = len(ops)
+
+        def get(c: str) -> object:
+            return ops[c] if c in names else np.zeros(n)
+    else:
+        raise InvalidArgumentError(
+            "ops must be a polars frame or a numpy structured array", "ops", type(ops).__name__
+        )
+    out: list[NDArray[np.generic]] = []
+    for c, dt in zip(_COLUMNS, _DTYPES, strict=True):
+        col = get(c)
+        if c == "op" and isinstance(col, np.ndarray) and col.dtype.kind in "OUS":
+            col = np.array([OP_CODES.get(str(x), 255) for x in col])
+        arr = np.asarray(col)
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr) | (arr != np.floor(arr))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InvalidArgumentError(
+                    f"ops[{i}].{c} = {arr[i]}: must be a whole number", f"ops[{i}].{c}", arr[i]
+                )
+        out.append(np.ascontiguousarray(arr, dtype=dt))
+    return tuple(out)  # type: ignore[return-value]
+
+
+def ops_frame(**columns: object) -> pl.DataFrame:
+    """A replay frame from columns, missing ones 0 (a convenience for building streams)."""
+    n = max(len(v) for v in columns.values())  # type: ignore[arg-type]
+    return pl.DataFrame(
+        {c: np.asarray(columns.get(c, np.zeros(n, dt))) for c, dt in zip(_COLUMNS, _DTYPES, strict=True)}
+    )

@@ -1,0 +1,374 @@
+//! `gridledger._core.OrderBook`: the Rust order book, fed one operation or a whole stream.
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, Trade};
+use crate::error::CoreError;
+
+fn side(s: &str) -> Result<Side, CoreError> {
+    match s {
+        "buy" => Ok(Side::Buy),
+        "sell" => Ok(Side::Sell),
+        _ => Err(CoreError::config(
+            "side",
+            format!("{s:?}"),
+            "expected \"buy\" or \"sell\"",
+        )),
+    }
+}
+
+fn kind(k: &str) -> Result<Kind, CoreError> {
+    match k {
+        "limit" => Ok(Kind::Limit),
+        "market" => Ok(Kind::Market),
+        "ioc" => Ok(Kind::Ioc),
+        _ => Err(CoreError::config(
+            "kind",
+            format!("{k:?}"),
+            "expected \"limit\", \"market\" or \"ioc\"",
+        )),
+    }
+}
+
+fn qty(field: &str, q: i64) -> Result<u64, CoreError> {
+    u64::try_from(q)
+        .ok()
+        .filter(|&x| x > 0)
+        .ok_or_else(|| CoreError::invalid(field, q, "must be a positive integer"))
+}
+
+fn id(field: &str, v: i64) -> Result<u64, CoreError> {
+    u64::try_from(v).map_err(|_| CoreError::invalid(field, v, "order ids and owners are ≥ 0"))
+}
+
+/// (seq, maker_id, taker_id, maker_owner, taker_owner, price, quantity).
+type TradeRow = (u64, u64, u64, u64, u64, i64, u64);
+
+fn rows(trades: &[Trade]) -> Vec<TradeRow> {
+    trades
+        .iter()
+        .map(|t| {
+            (
+                t.seq,
+                t.maker_id,
+                t.taker_id,
+                t.maker_owner,
+                t.taker_owner,
+                t.price,
+                t.qty,
+            )
+        })
+        .collect()
+}
+
+/// (order id, trades, remaining quantity).
+type SubmitResult = (u64, Vec<TradeRow>, u64);
+
+/// A continuous double auction order book with integer price ticks and quantities.
+#[pyclass(name = "OrderBook", module = "gridledger._core")]
+pub struct PyOrderBook {
+    inner: Book,
+    check_owner: bool,
+}
+
+fn slice<'a, T: numpy::Element>(
+    field: &str,
+    a: &'a PyReadonlyArray1<'_, T>,
+) -> Result<&'a [T], CoreError> {
+    a.as_slice()
+        .map_err(|_| CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array"))
+}
+
+#[pymethods]
+impl PyOrderBook {
+    #[new]
+    #[pyo3(signature = (price_rule = "resting", self_trade = "allow", min_price = 1, max_price = 1 << 40, check_owner = true))]
+    fn new(
+        price_rule: &str,
+        self_trade: &str,
+        min_price: i64,
+        max_price: i64,
+        check_owner: bool,
+    ) -> PyResult<Self> {
+        let pr = match price_rule {
+            "resting" => PriceRule::Resting,
+            "midpoint" => PriceRule::Midpoint,
+            _ => {
+                return Err(CoreError::config(
+                    "price_rule",
+                    format!("{price_rule:?}"),
+                    "expected \"resting\" or \"midpoint\"",
+                )
+                .into())
+            }
+        };
+        let st = match self_trade {
+            "allow" => SelfTrade::Allow,
+            "cancel_resting" => SelfTrade::CancelResting,
+            "reject" => SelfTrade::Reject,
+            _ => {
+                return Err(CoreError::config(
+                    "self_trade",
+                    format!("{self_trade:?}"),
+                    "expected \"allow\", \"cancel_resting\" or \"reject\"",
+                )
+                .into())
+            }
+        };
+        Ok(Self {
+            inner: Book::new(min_price, max_price, pr, st)?,
+            check_owner,
+        })
+    }
+
+    /// Submit an order; returns (id, trades, remaining).
+    #[pyo3(signature = (side_, price, quantity, owner, kind_ = "limit", period = 0))]
+    fn submit(
+        &mut self,
+        side_: &str,
+        price: i64,
+        quantity: i64,
+        owner: i64,
+        kind_: &str,
+        period: i64,
+    ) -> PyResult<SubmitResult> {
+        let s = self.inner.submit(
+            side(side_)?,
+            price,
+            qty("quantity", quantity)?,
+            id("owner", owner)?,
+            kind(kind_)?,
+            period,
+        )?;
+        Ok((s.id, rows(&s.trades), s.remaining))
+    }
+
+    /// Cancel a resting order; returns the cancelled quantity.
+    #[pyo3(signature = (order_id, owner = None))]
+    fn cancel(&mut self, order_id: i64, owner: Option<i64>) -> PyResult<u64> {
+        let who = match (owner, self.check_owner) {
+            (Some(o), true) => Some(id("owner", o)?),
+            _ => None,
+        };
+        Ok(self.inner.cancel(id("order_id", order_id)?, who)?)
+    }
+
+    /// Lower a resting order's quantity (it keeps its place in the queue).
+    fn reduce(&mut self, order_id: i64, new_quantity: i64) -> PyResult<()> {
+        Ok(self.inner.reduce(
+            id("order_id", order_id)?,
+            qty("new_quantity", new_quantity)?,
+        )?)
+    }
+
+    /// Move a resting order to a new price and quantity (it loses its time priority).
+    fn replace(&mut self, order_id: i64, price: i64, quantity: i64) -> PyResult<SubmitResult> {
+        let s = self
+            .inner
+            .replace(id("order_id", order_id)?, price, qty("quantity", quantity)?)?;
+        Ok((s.id, rows(&s.trades), s.remaining))
+    }
+
+    /// Cancel every resting order submitted for a period before `before_period`: [(id, quantity)].
+    fn expire(&mut self, before_period: i64) -> Vec<(u64, u64)> {
+        self.inner.expire(before_period)
+    }
+
+    /// The best `levels` levels per side: ([(price, quantity, orders)] bids, asks), best first.
+    #[pyo3(signature = (levels = 10))]
+    fn depth(&self, levels: usize) -> (Vec<LevelRow>, Vec<LevelRow>) {
+        self.inner.depth(levels)
+    }
+
+    /// Every resting order, best price then time first: [(id, owner, side, price, quantity)].
+    fn orders(&self) -> Vec<(u64, u64, &'static str, i64, u64)> {
+        self.inner
+            .orders()
+            .into_iter()
+            .map(|(i, o, s, p, q)| (i, o, if s == Side::Buy { "buy" } else { "sell" }, p, q))
+            .collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    #[getter]
+    fn best_bid(&self) -> Option<i64> {
+        self.inner.best_bid()
+    }
+
+    #[getter]
+    fn best_ask(&self) -> Option<i64> {
+        self.inner.best_ask()
+    }
+
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.inner.nbytes()
+    }
+
+    /// Apply a stream of operations (columns; op 0 submit, 1 cancel, 2 reduce, 3 replace;
+    /// side 0 buy, 1 sell; kind 0 limit, 1 market, 2 ioc). Malformed operations raise
+    /// before anything changes; an unknown order or a refused self-trade is a status.
+    #[allow(clippy::too_many_arguments)]
+    fn replay<'py>(
+        &mut self,
+        py: Python<'py>,
+        op: PyReadonlyArray1<'py, u8>,
+        side_: PyReadonlyArray1<'py, u8>,
+        kind_: PyReadonlyArray1<'py, u8>,
+        price: PyReadonlyArray1<'py, i64>,
+        quantity: PyReadonlyArray1<'py, i64>,
+        owner: PyReadonlyArray1<'py, i64>,
+        order_id: PyReadonlyArray1<'py, i64>,
+        period: PyReadonlyArray1<'py, i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (o, s, k) = (
+            slice("op", &op)?,
+            slice("side", &side_)?,
+            slice("kind", &kind_)?,
+        );
+        let (p, q, w, i, t) = (
+            slice("price", &price)?,
+            slice("quantity", &quantity)?,
+            slice("owner", &owner)?,
+            slice("order_id", &order_id)?,
+            slice("period", &period)?,
+        );
+        let n = o.len();
+        for (name, len) in [
+            ("side", s.len()),
+            ("kind", k.len()),
+            ("price", p.len()),
+            ("quantity", q.len()),
+            ("owner", w.len()),
+            ("order_id", i.len()),
+            ("period", t.len()),
+        ] {
+            if len != n {
+                return Err(CoreError::invalid(
+                    name,
+                    format!("{len} rows"),
+                    format!("every column needs {n} rows, like op"),
+                )
+                .into());
+            }
+        }
+        let mut ops = Vec::with_capacity(n);
+        for r in 0..n {
+            let g = |c: &[i64]| c.get(r).copied().unwrap_or(0);
+            let q_r = u64::try_from(g(q)).unwrap_or(0);
+            let id_r = u64::try_from(g(i)).unwrap_or(u64::MAX);
+            let s_r = match s.get(r) {
+                Some(0) => Side::Buy,
+                Some(1) => Side::Sell,
+                x => {
+                    return Err(CoreError::invalid(
+                        format!("ops[{r}].side"),
+                        format!("{x:?}"),
+                        "0 = buy, 1 = sell",
+                    )
+                    .into())
+                }
+            };
+            let op_r = match o.get(r) {
+                Some(0) => {
+                    let k_r = match k.get(r) {
+                        Some(0) => Kind::Limit,
+                        Some(1) => Kind::Market,
+                        Some(2) => Kind::Ioc,
+                        x => {
+                            return Err(CoreError::invalid(
+                                format!("ops[{r}].kind"),
+                                format!("{x:?}"),
+                                "0 = limit, 1 = market, 2 = ioc",
+                            )
+                            .into())
+                        }
+                    };
+                    let owner_r = u64::try_from(g(w)).map_err(|_| {
+                        CoreError::invalid(format!("ops[{r}].owner"), g(w), "owners are ≥ 0")
+                    })?;
+                    Op::Submit {
+                        side: s_r,
+                        kind: k_r,
+                        price: g(p),
+                        qty: q_r,
+                        owner: owner_r,
+                        period: g(t),
+                    }
+                }
+                Some(1) => Op::Cancel { id: id_r },
+                Some(2) => Op::Reduce { id: id_r, qty: q_r },
+                Some(3) => Op::Replace {
+                    id: id_r,
+                    price: g(p),
+                    qty: q_r,
+                },
+                x => {
+                    return Err(CoreError::invalid(
+                        format!("ops[{r}].op"),
+                        format!("{x:?}"),
+                        "0 submit, 1 cancel, 2 reduce, 3 replace",
+                    )
+                    .into())
+                }
+            };
+            ops.push(op_r);
+        }
+        let book = &mut self.inner;
+        let (tape, statuses, ids) = py.detach(|| book.replay(&ops))?;
+        let d = PyDict::new(py);
+        let col = |f: &dyn Fn(&Trade) -> i64| tape.iter().map(f).collect::<Vec<i64>>();
+        d.set_item(
+            "seq",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.seq).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "maker_id",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.maker_id).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "taker_id",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.taker_id).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item(
+            "maker_owner",
+            PyArray1::from_vec(
+                py,
+                col(&|t| i64::try_from(t.maker_owner).unwrap_or(i64::MAX)),
+            ),
+        )?;
+        d.set_item(
+            "taker_owner",
+            PyArray1::from_vec(
+                py,
+                col(&|t| i64::try_from(t.taker_owner).unwrap_or(i64::MAX)),
+            ),
+        )?;
+        d.set_item("price", PyArray1::from_vec(py, col(&|t| t.price)))?;
+        d.set_item(
+            "quantity",
+            PyArray1::from_vec(py, col(&|t| i64::try_from(t.qty).unwrap_or(i64::MAX))),
+        )?;
+        d.set_item("status", PyArray1::from_vec(py, statuses))?;
+        d.set_item(
+            "order_id",
+            PyArray1::from_vec(
+                py,
+                ids.into_iter()
+                    .map(|x| i64::try_from(x).unwrap_or(-1))
+                    .collect::<Vec<i64>>(),
+            ),
+        )?;
+        Ok(d)
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyOrderBook>()?;
+    Ok(())
+}

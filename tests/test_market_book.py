@@ -1,0 +1,181 @@
+"""The Rust order book: seed 004's reference case, every operation, bad input,
+and random streams against the pure-Python reference engine (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from gridledger.errors import BadConfigurationError, InvalidArgumentError, NotAuthorisedError
+from gridledger.market import OrderBook, ops_frame
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from market_reference import RefBook
+
+
+def test_seed_004_reference_case() -> None:
+    """Sell 1.9 ENT at 0.5 rests; a buy of 10 at 1.0 trades 1.9 at 0.5 and rests with 8.1 at 1.0.
+
+    Units: 0.1 ENT and 0.1 eEuro per ENT, so 1.9 ENT is 19 and 0.5 is 5.
+    """
+    book = OrderBook()
+    sell = book.submit("sell", 5, 19, owner=3)
+    assert sell.trades == () and sell.remaining == 19
+    buy = book.submit("buy", 10, 100, owner=1)
+    assert [(t.price, t.quantity) for t in buy.trades] == [(5, 19)]
+    assert buy.remaining == 81
+    assert sum(t.price * t.quantity for t in buy.trades) == 95  # 0.95 eEuro in 0.01 units
+    assert book.depth().rows() == [("buy", 10, 81, 1)]
+
+
+def test_price_time_priority_partial_fills_and_rules() -> None:
+    book = OrderBook(price_rule="midpoint")
+    a = book.submit("sell", 10, 5, owner=1).order_id
+    b = book.submit("sell", 10, 5, owner=2).order_id
+    c = book.submit("sell", 9, 5, owner=3).order_id
+    t = book.submit("buy", 12, 12, owner=4)
+    assert [(x.maker_id, x.quantity, x.price) for x in t.trades] == [(c, 5, 10), (a, 5, 11), (b, 2, 11)]
+    assert book.orders() == [(b, 2, "sell", 10, 3)]
+    m = book.submit("buy", 0, 10, owner=5, kind="market")
+    assert m.trades[0].price == 10 and m.remaining == 7 and len(book) == 0  # market takes the resting price
+
+
+def test_cancel_reduce_replace_expire_and_owner_checks() -> None:
+    book = OrderBook()
+    x = book.submit("buy", 15, 8, owner=5, period=1).order_id
+    book.reduce(x, 3)
+    with pytest.raises(InvalidArgumentError):
+        book.reduce(x, 3)
+    with pytest.raises(NotAuthorisedError):
+        book.cancel(x, owner=6)
+    assert book.cancel(x, owner=5) == 3
+    with pytest.raises(InvalidArgumentError):
+        book.cancel(x)
+    y = book.submit("buy", 15, 4, owner=5, period=1).order_id
+    z = book.submit("sell", 30, 4, owner=6, period=9).order_id
+    r = book.replace(z, 14, 4)
+    assert r.order_id == z and r.trades[0].maker_id == y and len(book) == 0
+    keep = book.submit("buy", 5, 1, owner=1, period=7).order_id
+    old = book.submit("buy", 6, 1, owner=1, period=2).order_id
+    assert book.expire(3) == [(old, 1)] and book.orders()[0][0] == keep
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda b: b.submit("buy", 5, 0, owner=1), InvalidArgumentError),
+        (lambda b: b.submit("buy", 5, -3, owner=1), InvalidArgumentError),
+        (lambda b: b.submit("buy", 0, 1, owner=1), InvalidArgumentError),
+        (lambda b: b.submit("buy", 1001, 1, owner=1), InvalidArgumentError),
+        (lambda b: b.submit("hold", 5, 1, owner=1), BadConfigurationError),
+        (lambda b: b.submit("buy", 5, 1, owner=1, kind="stop"), BadConfigurationError),
+        (lambda b: b.cancel(999), InvalidArgumentError),
+        (
+            lambda b: b.replay(ops_frame(op=[0, 0], side=[0, 0], price=[5, float("nan")], quantity=[1, 1])),
+            InvalidArgumentError,
+        ),
+        (
+            lambda b: b.replay(ops_frame(op=[0, 9], side=[0, 0], price=[5, 5], quantity=[1, 1])),
+            InvalidArgumentError,
+        ),
+        (lambda b: b.replay(ops_frame(op=[0, 0], price=[5, 1001], quantity=[1, 1])), InvalidArgumentError),
+    ],
+)
+def test_bad_input_leaves_the_book_unchanged(call: object, error: type[Exception]) -> None:
+    book = OrderBook(max_price=1000)
+    book.submit("sell", 10, 5, owner=1)
+    book.submit("buy", 4, 5, owner=2)
+    before = book.orders()
+    with pytest.raises(error):
+        call(book)  # type: ignore[operator]
+    assert book.orders() == before
+
+
+def test_unknown_price_rule_and_self_trade_policies() -> None:
+    with pytest.raises(BadConfigurationError):
+        OrderBook(price_rule="vwap")  # type: ignore[arg-type]
+    with pytest.raises(BadConfigurationError):
+        OrderBook(self_trade="sometimes")  # type: ignore[arg-type]
+    r = OrderBook(self_trade="reject")
+    r.submit("sell", 10, 5, owner=1)
+    with pytest.raises(InvalidArgumentError):
+        r.submit("buy", 10, 5, owner=1)
+    assert len(r) == 1
+    c = OrderBook(self_trade="cancel_resting")
+    c.submit("sell", 10, 5, owner=1)
+    c.submit("sell", 11, 5, owner=2)
+    t = c.submit("buy", 11, 5, owner=1)
+    assert [x.maker_owner for x in t.trades] == [2] and len(c) == 0
+
+
+def test_replay_accepts_frames_and_structured_arrays() -> None:
+    ops = ops_frame(
+        op=[0, 0, 1, 0],
+        side=[1, 0, 0, 0],
+        price=[10, 9, 0, 12],
+        quantity=[5, 5, 0, 3],
+        owner=[1, 2, 0, 3],
+        order_id=[0, 0, 2, 0],
+    )
+    a, sa = OrderBook().replay(ops)
+    arr = np.zeros(
+        4,
+        dtype=[
+            ("op", "u1"),
+            ("side", "u1"),
+            ("price", "i8"),
+            ("quantity", "i8"),
+            ("owner", "i8"),
+            ("order_id", "i8"),
+        ],
+    )
+    for c in arr.dtype.names or ():
+        arr[c] = ops[c].to_numpy()
+    b, sb = OrderBook().replay(arr)
+    assert a.equals(b) and sa.tolist() == sb.tolist() == [0, 0, 0, 0]
+    assert a.rows() == [(1, 1, 3, 1, 3, 10, 3)]  # ids 1, 2, 3: a cancel takes none
+    _, st2 = OrderBook().replay(
+        ops_frame(op=[1, 2, 3], order_id=[7, 7, 7], price=[1, 1, 1], quantity=[1, 1, 1])
+    )
+    assert st2.tolist() == [1, 1, 1]
+
+
+ops_strategy = st.lists(
+    st.tuples(
+        st.sampled_from([0, 0, 0, 1, 2, 3]),
+        st.integers(0, 1),
+        st.sampled_from([0, 0, 0, 1, 2]),
+        st.integers(1, 20),
+        st.integers(1, 12),
+        st.integers(0, 4),
+        st.integers(0, 40),
+        st.integers(0, 3),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ops_strategy,
+    st.sampled_from(["resting", "midpoint"]),
+    st.sampled_from(["allow", "cancel_resting", "reject"]),
+)
+def test_random_streams_match_the_reference_engine(
+    ops: list[tuple[int, ...]], rule: str, self_trade: str
+) -> None:
+    ref = RefBook(price_rule=rule, self_trade=self_trade, max_price=20)
+    book = OrderBook(price_rule=rule, self_trade=self_trade, max_price=20)  # type: ignore[arg-type]
+    want_tape, want_status = ref.replay(ops)
+    frame = pl.DataFrame(
+        ops, schema=["op", "side", "kind", "price", "quantity", "owner", "order_id", "period"], orient="row"
+    )
+    tape, status = book.replay(frame)
+    assert tape.rows() == want_tape
+    assert status.tolist() == want_status
+    assert book.orders() == ref.orders()
+    # One call at a time gives the same book as the batch.
+    single = OrderBook(price_rule=rule, self_trade=self_trade, max_price=20)  # type: ignore[arg-type]
+    for op in ops:
+        single.replay(pl.DataFrame([op], schema=frame.columns, orient="row"))
+    assert single.orders() == book.orders()
