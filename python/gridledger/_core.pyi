@@ -26,6 +26,7 @@ __all__ = [
     "encode_genesis",
     "encode_header",
     "encode_transfer",
+    "ev_choose",
     "gunzip",
     "hash_one",
     "hash_ragged",
@@ -359,3 +360,13 @@ def bidding_trajectory(
     start: int = 100,
 ) -> NDArray[np.int64]:
     """Tokens after each turn: (turns + 1, candidates)."""
+
+def ev_choose(
+    scheduler: str,
+    weights: NDArray[np.int64],
+    k: int,
+    b: int,
+    lo: int,
+    hi: int,
+) -> tuple[NDArray[np.bool_], int, bool]:
+    """One round's choice: execute flags minimising |k·Σ − b| with Σ in [lo, hi], Σ, proven."""

@@ -8,6 +8,7 @@ pub mod bidding;
 pub mod civil;
 pub mod draw;
 pub mod error;
+pub mod ev;
 pub mod hash;
 pub mod inflate;
 pub mod lanes;

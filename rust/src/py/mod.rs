@@ -5,6 +5,7 @@ mod buffers;
 mod data;
 mod draw;
 mod errors;
+mod ev;
 mod hash;
 mod ledger;
 mod merkle;
@@ -17,6 +18,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     data::register(m)?;
     draw::register(m)?;
+    ev::register(m)?;
     hash::register(m)?;
     ledger::register(m)?;
     merkle::register(m)?;
