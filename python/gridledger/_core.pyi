@@ -27,12 +27,15 @@ __all__ = [
     "encode_header",
     "encode_transfer",
     "ev_choose",
+    "ev_simulate",
     "gunzip",
     "hash_one",
     "hash_ragged",
     "hash_rows",
     "leaf_hash",
     "parse_table",
+    "pob_evaluate",
+    "pob_validate_chain",
     "resample_series",
     "series_runs",
     "simulate_bidding",
@@ -370,3 +373,53 @@ def ev_choose(
     hi: int,
 ) -> tuple[NDArray[np.bool_], int, bool]:
     """One round's choice: execute flags minimising |k·Σ − b| with Σ in [lo, hi], Σ, proven."""
+
+def ev_simulate(
+    scheduler: str,
+    published: NDArray[np.int64],
+    grid_wh: NDArray[np.int64],
+    base_wh: NDArray[np.int64],
+    theta_prev: int,
+    slopes: NDArray[np.int64],
+    cap_wh: int,
+    max_defer: int,
+    window: int,
+    round_minutes: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint64], int]:
+    """Run a scheduler round by round: (executed round or −1, Θ Wh, λ, rounds not proven optimal)."""
+
+def pob_validate_chain(
+    published: NDArray[np.int64],
+    grid_wh: NDArray[np.int64],
+    executed: NDArray[np.bool_],
+    theta_prev: int,
+    slopes: NDArray[np.int64],
+    cap_wh: int,
+    max_defer: int,
+    window: int,
+    round_minutes: int,
+    rounds: NDArray[np.int64],
+    base_wh: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    indices: NDArray[np.int64],
+    lambdas: NDArray[np.uint64],
+) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+    """Validate consecutive PoB blocks, all or nothing: (λ, Θ) per block."""
+
+def pob_evaluate(
+    published: NDArray[np.int64],
+    grid_wh: NDArray[np.int64],
+    executed: NDArray[np.bool_],
+    theta_prev: int,
+    slopes: NDArray[np.int64],
+    cap_wh: int,
+    max_defer: int,
+    window: int,
+    round_minutes: int,
+    rounds: NDArray[np.int64],
+    base_wh: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    indices: NDArray[np.int64],
+    lambdas: NDArray[np.uint64],
+) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Evaluate competing PoB blocks on one parent: (λ, Θ, valid) per block."""

@@ -14,6 +14,7 @@ pub mod inflate;
 pub mod lanes;
 pub mod ledger;
 pub mod merkle;
+pub mod pob;
 pub mod series;
 pub mod sig;
 pub mod table;

@@ -9,6 +9,7 @@ mod ev;
 mod hash;
 mod ledger;
 mod merkle;
+mod pob;
 mod sig;
 
 use pyo3::prelude::*;
@@ -22,6 +23,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hash::register(m)?;
     ledger::register(m)?;
     merkle::register(m)?;
+    pob::register(m)?;
     sig::register(m)?;
     Ok(())
 }
