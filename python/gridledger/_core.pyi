@@ -420,6 +420,5 @@ def pob_evaluate(
     base_wh: NDArray[np.int64],
     offsets: NDArray[np.int64],
     indices: NDArray[np.int64],
-    lambdas: NDArray[np.uint64],
 ) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.bool_]]:
     """Evaluate competing PoB blocks on one parent: (λ, Θ, valid) per block."""

@@ -197,7 +197,8 @@ pub struct Proposal<'a> {
     pub lambda: u64,
 }
 
-/// Check one block against the parent state; return its λ and Θ.
+/// Check rules 1–4 of one block against the parent state (not its claimed
+/// λ); return its recomputed λ and Θ.
 /// `executed` is the parent branch's flags; it is left unchanged.
 pub fn evaluate(
     pool: &Pool<'_>,
@@ -283,7 +284,18 @@ pub fn evaluate(
         ));
     }
     let theta = base + optional_sum;
-    let lambda = win.lambda_with(theta, p)?;
+    Ok((win.lambda_with(theta, p)?, theta))
+}
+
+/// `evaluate`, and the claimed λ must be the recomputed one.
+pub fn validate(
+    pool: &Pool<'_>,
+    executed: &[bool],
+    win: &Window,
+    p: &Params,
+    b: &Proposal<'_>,
+) -> CoreResult<(u64, i64)> {
+    let (lambda, theta) = evaluate(pool, executed, win, p, b)?;
     if lambda != b.lambda {
         return Err(CoreError::rule(
             Rule::Block,
@@ -319,7 +331,7 @@ pub fn validate_chain(
             ));
         }
         last_round = Some(b.round);
-        let (lambda, theta) = evaluate(pool, &done, &win, p, b).map_err(|e| prefix(e, k))?;
+        let (lambda, theta) = validate(pool, &done, &win, p, b).map_err(|e| prefix(e, k))?;
         for &i in b.indices {
             if let Some(d) = usize::try_from(i).ok().and_then(|i| done.get_mut(i)) {
                 *d = true;
@@ -523,7 +535,7 @@ mod tests {
                 indices: ix,
                 lambda: 0,
             };
-            evaluate(&pool, exec, &win, &P, &b)
+            validate(&pool, exec, &win, &P, &b)
         };
         let fresh = [false; 5];
         // Unknown index, future transaction, repeated index, already executed.
@@ -568,7 +580,7 @@ mod tests {
             indices: &[2],
             lambda: 0,
         };
-        assert!(evaluate(&pool, &fresh, &win, &tight, &b).is_err());
+        assert!(validate(&pool, &fresh, &win, &tight, &b).is_err());
         // An accepting case: the right λ.
         let want = win.lambda_with(1000 + 800, &P).unwrap();
         let b = Proposal {
@@ -577,7 +589,7 @@ mod tests {
             indices: &[2],
             lambda: want,
         };
-        assert_eq!(evaluate(&pool, &fresh, &win, &P, &b).unwrap(), (want, 1800));
+        assert_eq!(validate(&pool, &fresh, &win, &P, &b).unwrap(), (want, 1800));
     }
 
     #[test]

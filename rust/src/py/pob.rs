@@ -161,9 +161,10 @@ fn pob_validate_chain<'py>(
 
 /// Evaluate competing blocks on one parent state: (λ, Θ, valid) per block.
 ///
-/// Same arguments as `pob_validate_chain`; an invalid block gets λ = 0.
+/// Same arguments as `pob_validate_chain` without the claims: the λ each
+/// block would earn (what a miner computes); an invalid block gets λ = 0.
 #[pyfunction]
-#[pyo3(signature = (published, grid_wh, executed, theta_prev, slopes, cap_wh, max_defer, window, round_minutes, rounds, base_wh, offsets, indices, lambdas))]
+#[pyo3(signature = (published, grid_wh, executed, theta_prev, slopes, cap_wh, max_defer, window, round_minutes, rounds, base_wh, offsets, indices))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn pob_evaluate<'py>(
     py: Python<'py>,
@@ -180,7 +181,6 @@ fn pob_evaluate<'py>(
     base_wh: PyReadonlyArray1<'py, i64>,
     offsets: PyReadonlyArray1<'py, i64>,
     indices: PyReadonlyArray1<'py, i64>,
-    lambdas: PyReadonlyArray1<'py, u64>,
 ) -> PyResult<(
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<i64>>,
@@ -205,12 +205,13 @@ fn pob_evaluate<'py>(
     };
     p.check()?;
     let win = Window::new(theta_prev, slice("slopes", &slopes)?, window);
+    let zeros = vec![0u64; rounds.as_slice().map_or(0, <[i64]>::len)];
     let blocks = proposals(
         slice("rounds", &rounds)?,
         slice("base_wh", &base_wh)?,
         slice("offsets", &offsets)?,
         slice("indices", &indices)?,
-        slice("lambdas", &lambdas)?,
+        &zeros,
     )?;
     let res: Vec<Option<(u64, i64)>> = py.detach(|| {
         blocks
