@@ -34,7 +34,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridledger import _core, keys
-from gridledger.errors import InvalidArgumentError, InvalidBlockError, InvalidTransactionError
+from gridledger.errors import (
+    InvalidArgumentError,
+    InvalidBlockError,
+    InvalidSignatureError,
+    InvalidTransactionError,
+)
 from gridledger.hashing import Algorithm
 from gridledger.keys import SigningKey
 from gridledger.ledger.block import Header, tx_root
@@ -244,38 +249,30 @@ class PobChain:
 
     # -- λ for miners ----------------------------------------------------------------------------
     def evaluate(self, parent: bytes, ids_per_block: list[NDArray[np.uint8]]) -> NDArray[np.uint64]:
-        """λ of each candidate set of ids on ``parent`` (0 for an invalid one), one batch call."""
+        """λ each candidate set of ids would earn on ``parent`` (0 if invalid), one batch call.
+
+        An unknown id raises :class:`InvalidTransactionError`; other broken
+        rules give λ = 0 (the candidate cannot win).
+        """
         node = self._node(parent, "parent")
         rel = node.round + 1
         idx = [self.pool.indices(np.asarray(x, np.uint8).reshape(-1, 32)) for x in ids_per_block]
-        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
-        np.cumsum([len(x) for x in idx], out=offsets[1:])
         m = len(idx)
+        offsets = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in idx], out=offsets[1:])
         lam, _, _ = _core.pob_evaluate(
             *self._state(node),
             np.full(m, rel, dtype=np.int64),
             np.full(m, self._base(rel), dtype=np.int64),
             offsets,
             np.concatenate(idx) if idx else np.zeros(0, np.int64),
-            np.zeros(m, dtype=np.uint64),
         )
-        # evaluate() checks the claim too: recompute without it.
-        return self._recompute(node, rel, idx, lam)
+        return lam
 
-    def _recompute(
-        self, node: _Node, rel: int, idx: list[NDArray[np.int64]], lam: NDArray[np.uint64]
-    ) -> NDArray[np.uint64]:
-        out = np.zeros(len(idx), dtype=np.uint64)
-        for k, ix in enumerate(idx):
-            try:
-                out[k] = self._check(node, rel, ix, None)[0]
-            except (InvalidBlockError, InvalidTransactionError, InvalidArgumentError) as e:
-                del e
-                out[k] = 0
-            except Exception:  # DoubleSpendError and other rule breaks: an invalid candidate
-                out[k] = 0
-        del lam
-        return out
+    def best(self, parent: bytes, ids_per_block: list[NDArray[np.uint8]]) -> int:
+        """Index of the winning candidate on ``parent``: the highest λ, ties to the first."""
+        lam = self.evaluate(parent, ids_per_block)
+        return int(np.argmax(lam))
 
     # -- adding blocks ---------------------------------------------------------------------------
     def add(self, block: PobBlock) -> bytes:
@@ -308,38 +305,26 @@ class PobChain:
         if hd.n_tx != len(ids) or hd.tx_root != tx_root(ids):
             raise InvalidBlockError("tx_root or n_tx does not match the transactions", "tx_root", hd.n_tx)
         if not keys.verify(hd.miner, block.hash(), block.signature):
-            from gridledger.errors import InvalidSignatureError
-
             raise InvalidSignatureError("signature does not verify", "signature", block.signature.hex())
         idx = self.pool.indices(ids)
+        if not 0 <= block.lambda_fp < 2**64:
+            raise InvalidBlockError("lambda must fit in 64 bits", "lambda", block.lambda_fp)
         lam, theta = self._check(node, rel, idx, block.lambda_fp)
         executed = node.executed.copy()
         executed[idx] = True
         w = self.params.window
         slopes = np.append(node.slopes, theta - node.theta_prev)[-(w - 1) :] if w > 1 else node.slopes[:0]
-        self._nodes[h] = _Node(block, hd.prev_hash, node.weight + lam, hd.height, rel, executed, theta, slopes)
+        self._nodes[h] = _Node(
+            block, hd.prev_hash, node.weight + lam, hd.height, rel, executed, theta, slopes
+        )
         best = self._nodes[self._tip]
         new = self._nodes[h]
         if new.weight > best.weight or (new.weight == best.weight and h < self._tip):
             self._tip = h
         return h
 
-    def _check(
-        self, node: _Node, rel: int, idx: NDArray[np.int64], claimed: int | None
-    ) -> tuple[int, int]:
-        """Rules 2–5 through the Rust validator; with ``claimed=None`` only λ is computed."""
-        if claimed is None:
-            lam, _, ok = _core.pob_evaluate(
-                *self._state(node),
-                np.array([rel], np.int64),
-                np.array([self._base(rel)], np.int64),
-                np.array([0, len(idx)], np.int64),
-                idx,
-                np.zeros(1, np.uint64),
-            )
-            # The claim 0 fails only on λ; re-run claiming nothing is not possible,
-            # so take λ from the λ-rule error message path: compute directly.
-            return self._lambda_only(node, rel, idx), 0
+    def _check(self, node: _Node, rel: int, idx: NDArray[np.int64], claimed: int) -> tuple[int, int]:
+        """Rules 2–5 through the Rust validator: (λ, Θ) or the typed error of the first broken rule."""
         lam, theta = _core.pob_validate_chain(
             *self._state(node),
             np.array([rel], np.int64),
@@ -349,9 +334,6 @@ class PobChain:
             np.array([claimed], np.uint64),
         )
         return int(lam[0]), int(theta[0])
-
-    def _lambda_only(self, node: _Node, rel: int, idx: NDArray[np.int64]) -> int:
-        raise NotImplementedError
 
     def _state(self, node: _Node) -> tuple[object, ...]:
         p = self.params

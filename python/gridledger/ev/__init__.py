@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from gridledger.ev.fleet import CHARGER_KW, CONNECTION_PROFILE, Fleet, FleetConfig, Transactions
 from gridledger.ev.pf import daily_pf, lambda_fp, pf, slopes, theta_kw
+from gridledger.ev.plot import plot_result
 from gridledger.ev.simulate import SCHEDULERS, Scenario, SimResult, community_load_kw, simulate
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "daily_pf",
     "lambda_fp",
     "pf",
+    "plot_result",
     "simulate",
     "slopes",
     "theta_kw",
