@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                 "pf_cuberoot": r.pf_cuberoot,
                 "pf_unscheduled": r.pf_unscheduled,
                 "pf_unscheduled_cuberoot": float(r.days_frame["pf_unscheduled_cuberoot"].mean()),  # type: ignore[arg-type]
-                "reduction_cuberoot": 1 - r.pf_cuberoot / float(r.days_frame["pf_unscheduled_cuberoot"].mean()),  # type: ignore[arg-type]
+                "reduction_cuberoot": 1
+                - r.pf_cuberoot / float(r.days_frame["pf_unscheduled_cuberoot"].mean()),  # type: ignore[arg-type]
                 "transactions": len(r.executed_round),
                 "schedule_s": r.seconds,
                 "total_s": total,
