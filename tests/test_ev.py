@@ -182,10 +182,9 @@ def test_plots_render(runs: dict[str, SimResult], tmp_path: Path) -> None:
 
 
 def test_ev_sim_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = cli.main(
-        ["ev-sim", "--evs", "40", "--households", "80", "--capacity-kw", "320", "--start", START,
-         "--scheduler", "optimal", "--plots", str(tmp_path), "--rounds", str(tmp_path / "r.parquet"), "--quiet"]
-    )  # fmt: skip
+    args = ["ev-sim", "--evs", "40", "--households", "80", "--capacity-kw", "320", "--start", START]
+    args += ["--scheduler", "optimal", "--plots", str(tmp_path), "--rounds", str(tmp_path / "r.parquet")]
+    rc = cli.main([*args, "--quiet"])
     assert rc == 0
     out = capsys.readouterr().out
     assert "optimal" in out and "offline bound" in out and "PF^(1/3)" in out

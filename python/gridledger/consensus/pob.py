@@ -335,7 +335,11 @@ class PobChain:
         )
         return int(lam[0]), int(theta[0])
 
-    def _state(self, node: _Node) -> tuple[object, ...]:
+    def _state(
+        self, node: _Node
+    ) -> tuple[
+        NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], int, NDArray[np.int64], int, int, int, int
+    ]:
         p = self.params
         return (
             self.pool.published,

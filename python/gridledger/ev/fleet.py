@@ -19,6 +19,7 @@ capacity (seed 003 eq. 8).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -270,14 +271,12 @@ def local_halfhour(first_round: int, rounds: int, round_minutes: int, timezone: 
     t = start_s + np.arange(rounds, dtype=np.int64) * round_minutes * 60
     # The UTC offset changes at most a few times a year: evaluate it per day.
     days = t // 86400
-    offsets = {
-        int(d): int(
-            datetime.fromtimestamp(int(d) * 86400 + 43200, UTC).astimezone(tz).utcoffset().total_seconds()
-        )  # type: ignore[union-attr]
-        for d in np.unique(days)
-    }
-    off = np.vectorize(offsets.__getitem__, otypes=[np.int64])(days)
-    return ((t + off) % 86400) // 1800
+    offsets: dict[int, int] = {}
+    for d in np.unique(days):
+        delta = datetime.fromtimestamp(int(d) * 86400 + 43200, UTC).astimezone(tz).utcoffset()
+        offsets[int(d)] = int(delta.total_seconds()) if delta is not None else 0
+    off = np.array([offsets[int(d)] for d in days], dtype=np.int64)
+    return np.asarray(((t + off) % 86400) // 1800, dtype=np.int64)
 
 
 def make_transactions(
@@ -332,7 +331,7 @@ def make_transactions(
         out_k.append(kk)
         out_q.append(q)
 
-    def cat(xs, dt):
+    def cat(xs: list[NDArray[Any]], dt: type[np.generic]) -> NDArray[Any]:
         return np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt)
 
     rr, ev, kd, qq = cat(out_r, np.int64), cat(out_ev, np.int64), cat(out_k, np.int8), cat(out_q, np.int64)

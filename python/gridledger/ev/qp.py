@@ -70,7 +70,7 @@ def _solve(
 def _structure(
     published: NDArray[np.int64], grid_kw: NDArray[np.float64], lo: int, hi: int, max_defer: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Variables x_{i,k}: (group i, round of execution, variable index, coefficient) for rounds in [lo, hi)."""
+    """Variables x_{i,k}: (group i, execution round, variable index, coefficient in [lo, hi))."""
     k = np.arange(max_defer + 1)
     rounds = published[:, None] + k[None, :]
     group = np.repeat(np.arange(len(published)), max_defer + 1)

@@ -258,7 +258,7 @@ def _receding_horizon(sc: Scenario, horizon: int) -> tuple[NDArray[np.int64], in
                 float(sc.kw(mean_slope)),
                 d,
             )
-            target = int(round(float(frac @ grid[opt])))
+            target = round(float(frac @ grid[opt]))
             w = np.ascontiguousarray(grid[opt])
             flags, total, _ = _core.ev_choose("optimal", w, 1, target, -(1 << 60), hi)
             executed[opt[flags]] = r
