@@ -59,8 +59,10 @@ def _solve(
     cones = [clarabel.ZeroConeT(n_eq), clarabel.NonnegativeConeT(n_x)]
     settings = clarabel.DefaultSettings()
     settings.verbose = False
+    settings.max_iter = 400
     sol = clarabel.DefaultSolver(p.tocsc(), q, a, bb, cones, settings).solve()
     status = str(sol.status)
+    # "AlmostSolved": within the reduced tolerances (1e-5 relative gap), kept.
     if "Solved" not in status:
         raise BadDataError(f"the QP was not solved: {status}", "qp", status)
     z = np.asarray(sol.x)
@@ -122,7 +124,7 @@ def plan_round(
     ``len(base_kw)`` rounds (round 0 is now; Θ_{−1} = ``theta_prev_kw``),
     with P known over the horizon and no transactions beyond the pending ones.
     ``published`` are relative to now (≤ 0); a transaction due now has one
-    variable only.
+    variable only. Raises :class:`BadDataError` when the solver fails.
     """
     h = len(base_kw)
     n = len(published)

@@ -103,7 +103,9 @@ class SimResult:
     executed_round
         Round (relative) in which each transaction executed, −1 if pending at the end.
     unproven_rounds
-        Rounds whose choice the exact search did not prove optimal (0 for ``optimal``).
+        Rounds whose choice the exact search did not prove optimal (0 for
+        ``optimal``); for ``receding_horizon``, rounds whose QP failed and fell
+        back to the per-round optimum.
     seconds
         Wall time of the schedule (s), the bound excluded.
     """
@@ -236,6 +238,7 @@ def _receding_horizon(sc: Scenario, horizon: int) -> tuple[NDArray[np.int64], in
     nxt = 0
     d = sc.max_defer
     rounds = len(sc.base_wh)
+    fallbacks = 0
     for r in range(rounds):
         while nxt < n and sc.published[nxt] <= r:
             pending.append(nxt)
@@ -250,17 +253,25 @@ def _receding_horizon(sc: Scenario, horizon: int) -> tuple[NDArray[np.int64], in
             ahead = sc.base_wh[r : r + horizon].astype(np.float64)
             ahead[0] = base
             mean_slope = s1 / len(slopes) if slopes else 0.0
-            frac = plan_round(
-                sc.published[opt] - r,
-                sc.kw(grid[opt]),
-                sc.kw(ahead),
-                float(sc.kw(theta_prev)),
-                float(sc.kw(mean_slope)),
-                d,
-            )
-            target = round(float(frac @ grid[opt]))
             w = np.ascontiguousarray(grid[opt])
-            flags, total, _ = _core.ev_choose("optimal", w, 1, target, -(1 << 60), hi)
+            try:
+                frac = plan_round(
+                    sc.published[opt] - r,
+                    sc.kw(grid[opt]),
+                    sc.kw(ahead),
+                    float(sc.kw(theta_prev)),
+                    float(sc.kw(mean_slope)),
+                    d,
+                )
+            except BadDataError:
+                # The solver failed (rare): this round falls back to the per-round optimum.
+                fallbacks += 1
+                k = max(len(slopes), 1)
+                b = s1 - k * (base - theta_prev) if slopes else theta_prev - base
+                flags, total, _ = _core.ev_choose("optimal", w, k, b, -(1 << 60), hi)
+            else:
+                target = round(float(frac @ grid[opt]))
+                flags, total, _ = _core.ev_choose("optimal", w, 1, target, -(1 << 60), hi)
             executed[opt[flags]] = r
         else:
             total = 0
@@ -271,7 +282,7 @@ def _receding_horizon(sc: Scenario, horizon: int) -> tuple[NDArray[np.int64], in
         while len(slopes) > window - 1:
             s1 -= slopes.popleft()
         theta_prev = theta
-    return executed, 0
+    return executed, fallbacks
 
 
 def _blocks(sc: Scenario, executed_round: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
