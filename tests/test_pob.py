@@ -205,3 +205,31 @@ def test_candidates_lambda_ranks_the_optimal_set_first(run: SimResult) -> None:
     assert int(lam[2]) == int(run.rounds["lambda"][10])
     assert lam[2] == lam.max()
     assert chain.best(chain.tip, [everything, due_only, opt]) == int(np.argmax(lam))
+
+
+def test_a_shorter_heavier_chain_beats_a_longer_lighter_one(run: SimResult) -> None:
+    # A two-slope window makes λ swing widely between blocks, so Σλ and length can disagree.
+    sc = run.scenario
+    pool = Pool(sc.first_round, sc.published, sc.transactions.grid_wh, sc.transactions.ids, sc.base_wh)
+    chain = PobChain(pool, PobParams(sc.cap_wh, 2, 2, 5), CHAIN_ID, sc.theta_prev_wh, np.array([0]))
+    ids0 = sc.transactions.ids[sc.published == 0]
+    subsets = [ids0[[i for i in range(len(ids0)) if m >> i & 1]] for m in range(1 << min(len(ids0), 6))]
+    lam0 = chain.evaluate(chain.tip, subsets)
+    hi, lo = int(np.argmax(lam0)), int(np.argmin(lam0))
+    assert lam0[hi] > 4 * lam0[lo]
+    a = block(chain, None, 0, subsets[hi], int(lam0[hi]), miner=1)
+    b0 = block(chain, None, 0, subsets[lo], int(lam0[lo]), miner=2)
+    chain.add(b0)
+    chain.add(a)
+    assert chain.tip == a.hash()
+    # Extend the light branch by its worst valid block: longer, and still lighter.
+    pend = sc.transactions.ids[sc.published <= 1]
+    pend = np.array([x for x in pend if not any((x == y).all() for y in subsets[lo])], np.uint8)
+    cands = [pend[[i for i in range(len(pend)) if m >> i & 1]] for m in range(1 << min(len(pend), 6))]
+    lam1 = chain.evaluate(b0.hash(), cands)
+    w = int(np.argmin(np.where(lam1 > 0, lam1, np.iinfo(np.uint64).max)))
+    b1 = block(chain, b0, 1, cands[w], int(lam1[w]), miner=2)
+    chain.add(b1)
+    assert chain.weight(b1.hash()) < chain.weight(a.hash())
+    assert chain.tip == a.hash()  # the heaviest chain, not the longest
+    assert [blk.hash() for blk in chain.best_chain()] == [a.hash()]
