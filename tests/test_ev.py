@@ -141,6 +141,18 @@ def test_frame_columns_and_energy(runs: dict[str, SimResult]) -> None:
     assert executed_kwh == pytest.approx(q[done].sum() / 1000)
 
 
+def test_competing_miners_the_block_of_highest_lambda_wins(runs: dict[str, SimResult]) -> None:
+    r = simulate(scheduler="none", rivals=("greedy", "optimal"), days=1, start=START, bound=False)
+    assert sum(r.wins.values()) == 288 and set(r.wins) == {"0:none", "1:greedy", "2:optimal"}
+    # "none" wins only where its block is as good as the best (ties go to it).
+    assert r.wins["2:optimal"] > r.wins["0:none"]
+    assert r.pf < runs["none"].pf
+    assert r.rounds["miner"].value_counts().height <= 3
+    with pytest.raises(BadConfigurationError) as e:
+        simulate(rivals=("fastest",), bound=False)
+    assert e.value.field == "rivals[0]"
+
+
 # -- bad input -------------------------------------------------------------------------------------
 def test_bad_input_raises_typed_errors_naming_the_field() -> None:
     short = data.sample_load().filter(pl.col("utc_timestamp") < pl.datetime(2019, 1, 1, 12, time_zone="UTC"))

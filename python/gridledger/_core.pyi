@@ -385,8 +385,11 @@ def ev_simulate(
     max_defer: int,
     window: int,
     round_minutes: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint64], int]:
-    """Run a scheduler round by round: (executed round or −1, Θ Wh, λ, rounds not proven optimal)."""
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint64], NDArray[np.uint32], int]:
+    """Competing miners ("a,b,…") round by round, highest λ wins.
+
+    Returns (executed round or −1, Θ Wh, λ, winning miner, rounds not proven optimal).
+    """
 
 def pob_validate_chain(
     published: NDArray[np.int64],

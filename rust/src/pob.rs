@@ -369,15 +369,18 @@ pub struct Run {
     pub theta_wh: Vec<i64>,
     /// λ of each round's block.
     pub lambda: Vec<u64>,
+    /// The miner whose block won each round.
+    pub winner: Vec<u32>,
     /// Rounds whose choice was not proven optimal (only `optimal` proves).
     pub unproven: usize,
 }
 
-/// Run a scheduler over `base_wh.len()` rounds starting at round 0
+/// Run competing miners over `base_wh.len()` rounds starting at round 0
 /// (`pool.published` relative to it): each round, the due transactions
-/// execute and the scheduler picks among the others to maximise λ.
+/// execute, every miner proposes the optional set its scheduler picks on the
+/// current chain, and the block of highest λ wins (ties: the first miner).
 pub fn simulate(
-    scheduler: Scheduler,
+    miners: &[Scheduler],
     pool: &Pool<'_>,
     base_wh: &[i64],
     mut win: Window,
@@ -385,10 +388,14 @@ pub fn simulate(
 ) -> CoreResult<Run> {
     pool.check()?;
     p.check()?;
+    if miners.is_empty() {
+        return Err(CoreError::invalid("miners", 0, "at least one miner"));
+    }
     let n = pool.published.len();
     let mut executed_round = vec![-1i64; n];
     let mut theta_wh = Vec::with_capacity(base_wh.len());
     let mut lambda = Vec::with_capacity(base_wh.len());
+    let mut winner = Vec::with_capacity(base_wh.len());
     let mut unproven = 0usize;
     let mut pending: Vec<usize> = Vec::new();
     let mut next = 0usize;
@@ -418,7 +425,17 @@ pub fn simulate(
         }
         let hi = (p.cap_wh - base).max(0);
         let (k, b) = win.target(base);
-        let c = choose(scheduler, &weights, k, b, i64::MIN / 4, hi)?;
+        let mut best: Option<(u64, usize, crate::ev::Choice)> = None;
+        for (m, &s) in miners.iter().enumerate() {
+            let c = choose(s, &weights, k, b, i64::MIN / 4, hi)?;
+            let l = win.lambda_with(base + c.sum, p)?;
+            if best.as_ref().is_none_or(|(bl, _, _)| l > *bl) {
+                best = Some((l, m, c));
+            }
+        }
+        let Some((l, m, c)) = best else {
+            return Err(CoreError::invalid("miners", 0, "at least one miner"));
+        };
         if !c.proven {
             unproven += 1;
         }
@@ -431,7 +448,8 @@ pub fn simulate(
         }
         pending.retain(|&i| executed_round.get(i).is_some_and(|&x| x < 0));
         let theta = base + c.sum;
-        lambda.push(win.lambda_with(theta, p)?);
+        lambda.push(l);
+        winner.push(m as u32);
         win.push(theta, p.window);
         theta_wh.push(theta);
     }
@@ -439,6 +457,7 @@ pub fn simulate(
         executed_round,
         theta_wh,
         lambda,
+        winner,
         unproven,
     })
 }
@@ -487,7 +506,7 @@ mod tests {
         };
         let base = [1000, 1200, 900, 1100, 1000];
         let run = simulate(
-            Scheduler::Optimal,
+            &[Scheduler::Optimal],
             &pool,
             &base,
             Window::new(1000, &[], 4),
@@ -593,6 +612,29 @@ mod tests {
     }
 
     #[test]
+    fn the_block_of_highest_lambda_wins_the_round() {
+        let (pb, gw) = pool();
+        let pool = Pool {
+            published: &pb,
+            grid_wh: &gw,
+        };
+        let base = [1000, 1200, 900, 1100, 1000];
+        let win = Window::new(1000, &[40, -70, 10], 4);
+        let miners = [Scheduler::None, Scheduler::Greedy, Scheduler::Optimal];
+        let all = simulate(&miners, &pool, &base, win.clone(), &P).unwrap();
+        let opt = simulate(&[Scheduler::Optimal], &pool, &base, win.clone(), &P).unwrap();
+        // The exact miner's block is never beaten, so the chain is the optimal one.
+        assert_eq!(all.lambda, opt.lambda);
+        // On one state, the winner's λ is the best of the miners' λ.
+        let two = simulate(&miners[..2], &pool, &base[..1], win.clone(), &P).unwrap();
+        let none = simulate(&miners[..1], &pool, &base[..1], win.clone(), &P).unwrap();
+        let greedy = simulate(&miners[1..2], &pool, &base[..1], win, &P).unwrap();
+        assert_eq!(two.lambda[0], none.lambda[0].max(greedy.lambda[0]));
+        let want = u32::from(greedy.lambda[0] > none.lambda[0]);
+        assert_eq!(two.winner[0], want);
+    }
+
+    #[test]
     fn optimal_block_has_the_highest_lambda_of_all_subsets() {
         let (pb, gw) = pool();
         let pool = Pool {
@@ -600,7 +642,7 @@ mod tests {
             grid_wh: &gw,
         };
         let win = Window::new(1000, &[40, -70, 10], 4);
-        let run = simulate(Scheduler::Optimal, &pool, &[1000], win.clone(), &P).unwrap();
+        let run = simulate(&[Scheduler::Optimal], &pool, &[1000], win.clone(), &P).unwrap();
         let best = (0u32..4)
             .filter_map(|m| {
                 let ix: Vec<i64> = (0..2).filter(|i| m >> i & 1 == 1).collect();

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -96,7 +96,8 @@ class SimResult:
         after scheduling), ``theta_unscheduled_kw`` (every transaction on
         arrival), requested and executed ``charge``/``discharge`` (kW at the
         battery), ``published``, ``executed``, ``deferred`` (executed after
-        their round) and ``lambda`` (the block's benefit, 10⁻¹² kW⁻²).
+        their round), ``lambda`` (the block's benefit, 10⁻¹² kW⁻²) and
+        ``miner`` (index of the miner whose block won; 0 is ``scheduler``'s).
     days_frame
         One row per day: ``date``, ``pf``, ``pf_cuberoot``, ``pf_unscheduled``,
         ``pf_bound``.
@@ -108,6 +109,9 @@ class SimResult:
         back to the per-round optimum.
     seconds
         Wall time of the schedule (s), the bound excluded.
+    wins
+        Rounds won by each miner, keyed ``"index:scheduler"`` (index 0 is
+        ``scheduler``'s); the per-round winner is the ``miner`` column.
     """
 
     scheduler: str
@@ -121,6 +125,7 @@ class SimResult:
     unproven_rounds: int
     seconds: float
     scenario: Scenario = field(repr=False)
+    wins: dict[str, int] = field(default_factory=dict)
 
     @property
     def pf_unscheduled(self) -> float:
@@ -370,6 +375,7 @@ def simulate(
     fleet: FleetConfig | None = None,
     bound: bool = True,
     horizon: int = 12,
+    rivals: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> SimResult:
     """Run the seed-003 microgrid under one scheduler.
@@ -403,6 +409,11 @@ def simulate(
         Also solve each day's offline QP bound.
     horizon
         Look-ahead rounds of ``receding_horizon``.
+    rivals
+        Schedulers of competing miners (``"none"``, ``"greedy"``,
+        ``"optimal"``): each round every miner proposes a block on the current
+        chain and the block of highest λ wins (proof of benefit; ties go to
+        ``scheduler``'s miner). ``SimResult.wins`` counts the rounds each won.
     progress
         Called as ``progress(done, total)`` with days of bound solved.
 
@@ -412,13 +423,24 @@ def simulate(
     """
     _check(scheduler in SCHEDULERS, "scheduler", scheduler, f"one of {', '.join(SCHEDULERS)}")
     _check(isinstance(horizon, int) and 1 <= horizon <= 288, "horizon", horizon, "1 … 288")
+    rivals = tuple(rivals)
+    for i, name in enumerate(rivals):
+        _check(name in SCHEDULERS[:3], f"rivals[{i}]", name, "one of none, greedy, optimal")
+    _check(
+        not (rivals and scheduler == "receding_horizon"),
+        "rivals",
+        rivals,
+        "no rivals with receding_horizon (its plan runs in Python, one miner)",
+    )
     sc = _prepare(households, capacity_kw, evs, round_minutes, days, seed, load, start, fleet)
     t0 = time.perf_counter()
+    miners = (scheduler, *rivals)
     if scheduler == "receding_horizon":
         executed, unproven = _receding_horizon(sc, horizon)
+        winner = np.zeros(len(sc.base_wh), dtype=np.uint32)
     else:
-        executed, _, _, unproven = _core.ev_simulate(
-            scheduler,
+        executed, _, _, winner, unproven = _core.ev_simulate(
+            ",".join(miners),
             sc.published,
             sc.transactions.grid_wh,
             sc.base_wh,
@@ -431,7 +453,11 @@ def simulate(
         )
     seconds = time.perf_counter() - t0
     lam, theta = _validate(sc, executed)
-    return _result(sc, scheduler, executed, lam, theta, int(unproven), seconds, bound, progress)
+    res = _result(sc, scheduler, executed, lam, theta, int(unproven), seconds, bound, progress)
+    counts = np.bincount(winner, minlength=len(miners))
+    wins = {f"{i}:{m}": int(c) for i, (m, c) in enumerate(zip(miners, counts, strict=True))}
+    frame = res.rounds.with_columns(pl.Series("miner", winner.astype(np.int64)))
+    return replace(res, rounds=frame, wins=wins)
 
 
 def _daily_pf(sc: Scenario, theta_wh: NDArray[np.int64]) -> NDArray[np.float64]:

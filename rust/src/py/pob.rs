@@ -55,13 +55,15 @@ fn proposals<'a>(
     Ok(out)
 }
 
-/// Run one scheduler ("none", "greedy", "optimal") round by round.
+/// Run competing miners round by round; each uses a scheduler ("none",
+/// "greedy", "optimal"; comma-separated for several), and the block of
+/// highest λ wins each round (ties: the first miner).
 ///
 /// The pool (`published` rounds relative to the first, ascending, and
 /// `grid_wh` Θ terms in Wh) is executed over `len(base_wh)` rounds; the PF
 /// window starts from `theta_prev` and earlier `slopes` (Wh per round).
 /// Returns (executed round per transaction or −1, Θ per round, λ per
-/// round, rounds not proven optimal).
+/// round, winning miner per round, rounds not proven optimal).
 #[pyfunction]
 #[pyo3(signature = (scheduler, published, grid_wh, base_wh, theta_prev, slopes, cap_wh, max_defer, window, round_minutes))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -81,9 +83,13 @@ fn ev_simulate<'py>(
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<u32>>,
     usize,
 )> {
-    let s = Scheduler::parse(scheduler)?;
+    let s = scheduler
+        .split(',')
+        .map(|x| Scheduler::parse(x.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
     let pool = Pool {
         published: slice("published", &published)?,
         grid_wh: slice("grid_wh", &grid_wh)?,
@@ -96,11 +102,12 @@ fn ev_simulate<'py>(
         window,
         round_minutes,
     };
-    let run = py.detach(|| simulate(s, &pool, base, Window::new(theta_prev, sl, window), &p))?;
+    let run = py.detach(|| simulate(&s, &pool, base, Window::new(theta_prev, sl, window), &p))?;
     Ok((
         PyArray1::from_vec(py, run.executed_round),
         PyArray1::from_vec(py, run.theta_wh),
         PyArray1::from_vec(py, run.lambda),
+        PyArray1::from_vec(py, run.winner),
         run.unproven,
     ))
 }
