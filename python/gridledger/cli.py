@@ -328,7 +328,7 @@ def ev_sim(args: argparse.Namespace) -> int:
             name,
             f"{r.pf:,.1f}",
             f"{r.pf_cuberoot:.2f}",
-            f"{100 * (1 - r.pf_cuberoot / c0):+.1f} %" if name != "none" else "",
+            f"{100 * (r.pf_cuberoot / c0 - 1):+.1f} %" if name != "none" else "",
             gap,
             f"{r.seconds:.2f}",
         )
@@ -337,7 +337,7 @@ def ev_sim(args: argparse.Namespace) -> int:
             "offline bound (QP)",
             f"{bound:,.1f}",
             f"{bound_c:.2f}",
-            f"{100 * (1 - bound_c / c0):+.1f} %",
+            f"{100 * (bound_c / c0 - 1):+.1f} %",
             "0",
             "",
         )
