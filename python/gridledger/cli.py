@@ -287,14 +287,16 @@ def ev_sim(args: argparse.Namespace) -> int:
         console=console,
         disable=args.quiet,
     ) as bar:
-        task = bar.add_task("ev-sim", total=len(names) + (0 if args.no_bound else args.days))
+        rh_days = args.days if "receding_horizon" in names else 0
+        task = bar.add_task("ev-sim", total=len(names) + rh_days + (0 if args.no_bound else args.days))
         for i, name in enumerate(names):
             bar.update(task, description=f"scheduler {name}")
             t0 = time.perf_counter()
             want_bound = i == 0 and not args.no_bound
 
-            def tick(done: int, total: int) -> None:
-                bar.update(task, description=f"offline bound, day {done}/{total}", advance=1)
+            def tick(stage: str, done: int, total: int, name: str = name) -> None:
+                what = "offline bound" if stage == "bound" else f"scheduler {name}"
+                bar.update(task, description=f"{what}, day {done}/{total}", advance=1)
 
             results[name] = ev.simulate(
                 households=args.households,
@@ -307,7 +309,7 @@ def ev_sim(args: argparse.Namespace) -> int:
                 start=args.start,
                 bound=want_bound,
                 horizon=args.horizon,
-                progress=tick if want_bound else None,
+                progress=tick,
             )
             print(f"{name}: {time.perf_counter() - t0:.2f} s", file=sys.stderr)
             bar.update(task, advance=1)

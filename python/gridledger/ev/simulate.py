@@ -229,7 +229,9 @@ def _prepare(
     )
 
 
-def _receding_horizon(sc: Scenario, horizon: int) -> tuple[NDArray[np.int64], int]:
+def _receding_horizon(
+    sc: Scenario, horizon: int, progress: Callable[[str, int, int], None] | None = None
+) -> tuple[NDArray[np.int64], int]:
     """The look-ahead scheduler: per round, a QP plans the next ``horizon`` rounds;
     the exact subset search then executes now the set nearest the plan's amount."""
     n = len(sc.published)
@@ -287,6 +289,8 @@ def _receding_horizon(sc: Scenario, horizon: int) -> tuple[NDArray[np.int64], in
         while len(slopes) > window - 1:
             s1 -= slopes.popleft()
         theta_prev = theta
+        if progress is not None and (r + 1) % sc.rounds_per_day == 0:
+            progress("schedule", (r + 1) // sc.rounds_per_day, sc.days)
     return executed, fallbacks
 
 
@@ -376,7 +380,7 @@ def simulate(
     bound: bool = True,
     horizon: int = 12,
     rivals: Sequence[str] = (),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> SimResult:
     """Run the seed-003 microgrid under one scheduler.
 
@@ -415,7 +419,9 @@ def simulate(
         chain and the block of highest λ wins (proof of benefit; ties go to
         ``scheduler``'s miner). ``SimResult.wins`` counts the rounds each won.
     progress
-        Called as ``progress(done, total)`` with days of bound solved.
+        Called as ``progress(stage, done, total)``: ``stage`` is
+        ``"schedule"`` (``receding_horizon``, per day scheduled) or
+        ``"bound"`` (per day of the offline bound solved).
 
     Returns
     -------
@@ -436,7 +442,7 @@ def simulate(
     t0 = time.perf_counter()
     miners = (scheduler, *rivals)
     if scheduler == "receding_horizon":
-        executed, unproven = _receding_horizon(sc, horizon)
+        executed, unproven = _receding_horizon(sc, horizon, progress)
         winner = np.zeros(len(sc.base_wh), dtype=np.uint32)
     else:
         executed, _, _, winner, unproven = _core.ev_simulate(
@@ -465,7 +471,7 @@ def _daily_pf(sc: Scenario, theta_wh: NDArray[np.int64]) -> NDArray[np.float64]:
     return np.asarray(np.diff(th).reshape(sc.days, sc.rounds_per_day).var(axis=1))
 
 
-def _bounds(sc: Scenario, progress: Callable[[int, int], None] | None) -> NDArray[np.float64]:
+def _bounds(sc: Scenario, progress: Callable[[str, int, int], None] | None) -> NDArray[np.float64]:
     r = sc.rounds_per_day
     d = sc.max_defer
     grid_kw = sc.kw(sc.transactions.grid_wh)
@@ -476,7 +482,7 @@ def _bounds(sc: Scenario, progress: Callable[[int, int], None] | None) -> NDArra
         lo, hi = np.searchsorted(sc.published, [a - 1 - d, a + r], side="left")
         out[day] = day_bound(sc.published[lo:hi] - (a - 1), grid_kw[lo:hi], sc.kw(base[a : a + r + 1]), d)
         if progress is not None:
-            progress(day + 1, sc.days)
+            progress("bound", day + 1, sc.days)
     return out
 
 
@@ -489,7 +495,7 @@ def _result(
     unproven: int,
     seconds: float,
     bound: bool,
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[str, int, int], None] | None,
 ) -> SimResult:
     txs = sc.transactions
     rounds = len(sc.base_wh)
