@@ -153,6 +153,13 @@ def test_competing_miners_the_block_of_highest_lambda_wins(runs: dict[str, SimRe
     assert e.value.field == "rivals[0]"
 
 
+def test_progress_reports_each_day_of_the_bound() -> None:
+    seen: list[tuple[str, int, int]] = []
+    simulate(scheduler="none", evs=20, households=40, capacity_kw=160, days=2, start=START,
+             progress=lambda *a: seen.append(a))  # fmt: skip
+    assert seen == [("bound", 1, 2), ("bound", 2, 2)]
+
+
 # -- bad input -------------------------------------------------------------------------------------
 def test_bad_input_raises_typed_errors_naming_the_field() -> None:
     short = data.sample_load().filter(pl.col("utc_timestamp") < pl.datetime(2019, 1, 1, 12, time_zone="UTC"))
