@@ -27,12 +27,16 @@ __all__ = [
     "encode_genesis",
     "encode_header",
     "encode_transfer",
+    "ev_choose",
+    "ev_simulate",
     "gunzip",
     "hash_one",
     "hash_ragged",
     "hash_rows",
     "leaf_hash",
     "parse_table",
+    "pob_evaluate",
+    "pob_validate_chain",
     "resample_series",
     "series_runs",
     "simulate_bidding",
@@ -401,3 +405,64 @@ class OrderBook:
         order_id: NDArray[np.int64],
         period: NDArray[np.int64],
     ) -> dict[str, NDArray[Any]]: ...
+def ev_choose(
+    scheduler: str,
+    weights: NDArray[np.int64],
+    k: int,
+    b: int,
+    lo: int,
+    hi: int,
+) -> tuple[NDArray[np.bool_], int, bool]:
+    """One round's choice: execute flags minimising |k·Σ − b| with Σ in [lo, hi], Σ, proven."""
+
+def ev_simulate(
+    scheduler: str,
+    published: NDArray[np.int64],
+    grid_wh: NDArray[np.int64],
+    base_wh: NDArray[np.int64],
+    theta_prev: int,
+    slopes: NDArray[np.int64],
+    cap_wh: int,
+    max_defer: int,
+    window: int,
+    round_minutes: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint64], NDArray[np.uint32], int]:
+    """Competing miners ("a,b,…") round by round, highest λ wins.
+
+    Returns (executed round or −1, Θ Wh, λ, winning miner, rounds not proven optimal).
+    """
+
+def pob_validate_chain(
+    published: NDArray[np.int64],
+    grid_wh: NDArray[np.int64],
+    executed: NDArray[np.bool_],
+    theta_prev: int,
+    slopes: NDArray[np.int64],
+    cap_wh: int,
+    max_defer: int,
+    window: int,
+    round_minutes: int,
+    rounds: NDArray[np.int64],
+    base_wh: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    indices: NDArray[np.int64],
+    lambdas: NDArray[np.uint64],
+) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+    """Validate consecutive PoB blocks, all or nothing: (λ, Θ) per block."""
+
+def pob_evaluate(
+    published: NDArray[np.int64],
+    grid_wh: NDArray[np.int64],
+    executed: NDArray[np.bool_],
+    theta_prev: int,
+    slopes: NDArray[np.int64],
+    cap_wh: int,
+    max_defer: int,
+    window: int,
+    round_minutes: int,
+    rounds: NDArray[np.int64],
+    base_wh: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    indices: NDArray[np.int64],
+) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Evaluate competing PoB blocks on one parent: (λ, Θ, valid) per block."""

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use gridledger_core::ev::{choose, Scheduler};
 use gridledger_core::hash::{hash_fixed_into, Algorithm, Records};
 use gridledger_core::merkle::{verify_inclusion, MerkleTree};
+use gridledger_core::pob::{evaluate, Params, Pool, Proposal, Window};
 use gridledger_core::sig::{verify, verify_batch, Keypair};
 
 fn large() -> usize {
@@ -101,5 +103,77 @@ fn bench_sig(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_hash, bench_merkle, bench_sig);
+/// One round's exact choice (items = optional transactions of a round), and
+/// λ plus every rule for many competing blocks on one parent (SPEC §6).
+fn bench_pob(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ev_choose_optimal");
+    for n in [10usize, 100, 1_000] {
+        let w: Vec<i64> = (0..n)
+            .map(|i| ((i.wrapping_mul(2654435761) >> 5) % 9_000) as i64 - 3_000)
+            .collect();
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                choose(
+                    Scheduler::Optimal,
+                    &w,
+                    287,
+                    287 * 12_345 + 17,
+                    i64::MIN / 4,
+                    1 << 40,
+                )
+                .unwrap()
+            });
+        });
+    }
+    g.finish();
+    let pool_n = 3_000usize;
+    let published: Vec<i64> = (0..pool_n).map(|i| (i / 20) as i64).collect();
+    let grid: Vec<i64> = (0..pool_n)
+        .map(|i| (i as i64 * 37) % 5_000 - 1_500)
+        .collect();
+    let pool = Pool {
+        published: &published,
+        grid_wh: &grid,
+    };
+    let executed = vec![false; pool_n];
+    let p = Params {
+        cap_wh: 1 << 40,
+        max_defer: 2,
+        window: 288,
+        round_minutes: 5,
+    };
+    let slopes: Vec<i64> = (0..287).map(|i| (i * 131) % 900 - 450).collect();
+    let win = Window::new(10_000, &slopes, 288);
+    // Blocks of round 2: all 20 due transactions plus half of the 40 optional ones, varied.
+    let sets: Vec<Vec<i64>> = (0..1024)
+        .map(|k| {
+            (0..60)
+                .filter(|&j| j < 20 || (k >> (j % 10)) & 1 == 1)
+                .collect()
+        })
+        .collect();
+    let mut g = c.benchmark_group("pob_evaluate");
+    for n in [1usize, 1_000, large()] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| {
+                (0..n)
+                    .filter(|&k| {
+                        let prop = Proposal {
+                            round: 2,
+                            base_wh: 10_000,
+                            indices: &sets[k % sets.len()],
+                            lambda: 0,
+                        };
+                        evaluate(&pool, &executed, &win, &p, &prop).is_ok()
+                    })
+                    .count()
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_hash, bench_merkle, bench_sig, bench_pob);
 criterion_main!(benches);

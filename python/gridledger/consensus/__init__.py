@@ -6,6 +6,10 @@
 
 The protocol itself (candidacies, the Winner, fallback producers, strikes,
 evidence) is enforced by the ledger (:mod:`gridledger.ledger`, docs/consensus.md).
+
+Proof of benefit (SPEC §6, seed 003) lives in :mod:`gridledger.consensus.pob`:
+blocks of executed EV transactions, λ = 1/PF recomputed by validators, and the
+heaviest-Σλ fork choice (docs/ev.md).
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ mod buffers;
 mod data;
 mod draw;
 mod errors;
+mod ev;
 mod hash;
 mod ledger;
 mod merkle;
+mod pob;
 mod sig;
 
 use pyo3::prelude::*;
@@ -19,9 +21,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     book::register(m)?;
     data::register(m)?;
     draw::register(m)?;
+    ev::register(m)?;
     hash::register(m)?;
     ledger::register(m)?;
     merkle::register(m)?;
+    pob::register(m)?;
     sig::register(m)?;
     Ok(())
 }
