@@ -405,6 +405,7 @@ class OrderBook:
         order_id: NDArray[np.int64],
         period: NDArray[np.int64],
     ) -> dict[str, NDArray[Any]]: ...
+
 def ev_choose(
     scheduler: str,
     weights: NDArray[np.int64],
