@@ -8,6 +8,7 @@
 //! slot. Every operation validates its arguments before changing anything, so
 //! a rejected operation leaves the book as it was.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use crate::error::{CoreError, CoreResult};
@@ -268,23 +269,19 @@ impl Book {
                 n.prev = o.prev;
             }
         }
-        let levels = self.levels(o.side);
-        let empty = match levels.get_mut(&o.price) {
-            Some(level) => {
-                if level.head == slot {
-                    level.head = o.next;
-                }
-                if level.tail == slot {
-                    level.tail = o.prev;
-                }
-                level.qty -= o.qty;
-                level.count -= 1;
-                level.count == 0
+        if let Entry::Occupied(mut e) = self.levels(o.side).entry(o.price) {
+            let level = e.get_mut();
+            if level.head == slot {
+                level.head = o.next;
             }
-            None => false,
-        };
-        if empty {
-            levels.remove(&o.price);
+            if level.tail == slot {
+                level.tail = o.prev;
+            }
+            level.qty -= o.qty;
+            level.count -= 1;
+            if level.count == 0 {
+                e.remove();
+            }
         }
         if let Some(x) = self
             .id_slot
@@ -295,13 +292,6 @@ impl Book {
         self.free.push(slot);
         self.resting -= 1;
         o.qty
-    }
-
-    fn best_against(&self, side: Side) -> Option<(i64, Level)> {
-        match side {
-            Side::Buy => self.asks.iter().next().map(|(p, l)| (*p, *l)),
-            Side::Sell => self.bids.iter().next_back().map(|(p, l)| (*p, *l)),
-        }
     }
 
     fn crosses(side: Side, limit: Option<i64>, level_price: i64) -> bool {
@@ -335,13 +325,6 @@ impl Book {
         false
     }
 
-    fn trade_price(&self, limit: Option<i64>, resting: i64) -> i64 {
-        match (self.price_rule, limit) {
-            (PriceRule::Midpoint, Some(p)) => (p + resting).div_euclid(2),
-            _ => resting,
-        }
-    }
-
     /// Submit an order. `price` is ignored for a market order.
     pub fn submit(
         &mut self,
@@ -369,11 +352,33 @@ impl Book {
                 "self_trade=\"reject\": the order would trade with its owner's resting order",
             ));
         }
+        let mut trades = Vec::new();
+        let (id, remaining) =
+            self.submit_checked(side, limit, qty, owner, kind, period, &mut trades);
+        Ok(Submitted {
+            id,
+            trades,
+            remaining,
+            rests: kind == Kind::Limit && remaining > 0,
+        })
+    }
+
+    /// Submit an order already checked: its trades go to `tape`; returns (id, remaining).
+    #[allow(clippy::too_many_arguments)]
+    fn submit_checked(
+        &mut self,
+        side: Side,
+        limit: Option<i64>,
+        qty: u64,
+        owner: u64,
+        kind: Kind,
+        period: i64,
+        tape: &mut Vec<Trade>,
+    ) -> (u64, u64) {
         let id = self.next_id;
         self.next_id += 1;
-        let (trades, remaining) = self.match_incoming(side, limit, qty, owner, id);
-        let rests = kind == Kind::Limit && remaining > 0;
-        if rests {
+        let remaining = self.match_incoming(side, limit, qty, owner, id, tape);
+        if let (Kind::Limit, Some(price), true) = (kind, limit, remaining > 0) {
             self.push(Order {
                 id,
                 owner,
@@ -385,14 +390,12 @@ impl Book {
                 next: NIL,
             });
         }
-        Ok(Submitted {
-            id,
-            trades,
-            remaining,
-            rests,
-        })
+        (id, remaining)
     }
 
+    /// Match an incoming order against the other side; trades are appended to
+    /// `tape`; returns the quantity left. Works on the best level's map entry,
+    /// so a fill costs one descent of the tree, not three.
     fn match_incoming(
         &mut self,
         side: Side,
@@ -400,17 +403,21 @@ impl Book {
         mut qty: u64,
         owner: u64,
         taker: u64,
-    ) -> (Vec<Trade>, u64) {
-        let mut trades = Vec::new();
+        tape: &mut Vec<Trade>,
+    ) -> u64 {
         while qty > 0 {
-            let Some((level_price, level)) = self.best_against(side) else {
-                break;
+            let best = match side {
+                Side::Buy => self.asks.first_entry(),
+                Side::Sell => self.bids.last_entry(),
             };
+            let Some(mut entry) = best else { break };
+            let level_price = *entry.key();
             if !Self::crosses(side, limit, level_price) {
                 break;
             }
+            let level = entry.get_mut();
             let slot = level.head;
-            let Some(maker) = self.order(slot).copied() else {
+            let Some(maker) = self.slab.get(slot as usize).copied() else {
                 break;
             };
             if maker.owner == owner && self.self_trade == SelfTrade::CancelResting {
@@ -419,28 +426,45 @@ impl Book {
             }
             let fill = qty.min(maker.qty);
             self.trade_seq += 1;
-            trades.push(Trade {
+            let price = match (self.price_rule, limit) {
+                (PriceRule::Midpoint, Some(p)) => (p + level_price).div_euclid(2),
+                _ => level_price,
+            };
+            tape.push(Trade {
                 seq: self.trade_seq,
                 maker_id: maker.id,
                 taker_id: taker,
                 maker_owner: maker.owner,
                 taker_owner: owner,
-                price: self.trade_price(limit, maker.price),
+                price,
                 qty: fill,
             });
             qty -= fill;
-            if fill == maker.qty {
-                self.unlink(slot);
-            } else {
+            level.qty -= fill;
+            if fill < maker.qty {
                 if let Some(m) = self.slab.get_mut(slot as usize) {
                     m.qty -= fill;
                 }
-                if let Some(l) = self.levels(maker.side).get_mut(&level_price) {
-                    l.qty -= fill;
-                }
+                continue;
             }
+            // The maker is filled: it is the head of its level, so unlink it here.
+            level.head = maker.next;
+            level.count -= 1;
+            if level.count == 0 {
+                entry.remove();
+            } else if let Some(n) = self.slab.get_mut(maker.next as usize) {
+                n.prev = NIL;
+            }
+            if let Some(x) = self
+                .id_slot
+                .get_mut(usize::try_from(maker.id).unwrap_or(usize::MAX))
+            {
+                *x = NIL;
+            }
+            self.free.push(slot);
+            self.resting -= 1;
         }
-        (trades, qty)
+        qty
     }
 
     /// Cancel a resting order; with `owner`, only that owner may. Returns the cancelled quantity.
@@ -509,9 +533,28 @@ impl Book {
                 "self_trade=\"reject\": the order would trade with its owner's resting order",
             ));
         }
+        let mut trades = Vec::new();
+        let remaining = self.replace_checked(slot, o, new_price, new_qty, &mut trades);
+        Ok(Submitted {
+            id,
+            trades,
+            remaining,
+            rests: remaining > 0,
+        })
+    }
+
+    /// Replace the order `o` at `slot`, already checked; trades go to `tape`; returns the remaining quantity.
+    fn replace_checked(
+        &mut self,
+        slot: u32,
+        o: Order,
+        new_price: i64,
+        new_qty: u64,
+        tape: &mut Vec<Trade>,
+    ) -> u64 {
+        let id = o.id;
         self.unlink(slot);
-        let (trades, remaining) =
-            self.match_incoming(o.side, Some(new_price), new_qty, o.owner, id);
+        let remaining = self.match_incoming(o.side, Some(new_price), new_qty, o.owner, id, tape);
         if remaining > 0 {
             self.push(Order {
                 id,
@@ -524,12 +567,7 @@ impl Book {
                 next: NIL,
             });
         }
-        Ok(Submitted {
-            id,
-            trades,
-            remaining,
-            rests: remaining > 0,
-        })
+        remaining
     }
 
     /// Cancel every resting order submitted for a period before `period`; returns their ids.
@@ -618,8 +656,8 @@ pub mod status {
 
 impl Book {
     /// Check a stream without touching the book: the first malformed op is an error naming its index.
-    pub fn check_ops(&self, ops: &[Op]) -> CoreResult<()> {
-        for (i, op) in ops.iter().enumerate() {
+    pub fn check_ops(&self, ops: impl IntoIterator<Item = Op>) -> CoreResult<()> {
+        for (i, op) in ops.into_iter().enumerate() {
             let price = |p: i64| -> CoreResult<()> {
                 self.check_price(p).map_err(|_| {
                     bad(
@@ -642,7 +680,7 @@ impl Book {
                 }
                 Ok(())
             };
-            match *op {
+            match op {
                 Op::Submit {
                     kind,
                     price: p,
@@ -667,62 +705,90 @@ impl Book {
         Ok(())
     }
 
-    /// Apply a stream; returns the trade tape, each op's status and the id each op concerned.
-    pub fn replay(&mut self, ops: &[Op]) -> CoreResult<(Vec<Trade>, Vec<u8>, Vec<u64>)> {
-        self.check_ops(ops)?;
-        let mut tape = Vec::new();
-        let mut statuses = Vec::with_capacity(ops.len());
-        let mut ids = Vec::with_capacity(ops.len());
-        for op in ops {
-            let (st, id) = match *op {
-                Op::Submit {
-                    side,
-                    kind,
-                    price,
-                    qty,
-                    owner,
-                    period,
-                } => match self.submit(side, price, qty, owner, kind, period) {
-                    Ok(s) => {
-                        tape.extend(s.trades);
-                        (status::OK, s.id)
-                    }
-                    Err(_) => (status::SELF_TRADE, 0),
-                },
-                Op::Cancel { id } => match self.slot_of(id) {
-                    Some(s) => {
-                        self.unlink(s);
-                        (status::OK, id)
-                    }
-                    None => (status::UNKNOWN_ORDER, id),
-                },
-                Op::Reduce { id, qty } => match self.get(id) {
-                    None => (status::UNKNOWN_ORDER, id),
-                    Some(_) => (
-                        if self.reduce(id, qty).is_ok() {
-                            status::OK
-                        } else {
-                            status::BAD_REDUCE
-                        },
-                        id,
-                    ),
-                },
-                Op::Replace { id, price, qty } => match self.get(id) {
-                    None => (status::UNKNOWN_ORDER, id),
-                    Some(_) => match self.replace(id, price, qty) {
-                        Ok(s) => {
-                            tape.extend(s.trades);
-                            (status::OK, id)
-                        }
-                        Err(_) => (status::SELF_TRADE, id),
-                    },
-                },
-            };
-            statuses.push(st);
-            ids.push(id);
+    /// Apply one operation that `check_ops` accepted: trades are appended to
+    /// `tape`; returns its status and the id it concerned.
+    pub fn apply(&mut self, op: Op, tape: &mut Vec<Trade>) -> (u8, u64) {
+        match op {
+            Op::Submit {
+                side,
+                kind,
+                price,
+                qty,
+                owner,
+                period,
+            } => {
+                let limit = (kind != Kind::Market).then_some(price);
+                if self.self_trade == SelfTrade::Reject
+                    && self.meets_itself(side, limit, qty, owner)
+                {
+                    return (status::SELF_TRADE, 0);
+                }
+                let (id, _) = self.submit_checked(side, limit, qty, owner, kind, period, tape);
+                (status::OK, id)
+            }
+            Op::Cancel { id } => match self.slot_of(id) {
+                Some(s) => {
+                    self.unlink(s);
+                    (status::OK, id)
+                }
+                None => (status::UNKNOWN_ORDER, id),
+            },
+            Op::Reduce { id, qty } => match self.get(id) {
+                None => (status::UNKNOWN_ORDER, id),
+                Some(_) if self.reduce(id, qty).is_ok() => (status::OK, id),
+                Some(_) => (status::BAD_REDUCE, id),
+            },
+            Op::Replace { id, price, qty } => {
+                let Some((slot, o)) = self.slot_of(id).and_then(|s| Some((s, *self.order(s)?)))
+                else {
+                    return (status::UNKNOWN_ORDER, id);
+                };
+                if self.self_trade == SelfTrade::Reject
+                    && self.meets_itself(o.side, Some(price), qty, o.owner)
+                {
+                    return (status::SELF_TRADE, id);
+                }
+                self.replace_checked(slot, o, price, qty, tape);
+                (status::OK, id)
+            }
         }
-        Ok((tape, statuses, ids))
     }
+
+    /// Apply a stream; returns the trade tape, each op's status and the id each op concerned.
+    /// The stream is checked whole first (`check_ops`), so a malformed op changes nothing.
+    pub fn replay_iter<I>(&mut self, ops: I) -> CoreResult<Replayed>
+    where
+        I: IntoIterator<Item = Op>,
+        I::IntoIter: Clone + ExactSizeIterator,
+    {
+        let ops = ops.into_iter();
+        self.check_ops(ops.clone())?;
+        let mut out = Replayed {
+            tape: Vec::with_capacity(ops.len() / 4),
+            status: Vec::with_capacity(ops.len()),
+            ids: Vec::with_capacity(ops.len()),
+        };
+        for op in ops {
+            let (st, id) = self.apply(op, &mut out.tape);
+            out.status.push(st);
+            out.ids.push(id);
+        }
+        Ok(out)
+    }
+
+    /// `replay_iter` over a slice.
+    pub fn replay(&mut self, ops: &[Op]) -> CoreResult<(Vec<Trade>, Vec<u8>, Vec<u64>)> {
+        let r = self.replay_iter(ops.iter().copied())?;
+        Ok((r.tape, r.status, r.ids))
+    }
+}
+
+/// What a replay did: the trade tape, each op's status and the id each op concerned.
+#[derive(Clone, Debug, Default)]
+pub struct Replayed {
+    pub tape: Vec<Trade>,
+    pub status: Vec<u8>,
+    pub ids: Vec<u64>,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, Trade};
+use crate::book::{Book, Kind, LevelRow, Op, PriceRule, Replayed, SelfTrade, Side, Trade};
 use crate::error::CoreError;
 
 fn side(s: &str) -> Result<Side, CoreError> {
@@ -257,8 +257,7 @@ impl PyOrderBook {
                 .into());
             }
         }
-        let mut ops = Vec::with_capacity(n);
-        for r in 0..n {
+        let row = |r: usize| -> Result<Op, CoreError> {
             let g = |c: &[i64]| c.get(r).copied().unwrap_or(0);
             let q_r = u64::try_from(g(q)).unwrap_or(0);
             let id_r = u64::try_from(g(i)).unwrap_or(u64::MAX);
@@ -270,11 +269,10 @@ impl PyOrderBook {
                         format!("ops[{r}].side"),
                         format!("{x:?}"),
                         "0 = buy, 1 = sell",
-                    )
-                    .into())
+                    ))
                 }
             };
-            let op_r = match o.get(r) {
+            Ok(match o.get(r) {
                 Some(0) => {
                     let k_r = match k.get(r) {
                         Some(0) => Kind::Limit,
@@ -285,8 +283,7 @@ impl PyOrderBook {
                                 format!("ops[{r}].kind"),
                                 format!("{x:?}"),
                                 "0 = limit, 1 = market, 2 = ioc",
-                            )
-                            .into())
+                            ))
                         }
                     };
                     let owner_r = u64::try_from(g(w)).map_err(|_| {
@@ -313,14 +310,21 @@ impl PyOrderBook {
                         format!("ops[{r}].op"),
                         format!("{x:?}"),
                         "0 submit, 1 cancel, 2 reduce, 3 replace",
-                    )
-                    .into())
+                    ))
                 }
-            };
-            ops.push(op_r);
-        }
+            })
+        };
         let book = &mut self.inner;
-        let (tape, statuses, ids) = py.detach(|| book.replay(&ops))?;
+        // Decoded twice (checked, then applied) rather than stored: a stream of
+        // 10^6 ops would otherwise fill 40 MB of fresh pages on every call.
+        let out = py.detach(|| -> Result<Replayed, CoreError> {
+            for r in 0..n {
+                row(r)?;
+            }
+            // Every row decoded above; the fallback is never taken.
+            book.replay_iter((0..n).map(|r| row(r).unwrap_or(Op::Cancel { id: u64::MAX })))
+        })?;
+        let (tape, statuses, ids) = (out.tape, out.status, out.ids);
         let d = PyDict::new(py);
         let col = |f: &dyn Fn(&Trade) -> i64| tape.iter().map(f).collect::<Vec<i64>>();
         d.set_item(
