@@ -8,12 +8,8 @@
 //! slot. Every operation validates its arguments before changing anything, so
 //! a rejected operation leaves the book as it was.
 
-use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
-
 use crate::error::{CoreError, CoreResult};
-
-const NIL: u32 = u32::MAX;
+use crate::ladder::{Ladder, NIL};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -72,14 +68,6 @@ struct Order {
     next: u32,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Level {
-    head: u32,
-    tail: u32,
-    qty: u64,
-    count: u32,
-}
-
 /// One price level: (price, total quantity, orders).
 pub type LevelRow = (i64, u64, u32);
 
@@ -98,8 +86,8 @@ pub struct Book {
     slab: Vec<Order>,
     free: Vec<u32>,
     id_slot: Vec<u32>,
-    bids: BTreeMap<i64, Level>,
-    asks: BTreeMap<i64, Level>,
+    bids: Ladder,
+    asks: Ladder,
     pub min_price: i64,
     pub max_price: i64,
     pub price_rule: PriceRule,
@@ -131,8 +119,8 @@ impl Book {
             slab: Vec::new(),
             free: Vec::new(),
             id_slot: vec![NIL],
-            bids: BTreeMap::new(),
-            asks: BTreeMap::new(),
+            bids: Ladder::default(),
+            asks: Ladder::default(),
             min_price,
             max_price,
             price_rule,
@@ -153,11 +141,11 @@ impl Book {
     }
 
     pub fn best_bid(&self) -> Option<i64> {
-        self.bids.keys().next_back().copied()
+        self.bids.highest()
     }
 
     pub fn best_ask(&self) -> Option<i64> {
-        self.asks.keys().next().copied()
+        self.asks.lowest()
     }
 
     /// Bytes held by the book's own structures (orders, id map, levels).
@@ -165,7 +153,8 @@ impl Book {
         self.slab.capacity() * std::mem::size_of::<Order>()
             + self.free.capacity() * 4
             + self.id_slot.capacity() * 4
-            + (self.bids.len() + self.asks.len()) * (std::mem::size_of::<Level>() + 8 + 16)
+            + self.bids.nbytes()
+            + self.asks.nbytes()
     }
 
     fn slot_of(&self, id: u64) -> Option<u32> {
@@ -197,7 +186,7 @@ impl Book {
         Ok(())
     }
 
-    fn levels(&mut self, side: Side) -> &mut BTreeMap<i64, Level> {
+    fn levels(&mut self, side: Side) -> &mut Ladder {
         match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -226,12 +215,9 @@ impl Book {
         }
         let (price, side) = (o.price, o.side);
         let tail = {
-            let level = self.levels(side).entry(price).or_insert(Level {
-                head: NIL,
-                tail: NIL,
-                qty: 0,
-                count: 0,
-            });
+            let Some(level) = self.levels(side).get_or_insert(price) else {
+                return slot;
+            };
             let t = level.tail;
             level.tail = slot;
             if level.head == NIL {
@@ -269,8 +255,8 @@ impl Book {
                 n.prev = o.prev;
             }
         }
-        if let Entry::Occupied(mut e) = self.levels(o.side).entry(o.price) {
-            let level = e.get_mut();
+        let levels = self.levels(o.side);
+        if let Some(level) = levels.get_mut(o.price) {
             if level.head == slot {
                 level.head = o.next;
             }
@@ -280,7 +266,7 @@ impl Book {
             level.qty -= o.qty;
             level.count -= 1;
             if level.count == 0 {
-                e.remove();
+                levels.remove(o.price);
             }
         }
         if let Some(x) = self
@@ -304,12 +290,15 @@ impl Book {
 
     /// Would an order of `owner` meet its own resting order before it is filled?
     fn meets_itself(&self, side: Side, limit: Option<i64>, mut qty: u64, owner: u64) -> bool {
-        let levels: Box<dyn Iterator<Item = (&i64, &Level)>> = match side {
-            Side::Buy => Box::new(self.asks.iter()),
-            Side::Sell => Box::new(self.bids.iter().rev()),
+        let mut levels = match side {
+            Side::Buy => self.asks.ascending(),
+            Side::Sell => self.bids.ascending(),
         };
+        if side == Side::Sell {
+            levels.reverse();
+        }
         for (price, level) in levels {
-            if !Self::crosses(side, limit, *price) || qty == 0 {
+            if !Self::crosses(side, limit, price) || qty == 0 {
                 return false;
             }
             let mut s = level.head;
@@ -395,7 +384,7 @@ impl Book {
 
     /// Match an incoming order against the other side; trades are appended to
     /// `tape`; returns the quantity left. Works on the best level's map entry,
-    /// so a fill costs one descent of the tree, not three.
+    /// so a fill finds its level once.
     fn match_incoming(
         &mut self,
         side: Side,
@@ -406,16 +395,23 @@ impl Book {
         tape: &mut Vec<Trade>,
     ) -> u64 {
         while qty > 0 {
-            let best = match side {
-                Side::Buy => self.asks.first_entry(),
-                Side::Sell => self.bids.last_entry(),
+            let (levels, best) = match side {
+                Side::Buy => {
+                    let best = self.asks.lowest();
+                    (&mut self.asks, best)
+                }
+                Side::Sell => {
+                    let best = self.bids.highest();
+                    (&mut self.bids, best)
+                }
             };
-            let Some(mut entry) = best else { break };
-            let level_price = *entry.key();
+            let Some(level_price) = best else { break };
             if !Self::crosses(side, limit, level_price) {
                 break;
             }
-            let level = entry.get_mut();
+            let Some(level) = levels.get_mut(level_price) else {
+                break;
+            };
             let slot = level.head;
             let Some(maker) = self.slab.get(slot as usize).copied() else {
                 break;
@@ -451,7 +447,7 @@ impl Book {
             level.head = maker.next;
             level.count -= 1;
             if level.count == 0 {
-                entry.remove();
+                levels.remove(level_price);
             } else if let Some(n) = self.slab.get_mut(maker.next as usize) {
                 n.prev = NIL;
             }
@@ -504,7 +500,7 @@ impl Book {
         if let Some(x) = self.slab.get_mut(slot as usize) {
             x.qty = new_qty;
         }
-        if let Some(l) = self.levels(o.side).get_mut(&o.price) {
+        if let Some(l) = self.levels(o.side).get_mut(o.price) {
             l.qty -= cut;
         }
         Ok(())
@@ -593,16 +589,18 @@ impl Book {
     pub fn depth(&self, levels: usize) -> (Vec<LevelRow>, Vec<LevelRow>) {
         let b = self
             .bids
-            .iter()
+            .ascending()
+            .into_iter()
             .rev()
             .take(levels)
-            .map(|(p, l)| (*p, l.qty, l.count))
+            .map(|(p, l)| (p, l.qty, l.count))
             .collect();
         let a = self
             .asks
-            .iter()
+            .ascending()
+            .into_iter()
             .take(levels)
-            .map(|(p, l)| (*p, l.qty, l.count))
+            .map(|(p, l)| (p, l.qty, l.count))
             .collect();
         (b, a)
     }
@@ -610,7 +608,8 @@ impl Book {
     /// Every resting order, best price first, then time: (id, owner, side, price, qty).
     pub fn orders(&self) -> Vec<(u64, u64, Side, i64, u64)> {
         let mut out = Vec::with_capacity(self.resting);
-        for (_, level) in self.bids.iter().rev().chain(self.asks.iter()) {
+        let bids = self.bids.ascending().into_iter().rev();
+        for (_, level) in bids.chain(self.asks.ascending()) {
             let mut s = level.head;
             while let Some(o) = self.order(s).filter(|_| s != NIL) {
                 out.push((o.id, o.owner, o.side, o.price, o.qty));
@@ -763,6 +762,20 @@ impl Book {
     {
         let ops = ops.into_iter();
         self.check_ops(ops.clone())?;
+        // Room for every order the stream submits: the slab and the id map are
+        // not grown by doubling (a doubling copies the book and, with mimalloc
+        // keeping freed pages a while, holds the old copy as resident memory).
+        // Untouched capacity costs address space only.
+        let submits = ops
+            .clone()
+            .filter(|op| matches!(op, Op::Submit { .. }))
+            .count();
+        self.slab.reserve(submits.saturating_sub(self.free.len()));
+        let last_id = usize::try_from(self.next_id)
+            .unwrap_or(usize::MAX)
+            .saturating_add(submits);
+        self.id_slot
+            .reserve(last_id.saturating_sub(self.id_slot.len()));
         let mut out = Replayed {
             tape: Vec::with_capacity(ops.len() / 4),
             status: Vec::with_capacity(ops.len()),

@@ -11,6 +11,7 @@ pub mod draw;
 pub mod error;
 pub mod hash;
 pub mod inflate;
+mod ladder;
 pub mod lanes;
 pub mod ledger;
 pub mod merkle;
