@@ -313,3 +313,27 @@ def resting_book(n: int, seed: int = 7, levels: int = 1000) -> NDArray[np.void]:
     out["quantity"] = rng.integers(1, 101, n)
     out["owner"] = rng.integers(1, 1001, n)
     return out
+
+
+def main(argv: list[str]) -> None:
+    """``python benches/_streams.py DIR [N]``: write both streams of N operations
+    (default 10^6) as raw rows of ``DTYPE`` (43 bytes, little-endian) to
+    ``DIR/<name>.bin``, for the criterion bench ``rust/benches/book.rs``."""
+    import sys
+    from pathlib import Path
+
+    if not argv:
+        raise SystemExit(main.__doc__)
+    out = Path(argv[0])
+    out.mkdir(parents=True, exist_ok=True)
+    n = int(argv[1]) if len(argv) > 1 else 10**6
+    for name in ("exchange_core", "submit_cancel_aggressive"):
+        s = generate(name, n)
+        (out / f"{name}.bin").write_bytes(s.ops.astype(DTYPE.newbyteorder("<")).tobytes())
+        print(f"{name}: {n} ops, mix {s.shares()}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
