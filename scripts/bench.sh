@@ -53,6 +53,6 @@ fi
 if [ "${BENCH_CRITERION:-0}" = 1 ] || [ "${BENCH_BOOK:-0}" = 1 ]; then
     # The order book per operation (p50/p99) on the streams of test_bench_market.py.
     "$VENV/bin/python" benches/_streams.py out/streams
-    GRIDLEDGER_BOOK_STREAMS=out/streams cargo bench --no-default-features --bench book \
+    GRIDLEDGER_BOOK_STREAMS="$PWD/out/streams" cargo bench --no-default-features --bench book \
         | tee out/criterion_book.txt
 fi

@@ -3,9 +3,11 @@
 //! Prices within a window of 2^14 ticks are an array indexed by the tick, with
 //! a two-level bitmap of the non-empty levels, so finding, adding or dropping
 //! a level and finding the best one take a few word operations instead of a
-//! tree descent (the descents were over 40 % of a replay). The window is
-//! placed around the first price of an empty side; prices outside it go to a
-//! `BTreeMap`, so any tick range works, only slower.
+//! tree descent (the descents were over 40 % of a replay). The array is
+//! allocated in chunks of 64 ticks as they are first used, so a new book
+//! costs 2 KiB, not 384. The window is placed around the first price of an
+//! empty side; prices outside it go to a `BTreeMap`, so any tick range works,
+//! only slower.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +35,8 @@ const EMPTY: Level = Level {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ladder {
     base: i64,
-    slots: Vec<Level>,
+    /// One chunk of 64 levels per bitmap word, allocated on first use.
+    chunks: Vec<Option<Box<[Level; 64]>>>,
     bits: Vec<u64>,
     summary: [u64; SUMMARY],
     in_window: usize,
@@ -42,7 +45,7 @@ pub(crate) struct Ladder {
 
 impl Ladder {
     fn index(&self, price: i64) -> Option<usize> {
-        if self.slots.is_empty() {
+        if self.chunks.is_empty() {
             return None;
         }
         let i = usize::try_from(price.checked_sub(self.base)?).ok()?;
@@ -61,14 +64,15 @@ impl Ladder {
     }
 
     pub fn nbytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Level>()
+        self.chunks.capacity() * 8
+            + self.chunks.iter().flatten().count() * 64 * std::mem::size_of::<Level>()
             + self.bits.capacity() * 8
             + self.overflow.len() * (std::mem::size_of::<Level>() + 8 + 16)
     }
 
     pub fn get_mut(&mut self, price: i64) -> Option<&mut Level> {
         match self.index(price) {
-            Some(i) if self.is_set(i) => self.slots.get_mut(i),
+            Some(i) if self.is_set(i) => self.slot_mut(i),
             Some(_) => None,
             None => self.overflow.get_mut(&price),
         }
@@ -79,8 +83,8 @@ impl Ladder {
         if self.len() == 0 && self.index(price).is_none() {
             // An empty side: (re)place the window around this price.
             self.base = price.saturating_sub((WINDOW / 2) as i64);
-            if self.slots.is_empty() {
-                self.slots = vec![EMPTY; WINDOW];
+            if self.chunks.is_empty() {
+                self.chunks = vec![None; WORDS];
                 self.bits = vec![0; WORDS];
             }
         }
@@ -96,11 +100,17 @@ impl Ladder {
                 *s |= 1 << (w % 64);
             }
             self.in_window += 1;
-            if let Some(l) = self.slots.get_mut(i) {
-                *l = EMPTY;
+            if let Some(c) = self.chunks.get_mut(w) {
+                if let Some(l) = c.get_or_insert_with(|| Box::new([EMPTY; 64])).get_mut(b) {
+                    *l = EMPTY;
+                }
             }
         }
-        self.slots.get_mut(i)
+        self.slot_mut(i)
+    }
+
+    fn slot_mut(&mut self, i: usize) -> Option<&mut Level> {
+        self.chunks.get_mut(i / 64)?.as_mut()?.get_mut(i % 64)
     }
 
     pub fn remove(&mut self, price: i64) {
@@ -168,7 +178,7 @@ impl Ladder {
             let mut x = word;
             while x != 0 {
                 let i = w * 64 + x.trailing_zeros() as usize;
-                if let Some(l) = self.slots.get(i) {
+                if let Some(l) = self.chunks.get(w).and_then(|c| c.as_ref()?.get(i % 64)) {
                     out.push((self.window_price(i), *l));
                 }
                 x &= x - 1;

@@ -169,7 +169,8 @@ class OrderBook:
         """
         cols = _columns(ops)
         out = self._book.replay(*cols)
-        tape = pl.DataFrame({k: out[k] for k in TAPE_SCHEMA}, schema=TAPE_SCHEMA)
+        # Series of the int64 arrays, zero-copy; a dict with a schema costs twice as much.
+        tape = pl.DataFrame([pl.Series(k, out[k]) for k in TAPE_SCHEMA])
         return tape, out["status"]
 
 
