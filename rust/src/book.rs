@@ -362,7 +362,7 @@ impl Book {
         owner: u64,
         kind: Kind,
         period: i64,
-        tape: &mut Vec<Trade>,
+        tape: &mut impl Tape,
     ) -> (u64, u64) {
         let id = self.next_id;
         self.next_id += 1;
@@ -392,7 +392,7 @@ impl Book {
         mut qty: u64,
         owner: u64,
         taker: u64,
-        tape: &mut Vec<Trade>,
+        tape: &mut impl Tape,
     ) -> u64 {
         while qty > 0 {
             let (levels, best) = match side {
@@ -426,7 +426,7 @@ impl Book {
                 (PriceRule::Midpoint, Some(p)) => (p + level_price).div_euclid(2),
                 _ => level_price,
             };
-            tape.push(Trade {
+            tape.record(Trade {
                 seq: self.trade_seq,
                 maker_id: maker.id,
                 taker_id: taker,
@@ -546,7 +546,7 @@ impl Book {
         o: Order,
         new_price: i64,
         new_qty: u64,
-        tape: &mut Vec<Trade>,
+        tape: &mut impl Tape,
     ) -> u64 {
         let id = o.id;
         self.unlink(slot);
@@ -706,7 +706,7 @@ impl Book {
 
     /// Apply one operation that `check_ops` accepted: trades are appended to
     /// `tape`; returns its status and the id it concerned.
-    pub fn apply(&mut self, op: Op, tape: &mut Vec<Trade>) -> (u8, u64) {
+    pub fn apply(&mut self, op: Op, tape: &mut impl Tape) -> (u8, u64) {
         match op {
             Op::Submit {
                 side,
@@ -760,6 +760,21 @@ impl Book {
         I: IntoIterator<Item = Op>,
         I::IntoIter: Clone + ExactSizeIterator,
     {
+        let mut tape = Vec::new();
+        let (status, ids) = self.replay_into(ops, &mut tape)?;
+        Ok(Replayed { tape, status, ids })
+    }
+
+    /// `replay_iter` with the trades recorded into `tape` (e.g. [`TapeColumns`]).
+    pub fn replay_into<I, T: Tape>(
+        &mut self,
+        ops: I,
+        tape: &mut T,
+    ) -> CoreResult<(Vec<u8>, Vec<u64>)>
+    where
+        I: IntoIterator<Item = Op>,
+        I::IntoIter: Clone + ExactSizeIterator,
+    {
         let ops = ops.into_iter();
         self.check_ops(ops.clone())?;
         // Room for every order the stream submits: the slab and the id map are
@@ -776,23 +791,57 @@ impl Book {
             .saturating_add(submits);
         self.id_slot
             .reserve(last_id.saturating_sub(self.id_slot.len()));
-        let mut out = Replayed {
-            tape: Vec::with_capacity(ops.len() / 4),
-            status: Vec::with_capacity(ops.len()),
-            ids: Vec::with_capacity(ops.len()),
-        };
+        let mut status = Vec::with_capacity(ops.len());
+        let mut ids = Vec::with_capacity(ops.len());
         for op in ops {
-            let (st, id) = self.apply(op, &mut out.tape);
-            out.status.push(st);
-            out.ids.push(id);
+            let (st, id) = self.apply(op, tape);
+            status.push(st);
+            ids.push(id);
         }
-        Ok(out)
+        Ok((status, ids))
     }
 
     /// `replay_iter` over a slice.
     pub fn replay(&mut self, ops: &[Op]) -> CoreResult<(Vec<Trade>, Vec<u8>, Vec<u64>)> {
         let r = self.replay_iter(ops.iter().copied())?;
         Ok((r.tape, r.status, r.ids))
+    }
+}
+
+/// Where matching records its trades.
+pub trait Tape {
+    fn record(&mut self, t: Trade);
+}
+
+impl Tape for Vec<Trade> {
+    fn record(&mut self, t: Trade) {
+        self.push(t);
+    }
+}
+
+/// A tape as columns, the form numpy takes without a copy (ids and
+/// quantities are below 2^63 by the quantity check and the id counter).
+#[derive(Clone, Debug, Default)]
+pub struct TapeColumns {
+    pub seq: Vec<i64>,
+    pub maker_id: Vec<i64>,
+    pub taker_id: Vec<i64>,
+    pub maker_owner: Vec<i64>,
+    pub taker_owner: Vec<i64>,
+    pub price: Vec<i64>,
+    pub qty: Vec<i64>,
+}
+
+impl Tape for TapeColumns {
+    fn record(&mut self, t: Trade) {
+        let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.seq.push(i(t.seq));
+        self.maker_id.push(i(t.maker_id));
+        self.taker_id.push(i(t.taker_id));
+        self.maker_owner.push(i(t.maker_owner));
+        self.taker_owner.push(i(t.taker_owner));
+        self.price.push(t.price);
+        self.qty.push(i(t.qty));
     }
 }
 

@@ -4,7 +4,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::book::{Book, Kind, LevelRow, Op, PriceRule, Replayed, SelfTrade, Side, Trade};
+use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, TapeColumns, Trade};
 use crate::error::CoreError;
 
 fn side(s: &str) -> Result<Side, CoreError> {
@@ -317,47 +317,27 @@ impl PyOrderBook {
         let book = &mut self.inner;
         // Decoded twice (checked, then applied) rather than stored: a stream of
         // 10^6 ops would otherwise fill 40 MB of fresh pages on every call.
-        let out = py.detach(|| -> Result<Replayed, CoreError> {
+        let mut tape = TapeColumns::default();
+        let (statuses, ids) = py.detach(|| -> Result<_, CoreError> {
             for r in 0..n {
                 row(r)?;
             }
             // Every row decoded above; the fallback is never taken.
-            book.replay_iter((0..n).map(|r| row(r).unwrap_or(Op::Cancel { id: u64::MAX })))
+            let ops = (0..n).map(|r| row(r).unwrap_or(Op::Cancel { id: u64::MAX }));
+            book.replay_into(ops, &mut tape)
         })?;
-        let (tape, statuses, ids) = (out.tape, out.status, out.ids);
         let d = PyDict::new(py);
-        let col = |f: &dyn Fn(&Trade) -> i64| tape.iter().map(f).collect::<Vec<i64>>();
-        d.set_item(
-            "seq",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.seq).unwrap_or(i64::MAX))),
-        )?;
-        d.set_item(
-            "maker_id",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.maker_id).unwrap_or(i64::MAX))),
-        )?;
-        d.set_item(
-            "taker_id",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.taker_id).unwrap_or(i64::MAX))),
-        )?;
-        d.set_item(
-            "maker_owner",
-            PyArray1::from_vec(
-                py,
-                col(&|t| i64::try_from(t.maker_owner).unwrap_or(i64::MAX)),
-            ),
-        )?;
-        d.set_item(
-            "taker_owner",
-            PyArray1::from_vec(
-                py,
-                col(&|t| i64::try_from(t.taker_owner).unwrap_or(i64::MAX)),
-            ),
-        )?;
-        d.set_item("price", PyArray1::from_vec(py, col(&|t| t.price)))?;
-        d.set_item(
-            "quantity",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.qty).unwrap_or(i64::MAX))),
-        )?;
+        for (name, col) in [
+            ("seq", tape.seq),
+            ("maker_id", tape.maker_id),
+            ("taker_id", tape.taker_id),
+            ("maker_owner", tape.maker_owner),
+            ("taker_owner", tape.taker_owner),
+            ("price", tape.price),
+            ("quantity", tape.qty),
+        ] {
+            d.set_item(name, PyArray1::from_vec(py, col))?;
+        }
         d.set_item("status", PyArray1::from_vec(py, statuses))?;
         d.set_item(
             "order_id",
