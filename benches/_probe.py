@@ -4,6 +4,10 @@
     Resident memory (``/proc/self/status``) around building an N-leaf tree
     from leaf hashes: after imports, with the (N, 32) input, after the build,
     after deleting the input; and the peak (VmHWM).
+``python benches/_probe.py book_rss N``
+    Resident memory around an order book holding N resting orders (one
+    replay of N limit orders that never cross; the inputs, tape and statuses
+    deleted before the last reading).
 ``python benches/_probe.py time OP N REPS``
     Median wall and CPU time of one batch call (after one warm-up call), so
     that a run with ``RAYON_NUM_THREADS=1`` and one without can be compared.
@@ -53,6 +57,36 @@ def rss(n: int) -> dict[str, object]:
         "peak_delta": end["VmHWM"] - before,
         "nbytes": tree.nbytes,
         "root": root.hex(),
+    }
+
+
+def book_rss(n: int) -> dict[str, object]:
+    import gc
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from _streams import resting_book
+    from gridledger.market import OrderBook
+
+    before = status()["VmRSS"]
+    ops = resting_book(n)
+    book = OrderBook()
+    with_input = status()["VmRSS"]
+    tape, st = book.replay(ops)
+    after_replay = status()["VmRSS"]
+    assert len(book) == n and tape.height == 0 and not st.any()
+    del ops, tape, st
+    gc.collect()
+    end = status()
+    return {
+        "n": n,
+        "rss_before": before,
+        "rss_with_input": with_input,
+        "rss_after_replay": after_replay,
+        "rss_after_del_input": end["VmRSS"],
+        "delta": end["VmRSS"] - before,
+        "peak_delta": end["VmHWM"] - before,
+        "nbytes": book.nbytes,
+        "resting": len(book),
     }
 
 
@@ -109,6 +143,8 @@ def timed(op: str, n: int, reps: int) -> dict[str, object]:
 def main(argv: list[str]) -> None:
     if argv[:1] == ["rss"]:
         result = rss(int(argv[1]))
+    elif argv[:1] == ["book_rss"]:
+        result = book_rss(int(argv[1]))
     elif argv[:1] == ["time"]:
         result = timed(argv[1], int(argv[2]), int(argv[3]))
     else:

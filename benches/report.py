@@ -66,6 +66,20 @@ TARGETS = [
            "sig.ours_batch_1pct_bad", "sig.ours_batch", "slowdown", None),
     Target("5 ChainState.check (block of transfers) vs pure-Python validator", "ledger.check.ours",
            "ledger.check.python", "speedup", 20, "parallel.ledger_check"),
+    *(t for stream in ("exchange_core", "submit_cancel_aggressive") for t in (
+        Target(f"7 {stream}: replay vs reference engine (per op)", f"market.{stream}.ours",
+               f"market.{stream}.reference", "speedup", 50),
+        Target(f"7 {stream}: replay vs cython-orderbook", f"market.{stream}.ours",
+               f"market.{stream}.cython_orderbook", "speedup", 3),
+        Target(f"7 {stream}: replay vs pyorderbook", f"market.{stream}.ours",
+               f"market.{stream}.pyorderbook", "speedup", 3),
+        Target(f"7 {stream}: replay vs nanobook calls (its valid prefix)", f"market.{stream}.ours_prefix",
+               f"market.{stream}.nanobook_calls", "speedup", 3),
+        Target(f"7 {stream}: replay vs nanobook Exchange.replay (its valid prefix)",
+               f"market.{stream}.ours_prefix", f"market.{stream}.nanobook_replay", "speedup", 3),
+    )),
+    Target("7 per-call OrderBook.submit vs nanobook submit_limit", "market.submit.ours",
+           "market.submit.nanobook", "speedup", None),
 ]  # fmt: skip
 
 MEMORY_LIMIT = 100 * 10**6  # "under 100 MB"
@@ -112,7 +126,7 @@ def all_benchmarks(data: dict[str, Any]) -> list[str]:
         "| group | benchmark | n | median | per element | IQR | rounds | CPU/wall | foreign CPU |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    not_timings = ("parallel.", "merkle.memory", "ledger.check.paired")
+    not_timings = ("parallel.", "merkle.memory", "ledger.check.paired", "market.memory")
     timed = [
         b for b in data["benchmarks"] if not b.get("extra_info", {}).get("key", "").startswith(not_timings)
     ]
@@ -138,7 +152,9 @@ def targets(by_key: dict[str, dict[str, Any]]) -> list[str]:
         if o is None or b is None:
             rows.append(f"| {t.name} | missing | missing | | | |")
             continue
-        mo, mb = o["stats"]["median"], b["stats"]["median"]
+        # per element: the reference engine runs a prefix of the stream
+        no, nb = (int(x.get("extra_info", {}).get("n", 1)) or 1 for x in (o, b))
+        mo, mb = o["stats"]["median"] * nb / no, b["stats"]["median"]
         smoke = o.get("extra_info", {}).get("scale") != "full"
         if t.kind == "speedup":
             ratio, goal = mb / mo, f"≥ {t.goal:g}×" if t.goal else "info"
@@ -236,6 +252,37 @@ def paired(by_key: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
+def market(data: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> list[str]:
+    """§7: absolute rates, the paired rounds and the memory probe."""
+    rows = ["| benchmark | ops | median | ops/s |", "|---|---:|---:|---:|"]
+    for b in data["benchmarks"]:
+        x = b.get("extra_info", {})
+        key = x.get("key", "")
+        if key.startswith("market.") and x.get("role") in ("ours", "baseline"):
+            n = int(x["n"])
+            rows.append(f"| `{key}` | {n} | {fmt_time(b['stats']['median'])} | "
+                        f"{n / b['stats']['median']:,.0f} |")  # fmt: skip
+    for stream in ("exchange_core", "submit_cancel_aggressive"):
+        p = by_key.get(f"market.{stream}.paired")
+        if p is None:
+            continue
+        x = p["extra_info"]["paired"]
+        rows += ["", f"Paired rounds, {stream} ({x['rounds']} rounds; n={x['n']}, reference on "
+                 f"{x['ref_n']}, nanobook's prefix {x['prefix_n']}), foreign CPU {foreign(p)}:", "",
+                 "| engine | ops/s (median) | ratio to ours (median of rounds) |",
+                 "|---|---:|---:|"]  # fmt: skip
+        for name, rate in x["ops_per_s"].items():
+            r = x["ratios"].get(name)
+            rows.append(f"| {name} | {rate:,.0f} | {'' if r is None else fmt_ratio(r)} |")
+    m = by_key.get("market.memory")
+    if m is not None:
+        x = m["extra_info"]["memory"]
+        rows += ["", f"{x['n']} resting orders (`benches/_probe.py book_rss {x['n']}`): resident delta "
+                 f"{x['delta'] / 1e6:.1f} MB (peak {x['peak_delta'] / 1e6:.1f} MB), "
+                 f"`book.nbytes` {x['nbytes'] / 1e6:.1f} MB"]  # fmt: skip
+    return rows
+
+
 def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit(__doc__)
@@ -252,6 +299,10 @@ def main(argv: list[str]) -> None:
         "## Block validation, paired rounds",
         "",
         *paired(by_key),
+        "",
+        "## Order book (§7)",
+        "",
+        *market(data, by_key),
         "",
         "## hash_many per element vs batch size",
         "",

@@ -15,6 +15,7 @@
 #   scripts/bench.sh -k merkle               # extra args go to pytest
 #   scripts/bench.sh -k "not data"           # only the Rust-core targets
 #   BENCH_CRITERION=1 scripts/bench.sh       # also run the criterion benches
+#   BENCH_BOOK=1 scripts/bench.sh -k market  # §7 and the order book's criterion bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check -c constraints.txt \
     numpy polars pytest pytest-benchmark hypothesis blake3 pymerkle cryptography maturin rich
+# The order books of §7's comparison (benches/_peers.py), pinned in constraints.txt.
+"$VENV/bin/pip" install -q --disable-pip-version-check -c constraints.txt \
+    nanobook cython-orderbook pyorderbook
 
 # cargo waits by itself if another build holds the lock on target/bench.
 rm -rf "$CARGO_TARGET_DIR/wheels"
@@ -45,4 +49,10 @@ GRIDLEDGER_BENCH_SCALE=full "$VENV/bin/python" -m pytest benches \
 if [ "${BENCH_CRITERION:-0}" = 1 ]; then
     # Pure-Rust hot paths, large batch 10^5 (GRIDLEDGER_BENCH_LARGE overrides).
     cargo bench --no-default-features --bench hot_paths | tee out/criterion.txt
+fi
+if [ "${BENCH_CRITERION:-0}" = 1 ] || [ "${BENCH_BOOK:-0}" = 1 ]; then
+    # The order book per operation (p50/p99) on the streams of test_bench_market.py.
+    "$VENV/bin/python" benches/_streams.py out/streams
+    GRIDLEDGER_BOOK_STREAMS="$PWD/out/streams" cargo bench --no-default-features --bench book \
+        | tee out/criterion_book.txt
 fi

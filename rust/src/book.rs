@@ -8,11 +8,8 @@
 //! slot. Every operation validates its arguments before changing anything, so
 //! a rejected operation leaves the book as it was.
 
-use std::collections::BTreeMap;
-
 use crate::error::{CoreError, CoreResult};
-
-const NIL: u32 = u32::MAX;
+use crate::ladder::{Ladder, NIL};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -71,14 +68,6 @@ struct Order {
     next: u32,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Level {
-    head: u32,
-    tail: u32,
-    qty: u64,
-    count: u32,
-}
-
 /// One price level: (price, total quantity, orders).
 pub type LevelRow = (i64, u64, u32);
 
@@ -97,8 +86,8 @@ pub struct Book {
     slab: Vec<Order>,
     free: Vec<u32>,
     id_slot: Vec<u32>,
-    bids: BTreeMap<i64, Level>,
-    asks: BTreeMap<i64, Level>,
+    bids: Ladder,
+    asks: Ladder,
     pub min_price: i64,
     pub max_price: i64,
     pub price_rule: PriceRule,
@@ -130,8 +119,8 @@ impl Book {
             slab: Vec::new(),
             free: Vec::new(),
             id_slot: vec![NIL],
-            bids: BTreeMap::new(),
-            asks: BTreeMap::new(),
+            bids: Ladder::default(),
+            asks: Ladder::default(),
             min_price,
             max_price,
             price_rule,
@@ -152,11 +141,11 @@ impl Book {
     }
 
     pub fn best_bid(&self) -> Option<i64> {
-        self.bids.keys().next_back().copied()
+        self.bids.highest()
     }
 
     pub fn best_ask(&self) -> Option<i64> {
-        self.asks.keys().next().copied()
+        self.asks.lowest()
     }
 
     /// Bytes held by the book's own structures (orders, id map, levels).
@@ -164,7 +153,8 @@ impl Book {
         self.slab.capacity() * std::mem::size_of::<Order>()
             + self.free.capacity() * 4
             + self.id_slot.capacity() * 4
-            + (self.bids.len() + self.asks.len()) * (std::mem::size_of::<Level>() + 8 + 16)
+            + self.bids.nbytes()
+            + self.asks.nbytes()
     }
 
     fn slot_of(&self, id: u64) -> Option<u32> {
@@ -196,7 +186,7 @@ impl Book {
         Ok(())
     }
 
-    fn levels(&mut self, side: Side) -> &mut BTreeMap<i64, Level> {
+    fn levels(&mut self, side: Side) -> &mut Ladder {
         match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -225,12 +215,9 @@ impl Book {
         }
         let (price, side) = (o.price, o.side);
         let tail = {
-            let level = self.levels(side).entry(price).or_insert(Level {
-                head: NIL,
-                tail: NIL,
-                qty: 0,
-                count: 0,
-            });
+            let Some(level) = self.levels(side).get_or_insert(price) else {
+                return slot;
+            };
             let t = level.tail;
             level.tail = slot;
             if level.head == NIL {
@@ -269,22 +256,18 @@ impl Book {
             }
         }
         let levels = self.levels(o.side);
-        let empty = match levels.get_mut(&o.price) {
-            Some(level) => {
-                if level.head == slot {
-                    level.head = o.next;
-                }
-                if level.tail == slot {
-                    level.tail = o.prev;
-                }
-                level.qty -= o.qty;
-                level.count -= 1;
-                level.count == 0
+        if let Some(level) = levels.get_mut(o.price) {
+            if level.head == slot {
+                level.head = o.next;
             }
-            None => false,
-        };
-        if empty {
-            levels.remove(&o.price);
+            if level.tail == slot {
+                level.tail = o.prev;
+            }
+            level.qty -= o.qty;
+            level.count -= 1;
+            if level.count == 0 {
+                levels.remove(o.price);
+            }
         }
         if let Some(x) = self
             .id_slot
@@ -297,13 +280,6 @@ impl Book {
         o.qty
     }
 
-    fn best_against(&self, side: Side) -> Option<(i64, Level)> {
-        match side {
-            Side::Buy => self.asks.iter().next().map(|(p, l)| (*p, *l)),
-            Side::Sell => self.bids.iter().next_back().map(|(p, l)| (*p, *l)),
-        }
-    }
-
     fn crosses(side: Side, limit: Option<i64>, level_price: i64) -> bool {
         match (side, limit) {
             (_, None) => true,
@@ -314,12 +290,15 @@ impl Book {
 
     /// Would an order of `owner` meet its own resting order before it is filled?
     fn meets_itself(&self, side: Side, limit: Option<i64>, mut qty: u64, owner: u64) -> bool {
-        let levels: Box<dyn Iterator<Item = (&i64, &Level)>> = match side {
-            Side::Buy => Box::new(self.asks.iter()),
-            Side::Sell => Box::new(self.bids.iter().rev()),
+        let mut levels = match side {
+            Side::Buy => self.asks.ascending(),
+            Side::Sell => self.bids.ascending(),
         };
+        if side == Side::Sell {
+            levels.reverse();
+        }
         for (price, level) in levels {
-            if !Self::crosses(side, limit, *price) || qty == 0 {
+            if !Self::crosses(side, limit, price) || qty == 0 {
                 return false;
             }
             let mut s = level.head;
@@ -333,13 +312,6 @@ impl Book {
             }
         }
         false
-    }
-
-    fn trade_price(&self, limit: Option<i64>, resting: i64) -> i64 {
-        match (self.price_rule, limit) {
-            (PriceRule::Midpoint, Some(p)) => (p + resting).div_euclid(2),
-            _ => resting,
-        }
     }
 
     /// Submit an order. `price` is ignored for a market order.
@@ -369,11 +341,33 @@ impl Book {
                 "self_trade=\"reject\": the order would trade with its owner's resting order",
             ));
         }
+        let mut trades = Vec::new();
+        let (id, remaining) =
+            self.submit_checked(side, limit, qty, owner, kind, period, &mut trades);
+        Ok(Submitted {
+            id,
+            trades,
+            remaining,
+            rests: kind == Kind::Limit && remaining > 0,
+        })
+    }
+
+    /// Submit an order already checked: its trades go to `tape`; returns (id, remaining).
+    #[allow(clippy::too_many_arguments)]
+    fn submit_checked(
+        &mut self,
+        side: Side,
+        limit: Option<i64>,
+        qty: u64,
+        owner: u64,
+        kind: Kind,
+        period: i64,
+        tape: &mut impl Tape,
+    ) -> (u64, u64) {
         let id = self.next_id;
         self.next_id += 1;
-        let (trades, remaining) = self.match_incoming(side, limit, qty, owner, id);
-        let rests = kind == Kind::Limit && remaining > 0;
-        if rests {
+        let remaining = self.match_incoming(side, limit, qty, owner, id, tape);
+        if let (Kind::Limit, Some(price), true) = (kind, limit, remaining > 0) {
             self.push(Order {
                 id,
                 owner,
@@ -385,14 +379,12 @@ impl Book {
                 next: NIL,
             });
         }
-        Ok(Submitted {
-            id,
-            trades,
-            remaining,
-            rests,
-        })
+        (id, remaining)
     }
 
+    /// Match an incoming order against the other side; trades are appended to
+    /// `tape`; returns the quantity left. Works on the best level's map entry,
+    /// so a fill finds its level once.
     fn match_incoming(
         &mut self,
         side: Side,
@@ -400,17 +392,28 @@ impl Book {
         mut qty: u64,
         owner: u64,
         taker: u64,
-    ) -> (Vec<Trade>, u64) {
-        let mut trades = Vec::new();
+        tape: &mut impl Tape,
+    ) -> u64 {
         while qty > 0 {
-            let Some((level_price, level)) = self.best_against(side) else {
-                break;
+            let (levels, best) = match side {
+                Side::Buy => {
+                    let best = self.asks.lowest();
+                    (&mut self.asks, best)
+                }
+                Side::Sell => {
+                    let best = self.bids.highest();
+                    (&mut self.bids, best)
+                }
             };
+            let Some(level_price) = best else { break };
             if !Self::crosses(side, limit, level_price) {
                 break;
             }
+            let Some(level) = levels.get_mut(level_price) else {
+                break;
+            };
             let slot = level.head;
-            let Some(maker) = self.order(slot).copied() else {
+            let Some(maker) = self.slab.get(slot as usize).copied() else {
                 break;
             };
             if maker.owner == owner && self.self_trade == SelfTrade::CancelResting {
@@ -419,28 +422,45 @@ impl Book {
             }
             let fill = qty.min(maker.qty);
             self.trade_seq += 1;
-            trades.push(Trade {
+            let price = match (self.price_rule, limit) {
+                (PriceRule::Midpoint, Some(p)) => (p + level_price).div_euclid(2),
+                _ => level_price,
+            };
+            tape.record(Trade {
                 seq: self.trade_seq,
                 maker_id: maker.id,
                 taker_id: taker,
                 maker_owner: maker.owner,
                 taker_owner: owner,
-                price: self.trade_price(limit, maker.price),
+                price,
                 qty: fill,
             });
             qty -= fill;
-            if fill == maker.qty {
-                self.unlink(slot);
-            } else {
+            level.qty -= fill;
+            if fill < maker.qty {
                 if let Some(m) = self.slab.get_mut(slot as usize) {
                     m.qty -= fill;
                 }
-                if let Some(l) = self.levels(maker.side).get_mut(&level_price) {
-                    l.qty -= fill;
-                }
+                continue;
             }
+            // The maker is filled: it is the head of its level, so unlink it here.
+            level.head = maker.next;
+            level.count -= 1;
+            if level.count == 0 {
+                levels.remove(level_price);
+            } else if let Some(n) = self.slab.get_mut(maker.next as usize) {
+                n.prev = NIL;
+            }
+            if let Some(x) = self
+                .id_slot
+                .get_mut(usize::try_from(maker.id).unwrap_or(usize::MAX))
+            {
+                *x = NIL;
+            }
+            self.free.push(slot);
+            self.resting -= 1;
         }
-        (trades, qty)
+        qty
     }
 
     /// Cancel a resting order; with `owner`, only that owner may. Returns the cancelled quantity.
@@ -480,7 +500,7 @@ impl Book {
         if let Some(x) = self.slab.get_mut(slot as usize) {
             x.qty = new_qty;
         }
-        if let Some(l) = self.levels(o.side).get_mut(&o.price) {
+        if let Some(l) = self.levels(o.side).get_mut(o.price) {
             l.qty -= cut;
         }
         Ok(())
@@ -509,9 +529,28 @@ impl Book {
                 "self_trade=\"reject\": the order would trade with its owner's resting order",
             ));
         }
+        let mut trades = Vec::new();
+        let remaining = self.replace_checked(slot, o, new_price, new_qty, &mut trades);
+        Ok(Submitted {
+            id,
+            trades,
+            remaining,
+            rests: remaining > 0,
+        })
+    }
+
+    /// Replace the order `o` at `slot`, already checked; trades go to `tape`; returns the remaining quantity.
+    fn replace_checked(
+        &mut self,
+        slot: u32,
+        o: Order,
+        new_price: i64,
+        new_qty: u64,
+        tape: &mut impl Tape,
+    ) -> u64 {
+        let id = o.id;
         self.unlink(slot);
-        let (trades, remaining) =
-            self.match_incoming(o.side, Some(new_price), new_qty, o.owner, id);
+        let remaining = self.match_incoming(o.side, Some(new_price), new_qty, o.owner, id, tape);
         if remaining > 0 {
             self.push(Order {
                 id,
@@ -524,12 +563,7 @@ impl Book {
                 next: NIL,
             });
         }
-        Ok(Submitted {
-            id,
-            trades,
-            remaining,
-            rests: remaining > 0,
-        })
+        remaining
     }
 
     /// Cancel every resting order submitted for a period before `period`; returns their ids.
@@ -555,16 +589,18 @@ impl Book {
     pub fn depth(&self, levels: usize) -> (Vec<LevelRow>, Vec<LevelRow>) {
         let b = self
             .bids
-            .iter()
+            .ascending()
+            .into_iter()
             .rev()
             .take(levels)
-            .map(|(p, l)| (*p, l.qty, l.count))
+            .map(|(p, l)| (p, l.qty, l.count))
             .collect();
         let a = self
             .asks
-            .iter()
+            .ascending()
+            .into_iter()
             .take(levels)
-            .map(|(p, l)| (*p, l.qty, l.count))
+            .map(|(p, l)| (p, l.qty, l.count))
             .collect();
         (b, a)
     }
@@ -572,7 +608,8 @@ impl Book {
     /// Every resting order, best price first, then time: (id, owner, side, price, qty).
     pub fn orders(&self) -> Vec<(u64, u64, Side, i64, u64)> {
         let mut out = Vec::with_capacity(self.resting);
-        for (_, level) in self.bids.iter().rev().chain(self.asks.iter()) {
+        let bids = self.bids.ascending().into_iter().rev();
+        for (_, level) in bids.chain(self.asks.ascending()) {
             let mut s = level.head;
             while let Some(o) = self.order(s).filter(|_| s != NIL) {
                 out.push((o.id, o.owner, o.side, o.price, o.qty));
@@ -618,8 +655,8 @@ pub mod status {
 
 impl Book {
     /// Check a stream without touching the book: the first malformed op is an error naming its index.
-    pub fn check_ops(&self, ops: &[Op]) -> CoreResult<()> {
-        for (i, op) in ops.iter().enumerate() {
+    pub fn check_ops(&self, ops: impl IntoIterator<Item = Op>) -> CoreResult<()> {
+        for (i, op) in ops.into_iter().enumerate() {
             let price = |p: i64| -> CoreResult<()> {
                 self.check_price(p).map_err(|_| {
                     bad(
@@ -642,7 +679,7 @@ impl Book {
                 }
                 Ok(())
             };
-            match *op {
+            match op {
                 Op::Submit {
                     kind,
                     price: p,
@@ -667,62 +704,153 @@ impl Book {
         Ok(())
     }
 
+    /// Apply one operation that `check_ops` accepted: trades are appended to
+    /// `tape`; returns its status and the id it concerned.
+    pub fn apply(&mut self, op: Op, tape: &mut impl Tape) -> (u8, u64) {
+        match op {
+            Op::Submit {
+                side,
+                kind,
+                price,
+                qty,
+                owner,
+                period,
+            } => {
+                let limit = (kind != Kind::Market).then_some(price);
+                if self.self_trade == SelfTrade::Reject
+                    && self.meets_itself(side, limit, qty, owner)
+                {
+                    return (status::SELF_TRADE, 0);
+                }
+                let (id, _) = self.submit_checked(side, limit, qty, owner, kind, period, tape);
+                (status::OK, id)
+            }
+            Op::Cancel { id } => match self.slot_of(id) {
+                Some(s) => {
+                    self.unlink(s);
+                    (status::OK, id)
+                }
+                None => (status::UNKNOWN_ORDER, id),
+            },
+            Op::Reduce { id, qty } => match self.get(id) {
+                None => (status::UNKNOWN_ORDER, id),
+                Some(_) if self.reduce(id, qty).is_ok() => (status::OK, id),
+                Some(_) => (status::BAD_REDUCE, id),
+            },
+            Op::Replace { id, price, qty } => {
+                let Some((slot, o)) = self.slot_of(id).and_then(|s| Some((s, *self.order(s)?)))
+                else {
+                    return (status::UNKNOWN_ORDER, id);
+                };
+                if self.self_trade == SelfTrade::Reject
+                    && self.meets_itself(o.side, Some(price), qty, o.owner)
+                {
+                    return (status::SELF_TRADE, id);
+                }
+                self.replace_checked(slot, o, price, qty, tape);
+                (status::OK, id)
+            }
+        }
+    }
+
     /// Apply a stream; returns the trade tape, each op's status and the id each op concerned.
-    pub fn replay(&mut self, ops: &[Op]) -> CoreResult<(Vec<Trade>, Vec<u8>, Vec<u64>)> {
-        self.check_ops(ops)?;
+    /// The stream is checked whole first (`check_ops`), so a malformed op changes nothing.
+    pub fn replay_iter<I>(&mut self, ops: I) -> CoreResult<Replayed>
+    where
+        I: IntoIterator<Item = Op>,
+        I::IntoIter: Clone + ExactSizeIterator,
+    {
         let mut tape = Vec::new();
-        let mut statuses = Vec::with_capacity(ops.len());
+        let (status, ids) = self.replay_into(ops, &mut tape)?;
+        Ok(Replayed { tape, status, ids })
+    }
+
+    /// `replay_iter` with the trades recorded into `tape` (e.g. [`TapeColumns`]).
+    pub fn replay_into<I, T: Tape>(
+        &mut self,
+        ops: I,
+        tape: &mut T,
+    ) -> CoreResult<(Vec<u8>, Vec<u64>)>
+    where
+        I: IntoIterator<Item = Op>,
+        I::IntoIter: Clone + ExactSizeIterator,
+    {
+        let ops = ops.into_iter();
+        self.check_ops(ops.clone())?;
+        // Room for every order the stream submits: the slab and the id map are
+        // not grown by doubling (a doubling copies the book and, with mimalloc
+        // keeping freed pages a while, holds the old copy as resident memory).
+        // Untouched capacity costs address space only.
+        let submits = ops
+            .clone()
+            .filter(|op| matches!(op, Op::Submit { .. }))
+            .count();
+        self.slab.reserve(submits.saturating_sub(self.free.len()));
+        let last_id = usize::try_from(self.next_id)
+            .unwrap_or(usize::MAX)
+            .saturating_add(submits);
+        self.id_slot
+            .reserve(last_id.saturating_sub(self.id_slot.len()));
+        let mut status = Vec::with_capacity(ops.len());
         let mut ids = Vec::with_capacity(ops.len());
         for op in ops {
-            let (st, id) = match *op {
-                Op::Submit {
-                    side,
-                    kind,
-                    price,
-                    qty,
-                    owner,
-                    period,
-                } => match self.submit(side, price, qty, owner, kind, period) {
-                    Ok(s) => {
-                        tape.extend(s.trades);
-                        (status::OK, s.id)
-                    }
-                    Err(_) => (status::SELF_TRADE, 0),
-                },
-                Op::Cancel { id } => match self.slot_of(id) {
-                    Some(s) => {
-                        self.unlink(s);
-                        (status::OK, id)
-                    }
-                    None => (status::UNKNOWN_ORDER, id),
-                },
-                Op::Reduce { id, qty } => match self.get(id) {
-                    None => (status::UNKNOWN_ORDER, id),
-                    Some(_) => (
-                        if self.reduce(id, qty).is_ok() {
-                            status::OK
-                        } else {
-                            status::BAD_REDUCE
-                        },
-                        id,
-                    ),
-                },
-                Op::Replace { id, price, qty } => match self.get(id) {
-                    None => (status::UNKNOWN_ORDER, id),
-                    Some(_) => match self.replace(id, price, qty) {
-                        Ok(s) => {
-                            tape.extend(s.trades);
-                            (status::OK, id)
-                        }
-                        Err(_) => (status::SELF_TRADE, id),
-                    },
-                },
-            };
-            statuses.push(st);
+            let (st, id) = self.apply(op, tape);
+            status.push(st);
             ids.push(id);
         }
-        Ok((tape, statuses, ids))
+        Ok((status, ids))
     }
+
+    /// `replay_iter` over a slice.
+    pub fn replay(&mut self, ops: &[Op]) -> CoreResult<(Vec<Trade>, Vec<u8>, Vec<u64>)> {
+        let r = self.replay_iter(ops.iter().copied())?;
+        Ok((r.tape, r.status, r.ids))
+    }
+}
+
+/// Where matching records its trades.
+pub trait Tape {
+    fn record(&mut self, t: Trade);
+}
+
+impl Tape for Vec<Trade> {
+    fn record(&mut self, t: Trade) {
+        self.push(t);
+    }
+}
+
+/// A tape as columns, the form numpy takes without a copy (ids and
+/// quantities are below 2^63 by the quantity check and the id counter).
+#[derive(Clone, Debug, Default)]
+pub struct TapeColumns {
+    pub seq: Vec<i64>,
+    pub maker_id: Vec<i64>,
+    pub taker_id: Vec<i64>,
+    pub maker_owner: Vec<i64>,
+    pub taker_owner: Vec<i64>,
+    pub price: Vec<i64>,
+    pub qty: Vec<i64>,
+}
+
+impl Tape for TapeColumns {
+    fn record(&mut self, t: Trade) {
+        let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.seq.push(i(t.seq));
+        self.maker_id.push(i(t.maker_id));
+        self.taker_id.push(i(t.taker_id));
+        self.maker_owner.push(i(t.maker_owner));
+        self.taker_owner.push(i(t.taker_owner));
+        self.price.push(t.price);
+        self.qty.push(i(t.qty));
+    }
+}
+
+/// What a replay did: the trade tape, each op's status and the id each op concerned.
+#[derive(Clone, Debug, Default)]
+pub struct Replayed {
+    pub tape: Vec<Trade>,
+    pub status: Vec<u8>,
+    pub ids: Vec<u64>,
 }
 
 #[cfg(test)]

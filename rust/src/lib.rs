@@ -12,6 +12,7 @@ pub mod error;
 pub mod ev;
 pub mod hash;
 pub mod inflate;
+mod ladder;
 pub mod lanes;
 pub mod ledger;
 pub mod merkle;

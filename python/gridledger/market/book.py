@@ -12,8 +12,7 @@ the book: a rejected call leaves it exactly as it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -41,8 +40,7 @@ _COLUMNS = ("op", "side", "kind", "price", "quantity", "owner", "order_id", "per
 _DTYPES = (np.uint8, np.uint8, np.uint8, np.int64, np.int64, np.int64, np.int64, np.int64)
 
 
-@dataclass(frozen=True)
-class Trade:
+class Trade(NamedTuple):
     """One trade: the resting (maker) and incoming (taker) orders, price (ticks) and quantity."""
 
     seq: int
@@ -54,9 +52,12 @@ class Trade:
     quantity: int
 
 
-@dataclass(frozen=True)
-class Submitted:
-    """What a submit (or replace) did: the order's id, its trades and the quantity left."""
+class Submitted(NamedTuple):
+    """What a submit (or replace) did: the order's id, its trades and the quantity left.
+
+    Named tuples, not frozen dataclasses: a frozen dataclass costs ~1.2 µs to
+    build, three times the Rust call it wraps (BENCHMARKS.md §7).
+    """
 
     order_id: int
     trades: tuple[Trade, ...]
@@ -97,7 +98,7 @@ class OrderBook:
     ) -> Submitted:
         """Submit an order (``price`` is ignored for a market order); returns id, trades and remaining."""
         oid, trades, remaining = self._book.submit(side, price, quantity, owner, kind, period)
-        return Submitted(oid, tuple(Trade(*t) for t in trades), remaining)
+        return Submitted(oid, tuple(map(Trade._make, trades)) if trades else (), remaining)
 
     def cancel(self, order_id: int, owner: int | None = None) -> int:
         """Cancel a resting order; returns the quantity cancelled."""
@@ -110,7 +111,7 @@ class OrderBook:
     def replace(self, order_id: int, price: int, quantity: int) -> Submitted:
         """Move a resting order to a new price and quantity; it loses its time priority."""
         oid, trades, remaining = self._book.replace(order_id, price, quantity)
-        return Submitted(oid, tuple(Trade(*t) for t in trades), remaining)
+        return Submitted(oid, tuple(map(Trade._make, trades)) if trades else (), remaining)
 
     def expire(self, before_period: int) -> list[tuple[int, int]]:
         """Cancel every resting order submitted for a period before ``before_period``."""
@@ -168,7 +169,8 @@ class OrderBook:
         """
         cols = _columns(ops)
         out = self._book.replay(*cols)
-        tape = pl.DataFrame({k: out[k] for k in TAPE_SCHEMA}, schema=TAPE_SCHEMA)
+        # Series of the int64 arrays, zero-copy; a dict with a schema costs twice as much.
+        tape = pl.DataFrame([pl.Series(k, out[k]) for k in TAPE_SCHEMA])
         return tape, out["status"]
 
 

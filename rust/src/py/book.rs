@@ -4,7 +4,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, Trade};
+use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, TapeColumns, Trade};
 use crate::error::CoreError;
 
 fn side(s: &str) -> Result<Side, CoreError> {
@@ -257,8 +257,7 @@ impl PyOrderBook {
                 .into());
             }
         }
-        let mut ops = Vec::with_capacity(n);
-        for r in 0..n {
+        let row = |r: usize| -> Result<Op, CoreError> {
             let g = |c: &[i64]| c.get(r).copied().unwrap_or(0);
             let q_r = u64::try_from(g(q)).unwrap_or(0);
             let id_r = u64::try_from(g(i)).unwrap_or(u64::MAX);
@@ -270,11 +269,10 @@ impl PyOrderBook {
                         format!("ops[{r}].side"),
                         format!("{x:?}"),
                         "0 = buy, 1 = sell",
-                    )
-                    .into())
+                    ))
                 }
             };
-            let op_r = match o.get(r) {
+            Ok(match o.get(r) {
                 Some(0) => {
                     let k_r = match k.get(r) {
                         Some(0) => Kind::Limit,
@@ -285,8 +283,7 @@ impl PyOrderBook {
                                 format!("ops[{r}].kind"),
                                 format!("{x:?}"),
                                 "0 = limit, 1 = market, 2 = ioc",
-                            )
-                            .into())
+                            ))
                         }
                     };
                     let owner_r = u64::try_from(g(w)).map_err(|_| {
@@ -313,47 +310,34 @@ impl PyOrderBook {
                         format!("ops[{r}].op"),
                         format!("{x:?}"),
                         "0 submit, 1 cancel, 2 reduce, 3 replace",
-                    )
-                    .into())
+                    ))
                 }
-            };
-            ops.push(op_r);
-        }
+            })
+        };
         let book = &mut self.inner;
-        let (tape, statuses, ids) = py.detach(|| book.replay(&ops))?;
+        // Decoded twice (checked, then applied) rather than stored: a stream of
+        // 10^6 ops would otherwise fill 40 MB of fresh pages on every call.
+        let mut tape = TapeColumns::default();
+        let (statuses, ids) = py.detach(|| -> Result<_, CoreError> {
+            for r in 0..n {
+                row(r)?;
+            }
+            // Every row decoded above; the fallback is never taken.
+            let ops = (0..n).map(|r| row(r).unwrap_or(Op::Cancel { id: u64::MAX }));
+            book.replay_into(ops, &mut tape)
+        })?;
         let d = PyDict::new(py);
-        let col = |f: &dyn Fn(&Trade) -> i64| tape.iter().map(f).collect::<Vec<i64>>();
-        d.set_item(
-            "seq",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.seq).unwrap_or(i64::MAX))),
-        )?;
-        d.set_item(
-            "maker_id",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.maker_id).unwrap_or(i64::MAX))),
-        )?;
-        d.set_item(
-            "taker_id",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.taker_id).unwrap_or(i64::MAX))),
-        )?;
-        d.set_item(
-            "maker_owner",
-            PyArray1::from_vec(
-                py,
-                col(&|t| i64::try_from(t.maker_owner).unwrap_or(i64::MAX)),
-            ),
-        )?;
-        d.set_item(
-            "taker_owner",
-            PyArray1::from_vec(
-                py,
-                col(&|t| i64::try_from(t.taker_owner).unwrap_or(i64::MAX)),
-            ),
-        )?;
-        d.set_item("price", PyArray1::from_vec(py, col(&|t| t.price)))?;
-        d.set_item(
-            "quantity",
-            PyArray1::from_vec(py, col(&|t| i64::try_from(t.qty).unwrap_or(i64::MAX))),
-        )?;
+        for (name, col) in [
+            ("seq", tape.seq),
+            ("maker_id", tape.maker_id),
+            ("taker_id", tape.taker_id),
+            ("maker_owner", tape.maker_owner),
+            ("taker_owner", tape.taker_owner),
+            ("price", tape.price),
+            ("quantity", tape.qty),
+        ] {
+            d.set_item(name, PyArray1::from_vec(py, col))?;
+        }
         d.set_item("status", PyArray1::from_vec(py, statuses))?;
         d.set_item(
             "order_id",
