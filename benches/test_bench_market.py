@@ -28,6 +28,7 @@ into ``.venv-bench``; the project's ``.venv`` has none).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import statistics
@@ -215,6 +216,16 @@ def submits() -> list[tuple[str, int, int, int]]:
     return [(("buy", "sell")[s], p, q, o) for s, p, q, o in zip(*cols, strict=True)]
 
 
+def collected(make: Callable[[], object]) -> Callable[[], tuple[tuple[object], dict[str, Any]]]:
+    """A pedantic setup: a fresh engine, after a full collection (no stale garbage to trace)."""
+
+    def setup() -> tuple[tuple[object], dict[str, Any]]:
+        gc.collect()
+        return (make(),), {}
+
+    return setup
+
+
 def test_submit_calls(benchmark: BenchmarkFixture, submits: list[tuple[str, int, int, int]]) -> None:
     """``OrderBook.submit`` once per order from Python (no trades: the orders never cross)."""
     benchmark.group = f"7 order book: per-call submit from Python, {SUBMIT_N} orders"
@@ -225,7 +236,7 @@ def test_submit_calls(benchmark: BenchmarkFixture, submits: list[tuple[str, int,
         for s, p, q, o in submits:
             sub(s, p, q, o)
 
-    benchmark.pedantic(run, setup=lambda: ((OrderBook(),), {}), rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(run, setup=collected(OrderBook), rounds=ROUNDS, iterations=1)
 
 
 def test_submit_calls_nanobook(benchmark: BenchmarkFixture, submits: list[tuple[str, int, int, int]]) -> None:
@@ -238,7 +249,7 @@ def test_submit_calls_nanobook(benchmark: BenchmarkFixture, submits: list[tuple[
         for s, p, q, _ in submits:
             sub(s, p, q, "gtc")
 
-    benchmark.pedantic(run, setup=lambda: ((nanobook.Exchange(),), {}), rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(run, setup=collected(nanobook.Exchange), rounds=ROUNDS, iterations=1)
 
 
 # --- paired rounds ------------------------------------------------------------
@@ -297,10 +308,18 @@ def test_paired(benchmark: BenchmarkFixture, stream: Stream, nano_prefix: Stream
             for name, (n, fn) in runs.items():
                 # the prefix runs take milliseconds: repeat them to ~20 000 ops a round
                 reps = max(1, 20_000 // n) if name in PREFIX_RUNS else 1
-                t0 = time.perf_counter()
-                for _ in range(reps):
-                    fn()
-                per_op[name].append((time.perf_counter() - t0) / (n * reps))
+                # As timeit does: no collection inside a timed run. Otherwise the
+                # garbage of the Python peers' runs is traced by a collection that
+                # whichever engine runs next happens to trigger.
+                gc.collect()
+                gc.disable()
+                try:
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        fn()
+                    per_op[name].append((time.perf_counter() - t0) / (n * reps))
+                finally:
+                    gc.enable()
 
     benchmark.pedantic(alternate, rounds=1, iterations=1)
     summary: dict[str, Any] = {
