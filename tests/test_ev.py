@@ -214,3 +214,15 @@ def test_ev_sim_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert cli.main(["ev-sim", "--evs", "0", "--quiet"]) == 2
     assert "evs" in capsys.readouterr().err
+
+
+def test_ev_sim_cli_with_rivals(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["ev-sim", "--evs", "40", "--households", "80", "--capacity-kw", "320", "--start", START]
+    args += ["--scheduler", "optimal", "--rivals", "greedy,none", "--no-bound", "--quiet"]
+    assert cli.main(args) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "rounds won per miner" in x)
+    wins = dict(w.rsplit(" ", 1) for w in line.split(": ", 1)[1].split(", "))
+    assert set(wins) == {"0:optimal", "1:greedy", "2:none"}
+    assert sum(int(v) for v in wins.values()) == 288  # one winner per 5-minute round of the day
+    assert cli.main([*args[:-4], "--rivals", "fastest", "--quiet"]) == 2
+    assert "rivals[0]" in capsys.readouterr().err

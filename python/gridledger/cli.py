@@ -293,6 +293,8 @@ def ev_sim(args: argparse.Namespace) -> int:
     names = list(ev.SCHEDULERS) if args.scheduler == "all" else [args.scheduler]
     if "none" not in names:
         names = ["none", *names]
+    # Competing miners join the greedy and optimal runs (none stays the unscheduled baseline).
+    rivals = tuple(r for r in (args.rivals or "").split(",") if r)
     console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
     results: dict[str, ev.SimResult] = {}
     with Progress(
@@ -325,6 +327,7 @@ def ev_sim(args: argparse.Namespace) -> int:
                 start=args.start,
                 bound=want_bound,
                 horizon=args.horizon,
+                rivals=rivals if name in ("greedy", "optimal") else (),
                 progress=tick,
             )
             print(f"{name}: {time.perf_counter() - t0:.2f} s", file=sys.stderr)
@@ -361,6 +364,10 @@ def ev_sim(args: argparse.Namespace) -> int:
         )
     width = max(100, shutil.get_terminal_size((100, 24)).columns)
     Console(no_color=bool(os.environ.get("NO_COLOR")), width=width).print(t)
+    for name, r in results.items():
+        if len(r.wins) > 1:
+            won = ", ".join(f"{k} {v}" for k, v in r.wins.items())
+            print(f"{name} against rivals, rounds won per miner: {won}")
     if args.plots:
         shown = results[names[-1]]
         for path in ev.plot_result(shown, args.plots):
@@ -472,6 +479,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--horizon", type=int, default=12, help="look-ahead rounds of receding_horizon (default 12)"
+    )
+    ev.add_argument(
+        "--rivals",
+        metavar="LIST",
+        help="competing miners for the greedy and optimal runs, comma-separated (none, greedy, optimal): "
+        "each round the block of highest λ wins",
     )
     ev.add_argument("--seed", type=int, default=0, help="seed of the fleet and its transactions (default 0)")
     ev.add_argument("--no-bound", action="store_true", help="skip the offline QP bound")
