@@ -20,6 +20,7 @@ __all__ = [
     "LAMBDA_MAX",
     "LAMBDA_SCALE",
     "daily_pf",
+    "kw_to_wh",
     "lambda_fp",
     "lambda_from_sums",
     "pf",
@@ -37,6 +38,11 @@ LAMBDA_MAX = 2**64 - 1
 def wh_to_kw(wh: ArrayLike, round_minutes: int) -> NDArray[np.float64]:
     """Energy per round (Wh) to mean power over the round (kW)."""
     return np.asarray(wh, dtype=np.float64) * (60.0 / round_minutes) / 1000.0
+
+
+def kw_to_wh(kw: ArrayLike, round_minutes: int) -> NDArray[np.int64]:
+    """Mean power over a round (kW) to whole Wh per round (rounded half to even)."""
+    return np.round(np.asarray(kw, dtype=np.float64) * round_minutes / 60.0 * 1000.0).astype(np.int64)
 
 
 def theta_kw(

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from gridledger import _core, data
 from gridledger.errors import BadConfigurationError, BadDataError
 from gridledger.ev.fleet import Fleet, FleetConfig, Transactions, make_fleet, make_transactions
+from gridledger.ev.pf import kw_to_wh, lambda_from_sums, wh_to_kw
 from gridledger.ev.qp import day_bound, plan_round
 
 __all__ = ["SCHEDULERS", "Scenario", "SimResult", "community_load_kw", "simulate"]
@@ -72,7 +73,7 @@ class Scenario:
 
     def kw(self, wh: NDArray[np.int64] | NDArray[np.float64] | float) -> NDArray[np.float64]:
         """Wh per round to mean kW over the round."""
-        return np.asarray(wh, dtype=np.float64) * (60.0 / self.round_minutes) / 1000.0
+        return wh_to_kw(wh, self.round_minutes)
 
 
 @dataclass(frozen=True)
@@ -204,9 +205,9 @@ def _prepare(
     if np.isnan(window).any():
         bad = int(np.flatnonzero(np.isnan(window))[0])
         raise BadDataError(f"load is missing at round {bad} of the horizon", "load", f"round {bad}")
-    base_wh = np.round(window * round_minutes / 60.0 * 1000.0).astype(np.int64)
+    base_wh = kw_to_wh(window, round_minutes)
     hist = kw[max(i0 - per_day - 1, 0) : i0]
-    hist_wh = np.round(hist * round_minutes / 60.0 * 1000.0).astype(np.int64)
+    hist_wh = kw_to_wh(hist, round_minutes)
     theta_prev = int(hist_wh[-1]) if len(hist_wh) else int(base_wh[0])
     first_round = int(t0.timestamp()) // (round_minutes * 60)
     fleet = make_fleet(cfg)
@@ -220,7 +221,7 @@ def _prepare(
         base_wh=base_wh,
         theta_prev_wh=theta_prev,
         history_wh=np.diff(hist_wh).astype(np.int64),
-        cap_wh=round(capacity_kw * round_minutes / 60.0 * 1000.0),
+        cap_wh=int(kw_to_wh(capacity_kw, round_minutes)),
         max_defer=cfg.max_defer,
         config=cfg,
         fleet=fleet,
@@ -335,8 +336,6 @@ def _claimed_lambdas(
     sc: Scenario, offsets: NDArray[np.int64], indices: NDArray[np.int64]
 ) -> NDArray[np.uint64]:
     """The λ each miner claims: computed in Python from the block's Θ (exact integers)."""
-    from gridledger.ev.pf import lambda_from_sums
-
     grid = sc.transactions.grid_wh
     per_round = np.add.reduceat(np.append(grid[indices], 0), offsets[:-1]) if len(indices) else None
     counts = np.diff(offsets)

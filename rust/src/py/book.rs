@@ -4,6 +4,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::buffers::slice;
 use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, TapeColumns, Trade};
 use crate::error::CoreError;
 
@@ -71,14 +72,6 @@ type SubmitResult = (u64, Vec<TradeRow>, u64);
 pub struct PyOrderBook {
     inner: Book,
     check_owner: bool,
-}
-
-fn slice<'a, T: numpy::Element>(
-    field: &str,
-    a: &'a PyReadonlyArray1<'_, T>,
-) -> Result<&'a [T], CoreError> {
-    a.as_slice()
-        .map_err(|_| CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array"))
 }
 
 #[pymethods]

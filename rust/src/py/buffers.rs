@@ -48,12 +48,19 @@ pub fn digests(field: &str, arr: &PyReadonlyArray2<'_, u8>) -> Result<Vec<Digest
         .collect())
 }
 
+/// A C-contiguous 1-D array as a slice, naming the argument otherwise.
+pub fn slice<'a, T: numpy::Element>(
+    field: &str,
+    arr: &'a PyReadonlyArray1<'_, T>,
+) -> Result<&'a [T], CoreError> {
+    arr.as_slice()
+        .map_err(|_| CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array"))
+}
+
 /// A 1-D int64 array of offsets as `usize`, checked non-negative.
 pub fn offsets(field: &str, arr: &PyReadonlyArray1<'_, i64>) -> Result<Vec<usize>, CoreError> {
-    let data = arr.as_slice().map_err(|_| {
-        CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array")
-    })?;
-    data.iter()
+    slice(field, arr)?
+        .iter()
         .enumerate()
         .map(|(i, &v)| {
             usize::try_from(v)

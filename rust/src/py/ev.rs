@@ -3,7 +3,7 @@
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use crate::error::CoreError;
+use super::buffers::slice;
 use crate::ev::{choose, Scheduler};
 
 /// Choose which optional transactions execute this round.
@@ -23,13 +23,7 @@ fn ev_choose<'py>(
     hi: i64,
 ) -> PyResult<(Bound<'py, PyArray1<bool>>, i64, bool)> {
     let s = Scheduler::parse(scheduler)?;
-    let w = weights.as_slice().map_err(|_| {
-        CoreError::invalid(
-            "weights",
-            "non-contiguous array",
-            "pass a C-contiguous array",
-        )
-    })?;
+    let w = slice("weights", &weights)?;
     let c = py.detach(|| choose(s, w, k, b, lo, hi))?;
     Ok((PyArray1::from_vec(py, c.execute), c.sum, c.proven))
 }

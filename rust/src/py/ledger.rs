@@ -5,7 +5,7 @@ use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use super::buffers::{digest, offsets, rows, to_rows};
+use super::buffers::{digest, offsets, rows, slice, to_rows};
 use crate::error::{CoreError, Rule};
 use crate::hash::{check_offsets, Algorithm, Digest};
 use crate::ledger::block::Header;
@@ -33,14 +33,6 @@ type Signed<'py> = (
 );
 /// (owner, asset code, amount, expires) of an unspent output.
 type OutputTuple<'py> = (Bound<'py, PyBytes>, u8, u64, u64);
-
-fn slice1<'a, T: numpy::Element>(
-    field: &str,
-    a: &'a PyReadonlyArray1<'_, T>,
-) -> Result<&'a [T], CoreError> {
-    a.as_slice()
-        .map_err(|_| CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array"))
-}
 
 fn key(field: &str, b: &[u8]) -> Result<Key, CoreError> {
     b.try_into().map_err(|_| {
@@ -189,9 +181,9 @@ fn encode_creates<'py>(
     let t = tag(chain_tag)?;
     let devs = keys_of("devices", &devices)?;
     let (s, v, e) = (
-        slice1("seqs", &seqs)?,
-        slice1("v_wh", &v_wh)?,
-        slice1("votes", &votes)?,
+        slice("seqs", &seqs)?,
+        slice("v_wh", &v_wh)?,
+        slice("votes", &votes)?,
     );
     same_len("seqs", devs.len(), s.len())?;
     same_len("v_wh", devs.len(), v.len())?;
@@ -225,7 +217,7 @@ fn inputs_of(
     input_index: &PyReadonlyArray1<'_, i64>,
 ) -> Result<Vec<Outpoint>, CoreError> {
     let txids = keys_of("input_txids", input_txids)?;
-    let idx = slice1("input_index", input_index)?;
+    let idx = slice("input_index", input_index)?;
     same_len("input_index", txids.len(), idx.len())?;
     if txids.len() > usize::from(u16::MAX) {
         return Err(CoreError::invalid(
@@ -259,9 +251,9 @@ fn outputs_of(cols: OutputColumns<'_, '_>) -> Result<Vec<Output>, CoreError> {
     let (owners, assets, amounts, expires) = cols;
     let owners = keys_of("owners", owners)?;
     let (a, m, e) = (
-        slice1("assets", assets)?,
-        slice1("amounts", amounts)?,
-        slice1("expires", expires)?,
+        slice("assets", assets)?,
+        slice("amounts", amounts)?,
+        slice("expires", expires)?,
     );
     same_len("assets", owners.len(), a.len())?;
     same_len("amounts", owners.len(), m.len())?;
@@ -720,7 +712,7 @@ impl PyKeyRing {
         let alg = Algorithm::parse(algorithm)?;
         let offs = offsets("offsets", &offsets_)?;
         let bodies = split("offsets", data, &offs)?;
-        let idx = slice1("key_index", &key_index)?;
+        let idx = slice("key_index", &key_index)?;
         same_len("key_index", bodies.len(), idx.len())?;
         let mut ring = Vec::with_capacity(idx.len());
         for (i, &k) in idx.iter().enumerate() {
@@ -772,7 +764,7 @@ impl PyKeyRing {
         messages: PyReadonlyArray2<'py, u8>,
     ) -> PyResult<Bound<'py, PyArray2<u8>>> {
         let msgs = keys_of("messages", &messages)?;
-        let idx = slice1("key_index", &key_index)?;
+        let idx = slice("key_index", &key_index)?;
         same_len("key_index", msgs.len(), idx.len())?;
         let mut out = Vec::with_capacity(64 * msgs.len());
         for (i, (m, &k)) in msgs.iter().zip(idx).enumerate() {
@@ -1138,7 +1130,7 @@ impl PyChainState {
         tokens: PyReadonlyArray1<'py, u64>,
     ) -> PyResult<AuctionResult<'py>> {
         let keys = keys_of("candidates", &candidates)?;
-        let t = slice1("tokens", &tokens)?;
+        let t = slice("tokens", &tokens)?;
         same_len("tokens", keys.len(), t.len())?;
         let book = self.inner.book();
         let mut offers = Vec::with_capacity(keys.len());

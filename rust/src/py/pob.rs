@@ -4,17 +4,10 @@
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
+use super::buffers::slice;
 use crate::error::CoreError;
 use crate::ev::Scheduler;
 use crate::pob::{evaluate, simulate, validate_chain, Params, Pool, Proposal, Window};
-
-fn slice<'a, T: numpy::Element>(
-    name: &str,
-    a: &'a PyReadonlyArray1<'_, T>,
-) -> Result<&'a [T], CoreError> {
-    a.as_slice()
-        .map_err(|_| CoreError::invalid(name, "non-contiguous array", "pass a C-contiguous array"))
-}
 
 /// CSR blocks: per block (round, base, indices, λ).
 fn proposals<'a>(
@@ -112,6 +105,42 @@ fn ev_simulate<'py>(
     ))
 }
 
+/// The parent state both block calls start from: the pool, its executed
+/// flags (one per transaction), the PF window and the parameters.
+#[allow(clippy::too_many_arguments)]
+fn parent<'a>(
+    published: &'a PyReadonlyArray1<'_, i64>,
+    grid_wh: &'a PyReadonlyArray1<'_, i64>,
+    executed: &'a PyReadonlyArray1<'_, bool>,
+    theta_prev: i64,
+    slopes: &PyReadonlyArray1<'_, i64>,
+    cap_wh: i64,
+    max_defer: i64,
+    window: usize,
+    round_minutes: i64,
+) -> Result<(Pool<'a>, &'a [bool], Window, Params), CoreError> {
+    let pool = Pool {
+        published: slice("published", published)?,
+        grid_wh: slice("grid_wh", grid_wh)?,
+    };
+    let ex = slice("executed", executed)?;
+    if ex.len() != pool.published.len() {
+        return Err(CoreError::invalid(
+            "executed",
+            ex.len(),
+            "one flag per pool transaction",
+        ));
+    }
+    let win = Window::new(theta_prev, slice("slopes", slopes)?, window);
+    let p = Params {
+        cap_wh,
+        max_defer,
+        window,
+        round_minutes,
+    };
+    Ok((pool, ex, win, p))
+}
+
 /// Validate consecutive blocks extending one parent state, all or nothing.
 ///
 /// Blocks are CSR: `offsets` (m + 1) into `indices` (pool indices), with
@@ -137,23 +166,17 @@ fn pob_validate_chain<'py>(
     indices: PyReadonlyArray1<'py, i64>,
     lambdas: PyReadonlyArray1<'py, u64>,
 ) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<i64>>)> {
-    let pool = Pool {
-        published: slice("published", &published)?,
-        grid_wh: slice("grid_wh", &grid_wh)?,
-    };
-    let ex = slice("executed", &executed)?;
-    if ex.len() != pool.published.len() {
-        return Err(
-            CoreError::invalid("executed", ex.len(), "one flag per pool transaction").into(),
-        );
-    }
-    let p = Params {
+    let (pool, ex, win, p) = parent(
+        &published,
+        &grid_wh,
+        &executed,
+        theta_prev,
+        &slopes,
         cap_wh,
         max_defer,
         window,
         round_minutes,
-    };
-    let win = Window::new(theta_prev, slice("slopes", &slopes)?, window);
+    )?;
     let blocks = proposals(
         slice("rounds", &rounds)?,
         slice("base_wh", &base_wh)?,
@@ -193,25 +216,19 @@ fn pob_evaluate<'py>(
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<bool>>,
 )> {
-    let pool = Pool {
-        published: slice("published", &published)?,
-        grid_wh: slice("grid_wh", &grid_wh)?,
-    };
-    pool.check()?;
-    let ex = slice("executed", &executed)?;
-    if ex.len() != pool.published.len() {
-        return Err(
-            CoreError::invalid("executed", ex.len(), "one flag per pool transaction").into(),
-        );
-    }
-    let p = Params {
+    let (pool, ex, win, p) = parent(
+        &published,
+        &grid_wh,
+        &executed,
+        theta_prev,
+        &slopes,
         cap_wh,
         max_defer,
         window,
         round_minutes,
-    };
+    )?;
+    pool.check()?;
     p.check()?;
-    let win = Window::new(theta_prev, slice("slopes", &slopes)?, window);
     let zeros = vec![0u64; rounds.as_slice().map_or(0, <[i64]>::len)];
     let blocks = proposals(
         slice("rounds", &rounds)?,
