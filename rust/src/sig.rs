@@ -3,23 +3,31 @@
 //! Verification rule (documented in docs/ed25519.md): RFC 8032 §5.1.7 with the
 //! *cofactored* equation [8][S]B = [8]R + [8][k]A, plus strict encodings —
 //! S < L, A and R canonical (y < p), and neither A nor R of small order.
-//! Batch verification (ed25519-dalek's randomised batch equation) is only a
-//! fast path: when a chunk fails, every item of it is re-checked with the
-//! single rule, so a batch answer always equals the single answers.
+//! Batch verification (the same cofactored equation, summed with 128-bit
+//! coefficients, see `equation_holds`) is only a fast path: when a chunk
+//! fails it is bisected down to single checks, so a batch answer always
+//! equals the single answers.
 
+use std::collections::HashMap;
+use std::iter::once;
 use std::sync::OnceLock;
 
-use curve25519_dalek::constants::EIGHT_TORSION;
+use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::IsIdentity;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use ed25519_dalek::{Signer, SigningKey};
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 
-/// Signatures per batch equation: big enough for the multiscalar speed-up,
-/// small enough that a bad item costs one chunk of single checks.
+/// The fewest signatures per batch chunk.
 const CHUNK: usize = 256;
+
+/// Below this many items a batch equation does not pay: single checks.
+const SINGLE_BELOW: usize = 4;
+
+/// BLAKE3 context of the batch coefficients z_i.
+const Z_CONTEXT: &str = "gridledger 2026-11 ed25519 batch coefficients z";
 
 /// An Ed25519 key pair from a 32-byte RFC 8032 seed (the secret is zeroised on drop).
 #[derive(Clone)]
@@ -147,43 +155,59 @@ pub fn verify(public_key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     (lhs - r).mul_by_cofactor().is_identity()
 }
 
-/// One item prepared for the batch equation, or `None` if its encodings
-/// already make it invalid.
+/// One item that passed the encoding checks, with its points decompressed
+/// and its challenge computed, ready for the batch equation.
+struct Prepared {
+    a: EdwardsPoint,
+    r: EdwardsPoint,
+    r_enc: [u8; 32],
+    s: Scalar,
+    k: Scalar,
+}
+
 fn prepare(
     public_key: &[u8; 32],
+    msg: &[u8],
     sig: &[u8; 64],
     cache: Option<&KeyCache>,
-) -> Option<(VerifyingKey, Signature)> {
+) -> Option<Prepared> {
     let (r_enc, s_enc) = split_sig(sig);
     if !acceptable_point_encoding(&r_enc) {
         return None;
     }
-    Option::<Scalar>::from(Scalar::from_canonical_bytes(s_enc))?;
-    let vk = match cache.and_then(|c| c.0.get(public_key)) {
-        Some(vk) => *vk,
+    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_enc))?;
+    let a = match cache.and_then(|c| c.0.get(public_key)) {
+        Some(a) => *a,
         None => {
             if !acceptable_point_encoding(public_key) {
                 return None;
             }
-            VerifyingKey::from_bytes(public_key).ok()?
+            CompressedEdwardsY(*public_key).decompress()?
         }
     };
-    Some((vk, Signature::from_bytes(sig)))
+    let r = CompressedEdwardsY(r_enc).decompress()?;
+    Some(Prepared {
+        a,
+        r,
+        r_enc,
+        s,
+        k: challenge(&r_enc, public_key, msg),
+    })
 }
 
 /// Public keys already checked (canonical, not of small order) and decompressed,
 /// so a batch that meets them again skips that work. Keys that fail the
 /// checks are never cached.
 #[derive(Clone, Debug, Default)]
-pub struct KeyCache(std::collections::HashMap<[u8; 32], VerifyingKey>);
+pub struct KeyCache(HashMap<[u8; 32], EdwardsPoint>);
 
 impl KeyCache {
     pub fn insert(&mut self, public_key: &[u8; 32]) {
         if self.0.contains_key(public_key) || !acceptable_point_encoding(public_key) {
             return;
         }
-        if let Ok(vk) = VerifyingKey::from_bytes(public_key) {
-            self.0.insert(*public_key, vk);
+        if let Some(a) = CompressedEdwardsY(*public_key).decompress() {
+            self.0.insert(*public_key, a);
         }
     }
 
@@ -196,6 +220,99 @@ impl KeyCache {
     }
 }
 
+/// Does the cofactored batch equation
+/// [8]([−Σ z_i S_i]B + Σ [z_i]R_i + Σ [z_i k_i]A_i) = 0 hold for these items?
+///
+/// Every item valid under the single rule satisfies it, so a failure means at
+/// least one invalid item; a batch with an invalid item passes with
+/// probability about 2^−128. The z_i are 128-bit and derived from the whole
+/// batch (BLAKE3 over every key, R, S and challenge), as ed25519-dalek 3
+/// derives them from a transcript: a signer cannot choose its items knowing
+/// its coefficients. Keys met more than once enter the multiplication once.
+fn equation_holds(items: &[&Prepared], keys: &[&[u8; 32]]) -> bool {
+    let mut transcript = Vec::with_capacity(items.len() * 128);
+    for (p, key) in items.iter().zip(keys) {
+        transcript.extend_from_slice(&key[..]);
+        transcript.extend_from_slice(&p.r_enc);
+        transcript.extend_from_slice(p.s.as_bytes());
+        transcript.extend_from_slice(p.k.as_bytes());
+    }
+    let mut hasher = blake3::Hasher::new_derive_key(Z_CONTEXT);
+    hasher.update(&transcript);
+    let mut z_bytes = vec![0u8; items.len() * 16];
+    hasher.finalize_xof().fill(&mut z_bytes);
+    let zs: Vec<Scalar> = z_bytes
+        .chunks_exact(16)
+        .map(|c| {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(c);
+            Scalar::from(u128::from_le_bytes(b))
+        })
+        .collect();
+    let mut b_coefficient = Scalar::ZERO;
+    let mut slot: HashMap<&[u8; 32], usize> = HashMap::with_capacity(items.len());
+    let mut a_points: Vec<EdwardsPoint> = Vec::with_capacity(items.len());
+    let mut a_coefficients: Vec<Scalar> = Vec::with_capacity(items.len());
+    for ((p, z), key) in items.iter().zip(&zs).zip(keys) {
+        b_coefficient += z * p.s;
+        let zk = z * p.k;
+        match slot.get(key).and_then(|&j| a_coefficients.get_mut(j)) {
+            Some(c) => *c += zk,
+            None => {
+                slot.insert(key, a_points.len());
+                a_points.push(p.a);
+                a_coefficients.push(zk);
+            }
+        }
+    }
+    let sum = EdwardsPoint::vartime_multiscalar_mul(
+        once(-b_coefficient).chain(zs).chain(a_coefficients),
+        once(ED25519_BASEPOINT_POINT)
+            .chain(items.iter().map(|p| p.r))
+            .chain(a_points),
+    );
+    sum.mul_by_cofactor().is_identity()
+}
+
+/// Settle the items `which` (all prepared): the batch equation for all of
+/// them, and on failure the same for each half, down to single checks.
+/// One bad item among n costs about 2n batch items instead of n single checks.
+fn settle(
+    which: &[usize],
+    prepared: &[Option<Prepared>],
+    keys: &[[u8; 32]],
+    msgs: &[&[u8]],
+    sigs: &[[u8; 64]],
+    out: &mut [bool],
+) {
+    if which.len() <= SINGLE_BELOW {
+        for &i in which {
+            if let (Some(k), Some(m), Some(s), Some(o)) =
+                (keys.get(i), msgs.get(i), sigs.get(i), out.get_mut(i))
+            {
+                *o = verify(k, m, s);
+            }
+        }
+        return;
+    }
+    let items: Vec<&Prepared> = which
+        .iter()
+        .filter_map(|&i| prepared.get(i).and_then(Option::as_ref))
+        .collect();
+    let item_keys: Vec<&[u8; 32]> = which.iter().filter_map(|&i| keys.get(i)).collect();
+    if items.len() == which.len() && equation_holds(&items, &item_keys) {
+        for &i in which {
+            if let Some(o) = out.get_mut(i) {
+                *o = true;
+            }
+        }
+        return;
+    }
+    let (left, right) = which.split_at(which.len() / 2);
+    settle(left, prepared, keys, msgs, sigs, out);
+    settle(right, prepared, keys, msgs, sigs, out);
+}
+
 fn verify_chunk(
     keys: &[[u8; 32]],
     msgs: &[&[u8]],
@@ -203,32 +320,20 @@ fn verify_chunk(
     out: &mut [bool],
     cache: Option<&KeyCache>,
 ) {
-    let prepared: Vec<Option<(VerifyingKey, Signature)>> = keys
+    let prepared: Vec<Option<Prepared>> = keys
         .iter()
+        .zip(msgs)
         .zip(sigs)
-        .map(|(k, s)| prepare(k, s, cache))
+        .map(|((k, m), s)| prepare(k, m, s, cache))
         .collect();
-    let mut vks = Vec::with_capacity(keys.len());
-    let mut ss = Vec::with_capacity(keys.len());
-    let mut ms: Vec<&[u8]> = Vec::with_capacity(keys.len());
-    for (p, m) in prepared.iter().zip(msgs) {
-        if let Some((vk, s)) = p {
-            vks.push(*vk);
-            ss.push(*s);
-            ms.push(m);
+    let mut which = Vec::with_capacity(prepared.len());
+    for (i, (p, o)) in prepared.iter().zip(out.iter_mut()).enumerate() {
+        *o = false;
+        if p.is_some() {
+            which.push(i);
         }
     }
-    // A lone item: the single check is cheaper than a batch equation.
-    let all_good = vks.len() > 1 && ed25519_dalek::verify_batch(&ms, &ss, &vks).is_ok();
-    for (i, o) in out.iter_mut().enumerate() {
-        let ok = prepared.get(i).is_some_and(Option::is_some);
-        *o = ok
-            && (all_good
-                || match (keys.get(i), msgs.get(i), sigs.get(i)) {
-                    (Some(k), Some(m), Some(s)) => verify(k, m, s),
-                    _ => false,
-                });
-    }
+    settle(&which, &prepared, keys, msgs, sigs, out);
 }
 
 /// Verify many (key, message, signature) triples; `out[i]` is the single
@@ -245,6 +350,20 @@ pub fn verify_batch_cached(
     out: &mut [bool],
     cache: Option<&KeyCache>,
 ) {
+    verify_batch_split(keys, msgs, sigs, out, cache, 1);
+}
+
+/// `verify_batch_cached` cut into `pieces` chunks per thread (at least 1),
+/// for a caller that runs other work on the pool at the same time and wants
+/// the chunks to fill the gaps it leaves.
+pub fn verify_batch_split(
+    keys: &[[u8; 32]],
+    msgs: &[&[u8]],
+    sigs: &[[u8; 64]],
+    out: &mut [bool],
+    cache: Option<&KeyCache>,
+    pieces: usize,
+) {
     let n = out.len().min(keys.len()).min(msgs.len()).min(sigs.len());
     let (keys, msgs, sigs) = (
         keys.get(..n).unwrap_or(&[]),
@@ -253,9 +372,9 @@ pub fn verify_batch_cached(
     );
     let out = out.get_mut(..n).unwrap_or(&mut []);
     // One chunk per thread: a larger multiscalar multiplication costs less per
-    // point (Pippenger), and a bad signature is rare in a block.
+    // point (Pippenger), and a bad item costs only a bisection of its chunk.
     let chunk = CHUNK
-        .max(n.div_ceil(rayon::current_num_threads().max(1)))
+        .max(n.div_ceil(rayon::current_num_threads().max(1) * pieces.max(1)))
         .min(8192);
     if n <= chunk {
         verify_chunk(keys, msgs, sigs, out, cache);
@@ -384,12 +503,13 @@ mod tests {
         assert!(!out[0]);
     }
 
-    /// A key with a torsion component: valid under the cofactored rule, and
-    /// usually rejected by dalek's cofactorless batch equation, so these items
-    /// exercise the fallback that keeps batch equal to single.
+    /// A key with a torsion component: valid under the cofactored rule and
+    /// usually rejected by a cofactorless check (dalek's `verify_strict`);
+    /// the batch equation is cofactored, so it accepts them too.
     #[test]
     fn mixed_order_key_is_valid_in_both_paths() {
         use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
+        use ed25519_dalek::{Signature, VerifyingKey};
         let t = EIGHT_TORSION[1];
         let (mut keys, mut msgs, mut sigs) = (Vec::new(), Vec::new(), Vec::new());
         let mut cofactorless_rejects = 0;
@@ -416,6 +536,14 @@ mod tests {
             sigs.push(sig);
         }
         assert!(cofactorless_rejects > 0);
+        let items: Vec<Prepared> = keys
+            .iter()
+            .zip(&msgs)
+            .zip(&sigs)
+            .map(|((k, m), s)| prepare(k, m, s, None).unwrap())
+            .collect();
+        let key_refs: Vec<&[u8; 32]> = keys.iter().collect();
+        assert!(equation_holds(&items.iter().collect::<Vec<_>>(), &key_refs));
         let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
         let mut out = vec![false; keys.len()];
         verify_batch(&keys, &refs, &sigs, &mut out);
@@ -447,5 +575,46 @@ mod tests {
             assert_eq!(out[i], verify(&keys[i], &msgs[i], &sigs[i]), "item {i}");
             assert_eq!(out[i], i % 97 != 0);
         }
+    }
+
+    /// One key signing many items enters the multiplication once; a bad
+    /// signature among them is still found, and only it.
+    #[test]
+    fn repeated_keys_share_one_point_and_bad_items_are_found() {
+        let seeds: Vec<[u8; 32]> = (0..5u8).map(seed).collect();
+        let n = 700;
+        let keys: Vec<[u8; 32]> = (0..n).map(|i| public_key(&seeds[i % 5])).collect();
+        let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("share {i}").into_bytes()).collect();
+        let mut sigs: Vec<[u8; 64]> = (0..n).map(|i| sign(&seeds[i % 5], &msgs[i])).collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let mut out = vec![false; n];
+        verify_batch(&keys, &refs, &sigs, &mut out);
+        assert!(out.iter().all(|&o| o));
+        // The same key with another key's signature: the equation must fail.
+        sigs.swap(10, 15);
+        sigs[333][40] ^= 2;
+        verify_batch(&keys, &refs, &sigs, &mut out);
+        for (i, &o) in out.iter().enumerate() {
+            assert_eq!(o, verify(&keys[i], &msgs[i], &sigs[i]), "item {i}");
+        }
+        assert!(!out[333] && out[0] && out[n - 1]);
+        assert_eq!(out.iter().filter(|&&o| !o).count(), 3);
+    }
+
+    /// Cutting a batch into more pieces changes no verdict.
+    #[test]
+    fn pieces_do_not_change_verdicts() {
+        let sd = seed(9);
+        let pk = public_key(&sd);
+        let msgs: Vec<Vec<u8>> = (0..40).map(|i| vec![i as u8; 50]).collect();
+        let sigs: Vec<[u8; 64]> = msgs.iter().map(|m| sign(&sd, m)).collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let keys = vec![pk; 40];
+        let mut a = vec![false; 40];
+        let mut b = vec![true; 40];
+        verify_batch(&keys, &refs, &sigs, &mut a);
+        verify_batch_split(&keys, &refs, &sigs, &mut b, None, 3);
+        assert_eq!(a, b);
+        assert!(a.iter().all(|&o| o));
     }
 }

@@ -26,6 +26,10 @@ use crate::sig;
 /// Blocks at least this large decode and hash on the rayon pool.
 const PAR_MIN_TXS: usize = 256;
 
+/// Signature chunks per thread when the rules pass runs beside them: more,
+/// smaller chunks let the thread that finishes the rules take a share.
+const SIG_PIECES: usize = 2;
+
 /// An unspent output, its owner interned.
 #[derive(Clone, Copy, Debug)]
 pub struct Utxo {
@@ -318,8 +322,19 @@ impl ChainState {
             ));
         }
         let block_hash = h.hash(alg);
-        let signatures = self.check_signatures(&h, &block_hash, signature, &parsed, &ids)?;
-        let mut acc = self.check_rules(&h, &parsed, &ids)?;
+        let (signatures, mut acc) = if txs.len() >= PAR_MIN_TXS {
+            // The rules pass is sequential; it runs beside the signature
+            // chunks, which fill the other threads. A bad signature is still
+            // the error reported when both fail, as in the sequential order.
+            let (signatures, rules) = rayon::join(
+                || self.check_signatures(&h, &block_hash, signature, &parsed, &ids),
+                || self.check_rules(&h, &parsed, &ids),
+            );
+            (signatures?, rules?)
+        } else {
+            let signatures = self.check_signatures(&h, &block_hash, signature, &parsed, &ids)?;
+            (signatures, self.check_rules(&h, &parsed, &ids)?)
+        };
         acc.block_hash = block_hash;
         acc.signatures = signatures;
         acc.auction.producer = producer;
@@ -434,7 +449,14 @@ impl ChainState {
             }
         }
         let mut ok = vec![false; keys.len()];
-        sig::verify_batch_cached(&keys, &msgs, &sigs, &mut ok, Some(&self.vk_cache));
+        sig::verify_batch_split(
+            &keys,
+            &msgs,
+            &sigs,
+            &mut ok,
+            Some(&self.vk_cache),
+            SIG_PIECES,
+        );
         if let Some(bad) = ok.iter().position(|v| !v) {
             let (i, j) = owner.get(bad).copied().unwrap_or((usize::MAX, 0));
             let key = keys.get(bad).copied().unwrap_or([0; 32]);
