@@ -205,7 +205,7 @@ fn solve_phase(p: &Phase<'_>, k: i64, b: i128, lo: i64, hi: i64) -> Option<(Vec<
     for (i, &ai) in a.iter().enumerate().rev() {
         cur.shift_or(ai, &mut tmp);
         std::mem::swap(&mut cur, &mut tmp);
-        if (n - i) % step == 0 {
+        if (n - i).is_multiple_of(step) {
             checkpoints.push(cur.clone());
         }
     }

@@ -157,7 +157,7 @@ impl Records<'_> {
         match self {
             Records::Fixed(0) => Ok(empty),
             Records::Fixed(stride) => {
-                if data_len % stride != 0 {
+                if !data_len.is_multiple_of(*stride) {
                     return Err(CoreError::invalid(
                         "data",
                         format!("{data_len} bytes"),

@@ -7,6 +7,7 @@
 pub mod bidding;
 pub mod book;
 pub mod civil;
+pub mod decompress;
 pub mod draw;
 pub mod error;
 pub mod ev;

@@ -668,7 +668,7 @@ impl PyKeyRing {
     /// Keys from concatenated 32-byte RFC 8032 seeds.
     #[new]
     fn new(seeds: &[u8]) -> PyResult<Self> {
-        if seeds.len() % 32 != 0 {
+        if !seeds.len().is_multiple_of(32) {
             return Err(CoreError::invalid(
                 "seeds",
                 format!("{} bytes", seeds.len()),
