@@ -12,9 +12,10 @@
 //!
 //! The result must be a dalek `EdwardsPoint`, whose coordinates are private.
 //! `assemble` builds it from the four coordinates by reinterpreting 20 `u64`
-//! words; a self-test on first use compares that path with dalek's own
-//! decompression on points of every kind, and if anything differs (another
-//! dalek layout) or the CPU lacks IFMA, `decompress_many` uses dalek's
+//! words. On first use the basepoint's words are compared with its known
+//! coordinates (integers only), then a self-test compares that path with
+//! dalek's own decompression on points of every kind; if anything differs
+//! (another dalek layout) or the CPU lacks IFMA, `decompress_many` uses dalek's
 //! `decompress` for every point. Tests compare both paths point by point.
 
 // Field elements are fixed-size arrays indexed by loop counters below their
@@ -408,7 +409,45 @@ fn ifma_available() -> bool {
 /// Does the vector path give dalek's points, exactly? Checked once per process.
 fn fast_path_agrees() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
-    *OK.get_or_init(|| ifma_available() && self_test())
+    *OK.get_or_init(|| ifma_available() && layout_is_ours() && self_test())
+}
+
+/// Is an `EdwardsPoint` four radix-2^51 `[u64; 5]` in the order X, Y, Z, T?
+/// Read off dalek's basepoint with integer comparisons only, so that a
+/// different layout (another backend's limbs) never reaches dalek's
+/// arithmetic through `assemble`.
+#[allow(unsafe_code)]
+fn layout_is_ours() -> bool {
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    const B: [Limbs; 4] = [
+        [
+            1_738_742_601_995_546,
+            1_146_398_526_822_698,
+            2_070_867_633_025_821,
+            562_264_141_797_630,
+            587_772_402_128_613,
+        ],
+        [
+            1_801_439_850_948_184,
+            1_351_079_888_211_148,
+            450_359_962_737_049,
+            900_719_925_474_099,
+            1_801_439_850_948_198,
+        ],
+        ONE,
+        [
+            1_841_354_044_333_475,
+            16_398_895_984_059,
+            755_974_180_946_558,
+            900_171_276_175_154,
+            1_821_297_809_914_039,
+        ],
+    ];
+    // SAFETY: the reverse of `assemble`: 160 bytes of plain integers read as
+    // 20 u64 words (any bit pattern is a valid u64; sizes are checked by
+    // `transmute` at compile time).
+    let words = unsafe { std::mem::transmute::<EdwardsPoint, [Limbs; 4]>(ED25519_BASEPOINT_POINT) };
+    words == B
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -490,6 +529,10 @@ mod tests {
 
     #[test]
     fn the_vector_path_is_taken_here() {
+        assert!(
+            layout_is_ours(),
+            "curve25519-dalek's EdwardsPoint layout changed"
+        );
         // This machine has IFMA; elsewhere the test only checks the fallback.
         if ifma_available() {
             assert!(fast_path_agrees(), "the self-test must pass on IFMA CPUs");

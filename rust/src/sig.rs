@@ -435,7 +435,13 @@ pub fn verify_batch_split(
     // One chunk per thread: a larger multiscalar multiplication costs less per
     // point (Pippenger), and a bad item costs only a bisection of its chunk.
     let chunk = CHUNK
-        .max(n.div_ceil(rayon::current_num_threads().max(1) * pieces.max(1)))
+        .max(
+            n.div_ceil(
+                rayon::current_num_threads()
+                    .max(1)
+                    .saturating_mul(pieces.max(1)),
+            ),
+        )
         .min(8192);
     if n <= chunk {
         verify_chunk(keys, msgs, sigs, out, cache);
