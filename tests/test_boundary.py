@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from gridledger import _core
-from gridledger.errors import GridLedgerError
+from gridledger.errors import GridLedgerError, InvalidArgumentError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,3 +74,44 @@ def test_tree_methods_never_panic(pool: list[Any], a: int, b: int) -> None:
         except (GridLedgerError, TypeError, OverflowError):
             pass
     assert tree.size == 3 or tree.size == 4  # at most the one valid append landed
+
+
+def _non_contiguous(a: np.ndarray) -> np.ndarray:
+    """Every other element of ``a`` repeated: the same values, not C-contiguous."""
+    return np.repeat(a, 2, axis=0)[::2]
+
+
+NON_CONTIGUOUS_CASES = [
+    (
+        "weights",
+        lambda: _core.draw_winner(_non_contiguous(np.ones(4)), b"\0" * 32, 1, np.zeros((4, 32), np.uint8)),
+    ),
+    (
+        "time_us",
+        lambda: _core.wide_to_long(
+            _non_contiguous(np.arange(2, dtype=np.int64)), np.zeros((1, 2)), [0], trim=False
+        ),
+    ),
+    (
+        "values",
+        lambda: _core.wide_to_long(np.arange(2, dtype=np.int64), np.zeros((2, 4))[:, ::2], [0], trim=False),
+    ),
+    (
+        "area",
+        lambda: _core.series_runs(
+            [_non_contiguous(np.zeros(2, np.uint32))], [np.zeros(2, np.uint32)], np.arange(2, dtype=np.int64)
+        ),
+    ),
+    (
+        "indices",
+        lambda: _core.MerkleTree.from_leaf_hashes(np.zeros((4, 32), np.uint8)).inclusion_proofs(
+            _non_contiguous(np.arange(2, dtype=np.uint64))
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "call"), NON_CONTIGUOUS_CASES, ids=[c[0] for c in NON_CONTIGUOUS_CASES])
+def test_non_contiguous_arrays_are_typed_errors_naming_the_argument(field: str, call: Any) -> None:
+    with pytest.raises(InvalidArgumentError, match=rf"{field}.*C-contiguous"):
+        call()

@@ -29,14 +29,7 @@ pub fn rows<'a>(
             ));
         }
     }
-    let data = arr.as_slice().map_err(|_| {
-        CoreError::invalid(
-            field,
-            "non-contiguous array",
-            "pass a C-contiguous array (numpy.ascontiguousarray)",
-        )
-    })?;
-    Ok((data, n, k))
+    Ok((slice(field, arr)?, n, k))
 }
 
 /// `(n, 32)` digests as `&[[u8; 32]]`.
@@ -48,13 +41,19 @@ pub fn digests(field: &str, arr: &PyReadonlyArray2<'_, u8>) -> Result<Vec<Digest
         .collect())
 }
 
-/// A C-contiguous 1-D array as a slice, naming the argument otherwise.
-pub fn slice<'a, T: numpy::Element>(
+/// A C-contiguous array (any number of dimensions) as one slice, naming the
+/// argument otherwise.
+pub fn slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
     field: &str,
-    arr: &'a PyReadonlyArray1<'_, T>,
+    arr: &'a numpy::PyReadonlyArray<'_, T, D>,
 ) -> Result<&'a [T], CoreError> {
-    arr.as_slice()
-        .map_err(|_| CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array"))
+    arr.as_slice().map_err(|_| {
+        CoreError::invalid(
+            field,
+            "non-contiguous array",
+            "pass a C-contiguous array (numpy.ascontiguousarray)",
+        )
+    })
 }
 
 /// A 1-D int64 array of offsets as `usize`, checked non-negative.

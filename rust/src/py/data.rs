@@ -6,15 +6,11 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::buffers::offsets;
+use super::buffers::{offsets, slice};
 use crate::error::CoreError;
 use crate::inflate::{gunzip_into, gzip_size};
 use crate::series::{resample, runs, Request, Upsample};
 use crate::table::{parse_table, wide_to_long, Layout, TimeFormat};
-
-fn contiguous(field: &str) -> CoreError {
-    CoreError::invalid(field, "non-contiguous array", "pass a C-contiguous array")
-}
 
 /// Sizes as numpy's int64 (they come from allocations, so they fit).
 fn to_i64(sizes: &[usize]) -> Vec<i64> {
@@ -101,8 +97,8 @@ fn py_resample_series<'py>(
         method: Upsample::parse(method)?,
         fill_limit_min,
     };
-    let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
-    let vs = values.as_slice().map_err(|_| contiguous("values"))?;
+    let ts = slice("time_us", &time_us)?;
+    let vs = slice("values", &values)?;
     let offs = offsets("offsets", &offsets_)?;
     let out = py.detach(|| resample(ts, vs, &offs, &req))?;
     let offs_out = to_i64(&out.offsets);
@@ -119,10 +115,7 @@ fn chunk_slices<'a>(
     field: &str,
     chunks: &'a [PyReadonlyArray1<'_, u32>],
 ) -> Result<Vec<&'a [u32]>, CoreError> {
-    chunks
-        .iter()
-        .map(|c| c.as_slice().map_err(|_| contiguous(field)))
-        .collect()
+    chunks.iter().map(|c| slice(field, c)).collect()
 }
 
 /// Where each series of a long frame starts (its area and quantity codes
@@ -138,7 +131,7 @@ fn series_runs<'py>(
 ) -> PyResult<(Bound<'py, PyArray1<i64>>, bool)> {
     let a = chunk_slices("area", &area)?;
     let q = chunk_slices("quantity", &quantity)?;
-    let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
+    let ts = slice("time_us", &time_us)?;
     let (starts, increasing) = py.detach(|| runs(&a, &q, ts))?;
     Ok((PyArray1::from_vec(py, to_i64(&starts)), increasing))
 }
@@ -161,12 +154,9 @@ fn py_wide_to_long<'py>(
     trim: bool,
     keep: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<LongArrays<'py>> {
-    let ts = time_us.as_slice().map_err(|_| contiguous("time_us"))?;
-    let vs = values.as_slice().map_err(|_| contiguous("values"))?;
-    let keep = keep
-        .as_ref()
-        .map(|k| k.as_slice().map_err(|_| contiguous("keep")))
-        .transpose()?;
+    let ts = slice("time_us", &time_us)?;
+    let vs = slice("values", &values)?;
+    let keep = keep.as_ref().map(|k| slice("keep", k)).transpose()?;
     let width = values.shape().first().copied().unwrap_or(0);
     let long = py.detach(|| wide_to_long(ts, vs, width, &order, trim, keep))?;
     let lengths = to_i64(&long.lengths);

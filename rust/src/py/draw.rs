@@ -4,20 +4,14 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArra
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::buffers::{digest, rows};
+use super::buffers::{digest, rows, slice};
 use crate::bidding::{gini, play, play_many, Scenario};
 use crate::draw::{self, DrawRule};
 use crate::error::CoreError;
 use crate::hash::Algorithm;
 
 fn weights<'a>(a: &'a PyReadonlyArray1<'_, f64>) -> Result<&'a [f64], CoreError> {
-    a.as_slice().map_err(|_| {
-        CoreError::invalid(
-            "weights",
-            "non-contiguous array",
-            "pass a C-contiguous array",
-        )
-    })
+    slice("weights", a)
 }
 
 /// The auction winner's index (SPEC §3): U from H(seed_hash ‖ period ‖ key).
@@ -101,9 +95,7 @@ fn simulate_bidding<'py>(
     check_game(candidates, start)?;
     let sc = scenario(scenario_, start, (alpha, beta, gamma))?;
     let rule = DrawRule::parse(rule)?;
-    let seeds = seeds.as_slice().map_err(|_| {
-        CoreError::invalid("seeds", "non-contiguous array", "pass a C-contiguous array")
-    })?;
+    let seeds = slice("seeds", &seeds)?;
     let starts = vec![start; candidates];
     let out = py.detach(|| play_many(&sc, rule, &starts, turns, seeds));
     let n = out.len();

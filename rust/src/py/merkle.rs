@@ -4,7 +4,7 @@ use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::buffers::{digest, digests, offsets, rows, to_rows};
+use super::buffers::{digest, digests, offsets, rows, slice, to_rows};
 use crate::error::CoreError;
 use crate::hash::Records;
 use crate::hash::{Algorithm, Digest};
@@ -175,13 +175,7 @@ impl PyMerkleTree {
         indices: PyReadonlyArray1<'py, u64>,
         size: Option<u64>,
     ) -> PyResult<ProofArrays<'py>> {
-        let idx = indices.as_slice().map_err(|_| {
-            CoreError::invalid(
-                "indices",
-                "non-contiguous array",
-                "pass a C-contiguous array",
-            )
-        })?;
+        let idx = slice("indices", &indices)?;
         let size = size.unwrap_or(self.inner.size());
         let tree = &self.inner;
         let (flat, offs) = py.detach(|| -> Result<(Vec<u8>, Vec<i64>), CoreError> {
@@ -287,13 +281,7 @@ fn verify_inclusion_batch<'py>(
     let proofs = digests("proof_hashes", &proof_hashes)?;
     let offs = offsets("proof_offsets", &proof_offsets)?;
     let root = digest("root", root)?;
-    let idx = indices.as_slice().map_err(|_| {
-        CoreError::invalid(
-            "indices",
-            "non-contiguous array",
-            "pass a C-contiguous array",
-        )
-    })?;
+    let idx = slice("indices", &indices)?;
     if idx.len() != leaves.len() || offs.len() != leaves.len() + 1 {
         return Err(CoreError::invalid(
             "indices",
