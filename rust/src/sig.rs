@@ -433,7 +433,7 @@ pub fn verify_batch_split(
     );
     let out = out.get_mut(..n).unwrap_or(&mut []);
     // One chunk per thread: a larger multiscalar multiplication costs less per
-    // point (Pippenger), and a bad item costs only a bisection of its chunk.
+    // point (Pippenger), and a bad item costs only a split of its chunk.
     let chunk = CHUNK
         .max(
             n.div_ceil(
