@@ -8,7 +8,6 @@ import polars as pl
 import pytest
 from gridledger.errors import BadConfigurationError, InvalidArgumentError, NotAuthorisedError
 from gridledger.market import OrderBook, ops_frame
-from gridledger.market.book import _records
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from market_reference import RefBook
@@ -180,60 +179,3 @@ def test_random_streams_match_the_reference_engine(
     for op in ops:
         single.replay(pl.DataFrame([op], schema=frame.columns, orient="row"))
     assert single.orders() == book.orders()
-
-
-_RECORD = [
-    ("op", "u1"),
-    ("side", "u1"),
-    ("kind", "u1"),
-    ("price", "<i8"),
-    ("quantity", "<i8"),
-    ("owner", "<i8"),
-    ("order_id", "<i8"),
-    ("period", "<i8"),
-]
-
-
-@settings(max_examples=150, deadline=None)
-@given(ops_strategy, st.sampled_from(["packed", "aligned", "reordered", "strided", "big_endian"]))
-def test_structured_arrays_read_in_place_match_the_column_path(
-    ops: list[tuple[int, ...]], layout: str
-) -> None:
-    """Rows read in place (packed, aligned or reordered fields) give the tape
-    and statuses of the column path; layouts the core cannot read in place
-    (a strided view, big-endian fields) fall back to it."""
-    names = [n for n, _ in _RECORD]
-    frame = pl.DataFrame(ops, schema=names, orient="row")
-    want_tape, want_status = OrderBook(max_price=20).replay(frame)
-    if layout == "reordered":
-        dtype = np.dtype(list(reversed(_RECORD)))
-    elif layout == "big_endian":
-        dtype = np.dtype([(n, t.replace("<", ">")) for n, t in _RECORD])
-    else:
-        dtype = np.dtype(_RECORD, align=layout == "aligned")
-    arr = np.zeros(2 * len(ops) if layout == "strided" else len(ops), dtype)
-    view = arr[::2] if layout == "strided" else arr
-    for i, n in enumerate(names):
-        view[n] = [row[i] for row in ops]
-    # (a strided view of one row or none is contiguous, and read in place)
-    falls_back = layout == "big_endian" or (layout == "strided" and len(ops) > 1)
-    assert (_records(view) is None) == falls_back
-    tape, status = OrderBook(max_price=20).replay(view)
-    assert tape.rows() == want_tape.rows()
-    assert status.tolist() == want_status.tolist()
-
-
-def test_in_place_rows_name_the_malformed_operation_and_change_nothing() -> None:
-    arr = np.zeros(3, np.dtype(_RECORD))
-    arr["price"] = [10, 11, 12]
-    arr["quantity"] = 5
-    arr["side"] = [1, 1, 7]
-    book = OrderBook()
-    with pytest.raises(InvalidArgumentError, match=r"ops\[2\]\.side"):
-        book.replay(arr)
-    assert book.orders() == [] and len(book) == 0
-    arr["side"][2] = 1
-    arr["op"][1] = 9
-    with pytest.raises(InvalidArgumentError, match=r"ops\[1\]\.op"):
-        book.replay(arr)
-    assert len(book) == 0

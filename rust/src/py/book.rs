@@ -219,243 +219,130 @@ impl PyOrderBook {
         order_id: PyReadonlyArray1<'py, i64>,
         period: PyReadonlyArray1<'py, i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let bytes = [
+        let (o, s, k) = (
             slice("op", &op)?,
             slice("side", &side_)?,
             slice("kind", &kind_)?,
-        ];
-        let ints = [
+        );
+        let (p, q, w, i, t) = (
             slice("price", &price)?,
             slice("quantity", &quantity)?,
             slice("owner", &owner)?,
             slice("order_id", &order_id)?,
             slice("period", &period)?,
-        ];
-        let n = bytes[0].len();
-        let lens = bytes[1..]
-            .iter()
-            .map(|c| c.len())
-            .chain(ints.iter().map(|c| c.len()));
-        for (name, len) in FIELDS.iter().skip(1).zip(lens) {
+        );
+        let n = o.len();
+        for (name, len) in [
+            ("side", s.len()),
+            ("kind", k.len()),
+            ("price", p.len()),
+            ("quantity", q.len()),
+            ("owner", w.len()),
+            ("order_id", i.len()),
+            ("period", t.len()),
+        ] {
             if len != n {
                 return Err(CoreError::invalid(
-                    *name,
+                    name,
                     format!("{len} rows"),
                     format!("every column needs {n} rows, like op"),
                 )
                 .into());
             }
         }
-        let fields = Fields {
-            n,
-            byte: |f: usize, r: usize| bytes.get(f).and_then(|c| c.get(r)).copied(),
-            int: |f: usize, r: usize| ints.get(f).and_then(|c| c.get(r)).copied().unwrap_or(0),
-        };
-        replay_fields(py, &mut self.inner, &fields)
-    }
-
-    /// `replay` reading the rows of a numpy structured array in place: `data`
-    /// is its buffer (`n` rows of `itemsize` bytes) and `offsets` the byte
-    /// offset of each field in the order op, side, kind (uint8), price,
-    /// quantity, owner, order_id, period (little-endian int64), −1 for a field
-    /// the array lacks (read as 0). No column is copied out of the rows.
-    fn replay_records<'py>(
-        &mut self,
-        py: Python<'py>,
-        data: PyReadonlyArray1<'py, u8>,
-        n: usize,
-        itemsize: usize,
-        offsets: PyReadonlyArray1<'py, i64>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let data = slice("data", &data)?;
-        let offs = slice("offsets", &offsets)?;
-        if itemsize == 0 || n.checked_mul(itemsize) != Some(data.len()) {
-            return Err(CoreError::invalid(
-                "data",
-                format!("{} bytes", data.len()),
-                format!("{n} rows of {itemsize} bytes"),
-            )
-            .into());
-        }
-        if offs.len() != FIELDS.len() {
-            return Err(CoreError::invalid(
-                "offsets",
-                format!("{} offsets", offs.len()),
-                format!("one per field: {}", FIELDS.join(", ")),
-            )
-            .into());
-        }
-        let mut at: [Option<usize>; 8] = [None; 8];
-        for (f, (&o, slot)) in offs.iter().zip(at.iter_mut()).enumerate() {
-            let width = if f < 3 { 1 } else { 8 };
-            *slot = match usize::try_from(o) {
-                Ok(o) if o.checked_add(width).is_some_and(|end| end <= itemsize) => Some(o),
-                Err(_) if o == -1 => None,
-                _ => {
-                    return Err(CoreError::invalid(
-                        format!("offsets[{f}]"),
-                        o,
-                        format!(
-                            "field {} must lie inside a row of {itemsize} bytes",
-                            FIELDS.get(f).unwrap_or(&"?")
-                        ),
-                    )
-                    .into())
-                }
-            };
-        }
-        let read_i64 = |i: usize| {
-            data.get(i..i + 8)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map_or(0, i64::from_le_bytes)
-        };
-        if let [Some(a), Some(b), Some(c), Some(d), Some(e), Some(f), Some(g), Some(h)] = at {
-            // Every field present (the common case): no per-field branch.
-            let (bytes, ints) = ([a, b, c], [d, e, f, g, h]);
-            let byte = |k: usize, r: usize| {
-                bytes
-                    .get(k)
-                    .and_then(|o| data.get(r * itemsize + o))
-                    .copied()
-            };
-            let int = |k: usize, r: usize| ints.get(k).map_or(0, |o| read_i64(r * itemsize + o));
-            return replay_fields(py, &mut self.inner, &Fields { n, byte, int });
-        }
-        let byte = |k: usize, r: usize| match at.get(k).copied().flatten() {
-            Some(o) => data.get(r * itemsize + o).copied(),
-            None => Some(0),
-        };
-        let int = |k: usize, r: usize| match at.get(k + 3).copied().flatten() {
-            Some(o) => read_i64(r * itemsize + o),
-            None => 0,
-        };
-        replay_fields(py, &mut self.inner, &Fields { n, byte, int })
-    }
-}
-
-/// The fields of a replayed stream, in the order `replay` takes them.
-const FIELDS: [&str; 8] = [
-    "op", "side", "kind", "price", "quantity", "owner", "order_id", "period",
-];
-
-/// A stream's rows, however they are laid out: `byte(f, r)` reads uint8
-/// field f (op, side, kind) of row r, `int(f, r)` int64 field f (price,
-/// quantity, owner, order_id, period).
-struct Fields<B, I> {
-    n: usize,
-    byte: B,
-    int: I,
-}
-
-/// Decode row `r` into an operation, or name the malformed field.
-fn decode_row<B, I>(f: &Fields<B, I>, r: usize) -> Result<Op, CoreError>
-where
-    B: Fn(usize, usize) -> Option<u8>,
-    I: Fn(usize, usize) -> i64,
-{
-    let int = |k: usize| (f.int)(k, r);
-    let (price, quantity, owner, order_id, period) = (int(0), int(1), int(2), int(3), int(4));
-    let q_r = u64::try_from(quantity).unwrap_or(0);
-    let id_r = u64::try_from(order_id).unwrap_or(u64::MAX);
-    let s_r = match (f.byte)(1, r) {
-        Some(0) => Side::Buy,
-        Some(1) => Side::Sell,
-        x => {
-            return Err(CoreError::invalid(
-                format!("ops[{r}].side"),
-                format!("{x:?}"),
-                "0 = buy, 1 = sell",
-            ))
-        }
-    };
-    Ok(match (f.byte)(0, r) {
-        Some(0) => {
-            let k_r = match (f.byte)(2, r) {
-                Some(0) => Kind::Limit,
-                Some(1) => Kind::Market,
-                Some(2) => Kind::Ioc,
+        let row = |r: usize| -> Result<Op, CoreError> {
+            let g = |c: &[i64]| c.get(r).copied().unwrap_or(0);
+            let q_r = u64::try_from(g(q)).unwrap_or(0);
+            let id_r = u64::try_from(g(i)).unwrap_or(u64::MAX);
+            let s_r = match s.get(r) {
+                Some(0) => Side::Buy,
+                Some(1) => Side::Sell,
                 x => {
                     return Err(CoreError::invalid(
-                        format!("ops[{r}].kind"),
+                        format!("ops[{r}].side"),
                         format!("{x:?}"),
-                        "0 = limit, 1 = market, 2 = ioc",
+                        "0 = buy, 1 = sell",
                     ))
                 }
             };
-            let owner_r = u64::try_from(owner).map_err(|_| {
-                CoreError::invalid(format!("ops[{r}].owner"), owner, "owners are ≥ 0")
-            })?;
-            Op::Submit {
-                side: s_r,
-                kind: k_r,
-                price,
-                qty: q_r,
-                owner: owner_r,
-                period,
+            Ok(match o.get(r) {
+                Some(0) => {
+                    let k_r = match k.get(r) {
+                        Some(0) => Kind::Limit,
+                        Some(1) => Kind::Market,
+                        Some(2) => Kind::Ioc,
+                        x => {
+                            return Err(CoreError::invalid(
+                                format!("ops[{r}].kind"),
+                                format!("{x:?}"),
+                                "0 = limit, 1 = market, 2 = ioc",
+                            ))
+                        }
+                    };
+                    let owner_r = u64::try_from(g(w)).map_err(|_| {
+                        CoreError::invalid(format!("ops[{r}].owner"), g(w), "owners are ≥ 0")
+                    })?;
+                    Op::Submit {
+                        side: s_r,
+                        kind: k_r,
+                        price: g(p),
+                        qty: q_r,
+                        owner: owner_r,
+                        period: g(t),
+                    }
+                }
+                Some(1) => Op::Cancel { id: id_r },
+                Some(2) => Op::Reduce { id: id_r, qty: q_r },
+                Some(3) => Op::Replace {
+                    id: id_r,
+                    price: g(p),
+                    qty: q_r,
+                },
+                x => {
+                    return Err(CoreError::invalid(
+                        format!("ops[{r}].op"),
+                        format!("{x:?}"),
+                        "0 submit, 1 cancel, 2 reduce, 3 replace",
+                    ))
+                }
+            })
+        };
+        let book = &mut self.inner;
+        // Decoded twice (checked, then applied) rather than stored: a stream of
+        // 10^6 ops would otherwise fill 40 MB of fresh pages on every call.
+        let mut tape = TapeColumns::default();
+        let (statuses, ids) = py.detach(|| -> Result<_, CoreError> {
+            for r in 0..n {
+                row(r)?;
             }
+            // Every row decoded above; the fallback is never taken.
+            let ops = (0..n).map(|r| row(r).unwrap_or(Op::Cancel { id: u64::MAX }));
+            book.replay_into(ops, &mut tape)
+        })?;
+        let d = PyDict::new(py);
+        for (name, col) in [
+            ("seq", tape.seq),
+            ("maker_id", tape.maker_id),
+            ("taker_id", tape.taker_id),
+            ("maker_owner", tape.maker_owner),
+            ("taker_owner", tape.taker_owner),
+            ("price", tape.price),
+            ("quantity", tape.qty),
+        ] {
+            d.set_item(name, PyArray1::from_vec(py, col))?;
         }
-        Some(1) => Op::Cancel { id: id_r },
-        Some(2) => Op::Reduce { id: id_r, qty: q_r },
-        Some(3) => Op::Replace {
-            id: id_r,
-            price,
-            qty: q_r,
-        },
-        x => {
-            return Err(CoreError::invalid(
-                format!("ops[{r}].op"),
-                format!("{x:?}"),
-                "0 submit, 1 cancel, 2 reduce, 3 replace",
-            ))
-        }
-    })
-}
-
-/// Check every row, then apply them all (the shared body of both replays).
-fn replay_fields<'py, B, I>(
-    py: Python<'py>,
-    book: &mut Book,
-    fields: &Fields<B, I>,
-) -> PyResult<Bound<'py, PyDict>>
-where
-    B: Fn(usize, usize) -> Option<u8> + Sync,
-    I: Fn(usize, usize) -> i64 + Sync,
-{
-    let n = fields.n;
-    // Decoded twice (checked, then applied) rather than stored: a stream of
-    // 10^6 ops would otherwise fill 40 MB of fresh pages on every call.
-    let mut tape = TapeColumns::default();
-    let (statuses, ids) = py.detach(|| -> Result<_, CoreError> {
-        for r in 0..n {
-            decode_row(fields, r)?;
-        }
-        // Every row decoded above; the fallback is never taken.
-        let ops = (0..n).map(|r| decode_row(fields, r).unwrap_or(Op::Cancel { id: u64::MAX }));
-        book.replay_into(ops, &mut tape)
-    })?;
-    let d = PyDict::new(py);
-    for (name, col) in [
-        ("seq", tape.seq),
-        ("maker_id", tape.maker_id),
-        ("taker_id", tape.taker_id),
-        ("maker_owner", tape.maker_owner),
-        ("taker_owner", tape.taker_owner),
-        ("price", tape.price),
-        ("quantity", tape.qty),
-    ] {
-        d.set_item(name, PyArray1::from_vec(py, col))?;
+        d.set_item("status", PyArray1::from_vec(py, statuses))?;
+        d.set_item(
+            "order_id",
+            PyArray1::from_vec(
+                py,
+                ids.into_iter()
+                    .map(|x| i64::try_from(x).unwrap_or(-1))
+                    .collect::<Vec<i64>>(),
+            ),
+        )?;
+        Ok(d)
     }
-    d.set_item("status", PyArray1::from_vec(py, statuses))?;
-    d.set_item(
-        "order_id",
-        PyArray1::from_vec(
-            py,
-            ids.into_iter()
-                .map(|x| i64::try_from(x).unwrap_or(-1))
-                .collect::<Vec<i64>>(),
-        ),
-    )?;
-    Ok(d)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
