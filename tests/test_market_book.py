@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from gridledger.errors import BadConfigurationError, InvalidArgumentError, NotAuthorisedError
 from gridledger.market import OrderBook, ops_frame
+from gridledger.market.book import RECORDS_MIN_ROWS, _records, _tape_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from market_reference import RefBook
@@ -179,3 +180,74 @@ def test_random_streams_match_the_reference_engine(
     for op in ops:
         single.replay(pl.DataFrame([op], schema=frame.columns, orient="row"))
     assert single.orders() == book.orders()
+
+
+_RECORD = [
+    ("op", "u1"),
+    ("side", "u1"),
+    ("kind", "u1"),
+    ("price", "<i8"),
+    ("quantity", "<i8"),
+    ("owner", "<i8"),
+    ("order_id", "<i8"),
+    ("period", "<i8"),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops_strategy, st.sampled_from(["packed", "aligned", "reordered", "strided", "big_endian"]))
+def test_structured_arrays_read_in_place_match_the_column_path(
+    ops: list[tuple[int, ...]], layout: str
+) -> None:
+    """Rows read in place (packed, aligned or reordered fields) give the tape
+    and statuses of the column path; layouts the core cannot read in place
+    (a strided view, big-endian fields) fall back to it."""
+    names = [n for n, _ in _RECORD]
+    frame = pl.DataFrame(ops, schema=names, orient="row")
+    want_tape, want_status = OrderBook(max_price=20).replay(frame)
+    if layout == "reordered":
+        dtype = np.dtype(list(reversed(_RECORD)))
+    elif layout == "big_endian":
+        dtype = np.dtype([(n, t.replace("<", ">")) for n, t in _RECORD])
+    else:
+        dtype = np.dtype(_RECORD, align=layout == "aligned")
+    arr = np.zeros(2 * len(ops) if layout == "strided" else len(ops), dtype)
+    view = arr[::2] if layout == "strided" else arr
+    for i, n in enumerate(names):
+        view[n] = [row[i] for row in ops]
+    # (a strided view of one row or none is contiguous, and read in place)
+    falls_back = layout == "big_endian" or (layout == "strided" and len(ops) > 1)
+    records = _records(view, min_rows=0)
+    assert (records is None) == falls_back
+    if records is not None:
+        out = OrderBook(max_price=20)._book.replay_records(*records)
+        assert _tape_frame(out).rows() == want_tape.rows()
+        assert out["status"].tolist() == want_status.tolist()
+    tape, status = OrderBook(max_price=20).replay(view)
+    assert tape.rows() == want_tape.rows()
+    assert status.tolist() == want_status.tolist()
+
+
+def test_gathered_rows_name_the_malformed_operation_and_change_nothing() -> None:
+    """A long structured array takes the gathering path; its errors name the row."""
+    n = RECORDS_MIN_ROWS + 3
+    arr = np.zeros(n, np.dtype(_RECORD))
+    assert _records(arr) is not None
+    arr["price"] = 10 + np.arange(n) % 5
+    arr["quantity"] = 5
+    arr["side"] = 1
+    arr["side"][n - 1] = 7
+    book = OrderBook()
+    with pytest.raises(InvalidArgumentError, match=rf"ops\[{n - 1}\]\.side"):
+        book.replay(arr)
+    assert book.orders() == [] and len(book) == 0
+    arr["side"][n - 1] = 1
+    arr["op"][1] = 9
+    with pytest.raises(InvalidArgumentError, match=r"ops\[1\]\.op"):
+        book.replay(arr)
+    assert len(book) == 0
+    arr["op"][1] = 0
+    tape, status = book.replay(arr)
+    want_tape, want_status = OrderBook().replay(pl.from_numpy(arr))
+    assert tape.rows() == want_tape.rows() and status.tolist() == want_status.tolist()
+    assert len(book) == n

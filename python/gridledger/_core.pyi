@@ -405,6 +405,9 @@ class OrderBook:
         order_id: NDArray[np.int64],
         period: NDArray[np.int64],
     ) -> dict[str, NDArray[Any]]: ...
+    def replay_records(
+        self, data: NDArray[np.uint8], n: int, itemsize: int, offsets: NDArray[np.int64]
+    ) -> dict[str, NDArray[Any]]: ...
 
 def ev_choose(
     scheduler: str,
