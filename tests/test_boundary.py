@@ -115,3 +115,17 @@ NON_CONTIGUOUS_CASES = [
 def test_non_contiguous_arrays_are_typed_errors_naming_the_argument(field: str, call: Any) -> None:
     with pytest.raises(InvalidArgumentError, match=rf"{field}.*C-contiguous"):
         call()
+
+
+def test_misaligned_arrays_are_typed_errors_not_undefined_behaviour() -> None:
+    """A field view of a packed record (or any view at an odd offset) is
+    contiguous but misaligned; the core refuses it instead of reading it."""
+    weights = np.frombuffer(bytes(33), dtype=np.uint8)[1:].view(np.float64)
+    assert not weights.flags.aligned
+    with pytest.raises(InvalidArgumentError, match=r"weights.*misaligned"):
+        _core.draw_winner(weights, b"\0" * 32, 1, np.zeros((4, 32), np.uint8))
+    # An empty field of a packed record: no element, still a misaligned pointer.
+    empty = np.zeros(0, [("flag", "u1"), ("time_us", "<i8")])["time_us"]
+    if empty.ctypes.data % 8:
+        with pytest.raises(InvalidArgumentError, match=r"time_us.*misaligned"):
+            _core.series_runs([np.zeros(0, np.uint32)], [np.zeros(0, np.uint32)], empty)

@@ -270,7 +270,10 @@ def _columns(ops: pl.DataFrame | NDArray[np.void]) -> _Cols:
                 raise InvalidArgumentError(
                     f"ops[{i}].{c} = {arr[i]}: must be a whole number", f"ops[{i}].{c}", arr[i]
                 )
-        out.append(np.ascontiguousarray(arr, dtype=dt))
+        # Aligned as well: a one-row or empty field view of a packed record is
+        # "contiguous" without a copy, at an offset no int64 may start at (and
+        # numpy calls an empty array aligned wherever it points).
+        out.append(np.require(arr, dtype=dt, requirements=["C", "A"]) if arr.size else np.empty(0, dt))
     return tuple(out)  # type: ignore[return-value]
 
 

@@ -47,6 +47,16 @@ pub fn slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
     field: &str,
     arr: &'a numpy::PyReadonlyArray<'_, T, D>,
 ) -> Result<&'a [T], CoreError> {
+    // rust-numpy makes the slice with `from_raw_parts`, which needs an aligned
+    // pointer even for no elements; a field view of a packed numpy record can
+    // start at any byte.
+    if !(arr.data() as usize).is_multiple_of(std::mem::align_of::<T>()) {
+        return Err(CoreError::invalid(
+            field,
+            "misaligned array",
+            "pass an aligned array (numpy.require(a, requirements=\"CA\"))",
+        ));
+    }
     arr.as_slice().map_err(|_| {
         CoreError::invalid(
             field,

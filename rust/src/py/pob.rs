@@ -229,7 +229,7 @@ fn pob_evaluate<'py>(
     )?;
     pool.check()?;
     p.check()?;
-    let zeros = vec![0u64; rounds.as_slice().map_or(0, <[i64]>::len)];
+    let zeros = vec![0u64; slice("rounds", &rounds)?.len()];
     let blocks = proposals(
         slice("rounds", &rounds)?,
         slice("base_wh", &base_wh)?,
