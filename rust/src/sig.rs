@@ -139,30 +139,23 @@ fn challenge(r: &[u8; 32], a: &[u8; 32], msg: &[u8]) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&wide)
 }
 
-/// Verify one signature under the rule above.
+/// Verify one signature under the rule above: the encoding checks of
+/// `prepare`, then [S]B − [k]A − R with the cofactor cleared.
 pub fn verify(public_key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
-    let (r_enc, s_enc) = split_sig(sig);
-    if !acceptable_point_encoding(public_key) || !acceptable_point_encoding(&r_enc) {
-        return false;
-    }
-    let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_enc)) else {
+    let Some(p) = prepare(public_key, msg, sig, None) else {
         return false;
     };
-    let (Some(a), Some(r)) = (
-        CompressedEdwardsY(*public_key).decompress(),
-        CompressedEdwardsY(r_enc).decompress(),
-    ) else {
+    let Some(r) = CompressedEdwardsY(p.r_enc).decompress() else {
         return false;
     };
-    let k = challenge(&r_enc, public_key, msg);
-    // [S]B − [k]A − R, cofactor cleared.
-    let lhs = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &(-a), &s);
+    let lhs = EdwardsPoint::vartime_double_scalar_mul_basepoint(&p.k, &(-p.a), &p.s);
     (lhs - r).mul_by_cofactor().is_identity()
 }
 
 /// One item that passed the encoding checks, with its points decompressed
 /// and its challenge computed, ready for the batch equation.
 struct Prepared {
+    key: [u8; 32],
     a: EdwardsPoint,
     r: EdwardsPoint,
     r_enc: [u8; 32],
@@ -193,6 +186,7 @@ fn prepare(
         }
     };
     Some(Prepared {
+        key: *public_key,
         a,
         r: EdwardsPoint::default(),
         r_enc,
@@ -262,10 +256,10 @@ impl KeyCache {
 /// batch (BLAKE3 over every key, R, S and challenge), as ed25519-dalek 3
 /// derives them from a transcript: a signer cannot choose its items knowing
 /// its coefficients. Keys met more than once enter the multiplication once.
-fn equation_holds(items: &[&Prepared], keys: &[&[u8; 32]]) -> bool {
+fn equation_holds(items: &[&Prepared]) -> bool {
     let mut transcript = Vec::with_capacity(items.len() * 128);
-    for (p, key) in items.iter().zip(keys) {
-        transcript.extend_from_slice(&key[..]);
+    for p in items {
+        transcript.extend_from_slice(&p.key);
         transcript.extend_from_slice(&p.r_enc);
         transcript.extend_from_slice(p.s.as_bytes());
         transcript.extend_from_slice(p.k.as_bytes());
@@ -286,13 +280,13 @@ fn equation_holds(items: &[&Prepared], keys: &[&[u8; 32]]) -> bool {
     let mut slot: HashMap<&[u8; 32], usize> = HashMap::with_capacity(items.len());
     let mut a_points: Vec<EdwardsPoint> = Vec::with_capacity(items.len());
     let mut a_coefficients: Vec<Scalar> = Vec::with_capacity(items.len());
-    for ((p, z), key) in items.iter().zip(&zs).zip(keys) {
+    for (p, z) in items.iter().zip(&zs) {
         b_coefficient += z * p.s;
         let zk = z * p.k;
-        match slot.get(key).and_then(|&j| a_coefficients.get_mut(j)) {
+        match slot.get(&p.key).and_then(|&j| a_coefficients.get_mut(j)) {
             Some(c) => *c += zk,
             None => {
-                slot.insert(key, a_points.len());
+                slot.insert(&p.key, a_points.len());
                 a_points.push(p.a);
                 a_coefficients.push(zk);
             }
@@ -337,8 +331,7 @@ fn settle(
             .iter()
             .filter_map(|&i| prepared.get(i).and_then(Option::as_ref))
             .collect();
-        let item_keys: Vec<&[u8; 32]> = group.iter().filter_map(|&i| keys.get(i)).collect();
-        items.len() == group.len() && equation_holds(&items, &item_keys)
+        items.len() == group.len() && equation_holds(&items)
     };
     let accept = |group: &[usize], out: &mut [bool]| {
         for &i in group {
@@ -613,8 +606,7 @@ mod tests {
                 p
             })
             .collect();
-        let key_refs: Vec<&[u8; 32]> = keys.iter().collect();
-        assert!(equation_holds(&items.iter().collect::<Vec<_>>(), &key_refs));
+        assert!(equation_holds(&items.iter().collect::<Vec<_>>()));
         let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
         let mut out = vec![false; keys.len()];
         verify_batch(&keys, &refs, &sigs, &mut out);

@@ -208,7 +208,7 @@ _Cols = tuple[
 ]  # fmt: skip
 
 
-_RECORD_DTYPES = tuple(np.dtype(d) for d in ("u1", "u1", "u1", "<i8", "<i8", "<i8", "<i8", "<i8"))
+_RECORD_DTYPES = tuple(np.dtype(d).newbyteorder("<") for d in _DTYPES)  # as the core reads them
 
 #: From this many rows, a structured array's fields are gathered by the core in
 #: one pass over its rows rather than copied out as eight numpy columns: the

@@ -232,18 +232,14 @@ impl PyOrderBook {
             slice("period", &period)?,
         );
         let n = o.len();
-        for (name, len) in [
-            ("side", s.len()),
-            ("kind", k.len()),
-            ("price", p.len()),
-            ("quantity", q.len()),
-            ("owner", w.len()),
-            ("order_id", i.len()),
-            ("period", t.len()),
-        ] {
+        let lens = [s, k]
+            .map(<[u8]>::len)
+            .into_iter()
+            .chain([p, q, w, i, t].map(<[i64]>::len));
+        for (name, len) in FIELDS.iter().skip(1).zip(lens) {
             if len != n {
                 return Err(CoreError::invalid(
-                    name,
+                    *name,
                     format!("{len} rows"),
                     format!("every column needs {n} rows, like op"),
                 )
