@@ -281,11 +281,31 @@ class Chain:
         return BlockReceipt._from(self._state.check(header, signature, blob, offsets))
 
     def commit(self, receipt: BlockReceipt, block: Block | None = None) -> None:
-        """Append the block the last :meth:`check` accepted."""
-        self._state.commit(receipt.block_hash)
+        """Append the block the last :meth:`check` accepted.
+
+        A chain that keeps its blocks needs ``block``, the one whose hash the
+        receipt holds. Everything is checked before the state moves: on an
+        error nothing is committed and the accepted block stays pending.
+
+        Raises
+        ------
+        InvalidArgumentError
+            ``block`` missing on a chain that keeps blocks, or not the
+            receipt's block; ``block_hash`` when the receipt is not the last
+            block :meth:`check` accepted.
+        """
         if self._blocks is not None:
             if block is None:
                 raise InvalidArgumentError("a chain that keeps blocks needs the block", "block", None)
+            got = block.header.hash(self.algorithm)
+            if got != receipt.block_hash:
+                raise InvalidArgumentError(
+                    f"block {got.hex()[:16]}… is not the receipt's block {receipt.block_hash.hex()[:16]}…",
+                    "block",
+                    got.hex(),
+                )
+        self._state.commit(receipt.block_hash)
+        if self._blocks is not None and block is not None:
             self._blocks.append(block)
 
     def append(self, block: Block) -> BlockReceipt:
@@ -309,12 +329,15 @@ class Chain:
         block: Block | None = None,
     ) -> BlockReceipt:
         """:meth:`append` on already encoded parts (the batch path)."""
-        receipt = BlockReceipt._from(self._state.append(header, signature, blob, offsets))
-        if self._blocks is not None:
-            if block is None:
-                txs = tuple(blob[a:b] for a, b in itertools.pairwise(offsets.tolist()))
-                block = Block(Header.decode(header), signature, txs)
-            self._blocks.append(block)
+        if self._blocks is None:
+            return BlockReceipt._from(self._state.append(header, signature, blob, offsets))
+        # Keeping blocks: validate, build the block, then move the state, so nothing
+        # after the state's change can fail.
+        receipt = self.check_raw(header, signature, blob, offsets)
+        if block is None:
+            txs = tuple(blob[a:b] for a, b in itertools.pairwise(offsets.tolist()))
+            block = Block(Header.decode(header), signature, txs)
+        self.commit(receipt, block)
         return receipt
 
     # -- reading -------------------------------------------------------------
