@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from gridledger._validate import check_bytes, check_index
 from gridledger.errors import BadDataError, GridLedgerError, InvalidArgumentError, InvalidBlockError
 from gridledger.ledger.block import Block, Header
 from gridledger.ledger.chain import BlockReceipt, Chain
@@ -289,6 +290,7 @@ class ChainStore:
 
     def block(self, height: int) -> Block:
         """Block ``height`` with its transactions."""
+        height = check_index("height", height)
         row = self._conn.execute(
             "SELECT header, signature, n_tx, first_tx FROM blocks WHERE height = ?", (height,)
         ).fetchone()
@@ -307,6 +309,7 @@ class ChainStore:
 
     def height_of_period(self, period: int) -> int:
         """The height of the block of market period ``period``."""
+        period = check_index("period", period)
         row = self._conn.execute("SELECT height FROM blocks WHERE period = ?", (period,)).fetchone()
         if row is None:
             first = self.genesis.first_period
@@ -319,7 +322,8 @@ class ChainStore:
 
     def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[Block]:
         """Blocks ``start`` to ``stop - 1`` in order (to the tip by default)."""
-        stop = self.height + 1 if stop is None else stop
+        start = check_index("start", start)
+        stop = self.height + 1 if stop is None else check_index("stop", stop)
         for h in range(start, stop):
             yield self.block(h)
 
@@ -331,8 +335,9 @@ class ChainStore:
         writing them with every block cost most of a long run's commit time
         (BENCHMARKS.md §5). The chain state already refuses a repeated id.
         """
+        txid = check_bytes("txid", txid)
         self._conn.execute("CREATE INDEX IF NOT EXISTS txs_id ON txs(id)")
-        row = self._conn.execute("SELECT height, idx, data FROM txs WHERE id = ?", (bytes(txid),)).fetchone()
+        row = self._conn.execute("SELECT height, idx, data FROM txs WHERE id = ?", (txid,)).fetchone()
         if row is None:
             raise InvalidArgumentError(
                 f"no transaction {bytes(txid).hex()[:16]}… in this chain", "txid", txid
@@ -367,6 +372,7 @@ class ChainStore:
         Columns: ``period``, ``height``, ``label``, ``amount``. With
         ``members_only`` only the members' virtual generation meters are listed.
         """
+        asset = check_index("asset", asset, 1)
         where = "AND k.id BETWEEN 1 AND ?" if members_only else "AND ? >= 0"
         rows = self._conn.execute(
             f"""SELECT b.period, o.height, k.label, SUM(o.amount)
@@ -387,7 +393,7 @@ class ChainStore:
         Votes are counted whether or not they are still valid; ``expires``
         tells (see :meth:`allocations`).
         """
-        h = self.height if height is None else height
+        h = self.height if height is None else check_index("height", height)
         rows = self._conn.execute(
             """SELECT k.id, k.label,
                       SUM(CASE WHEN o.asset = 0 THEN o.amount ELSE 0 END),

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from gridledger import hashing, keys, merkle
+from gridledger._validate import check_index
 from gridledger.errors import (
     BadDataError,
     GridLedgerError,
@@ -132,6 +133,7 @@ class BlockLog:
         return h
 
     def command_proof(self, height: int, index: int) -> CommandProof:
+        height, index = check_index("height", height), check_index("index", index)
         if not 0 <= height < len(self.blocks):
             raise InvalidArgumentError(
                 f"height = {height}: {len(self.blocks)} blocks sealed", "height", height
