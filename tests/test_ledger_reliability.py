@@ -124,6 +124,7 @@ def test_powerchain_amounts_beyond_the_fixed_point_are_typed_errors(amount: str)
 def test_a_csv_with_cr_only_line_endings_is_bad_data(tmp_path: Path) -> None:
     """Item 9: CR-only line endings raised _csv.Error from the header parser."""
     p = tmp_path / "x.csv"
-    p.write_bytes(b'"Time (CET/CEST)","Actual Total Load [MW] - BZN|AT"\r"01.01.2022 00:00 - 01.01.2022 01:00","1"\r')
+    head = b'"Time (CET/CEST)","Actual Total Load [MW] - BZN|AT"'
+    p.write_bytes(head + b'\r"01.01.2022 00:00 - 01.01.2022 01:00","1"\r')
     with pytest.raises(BadDataError, match="CR"):
         data.read(p)

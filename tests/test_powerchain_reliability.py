@@ -3,6 +3,7 @@ included), and the bridge moves tokens exactly once even when a chain loses unsa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -56,9 +57,11 @@ COMMANDS = st.one_of(
     st.tuples(st.just("mint_eeuro"), st.sampled_from(WALLETS), st.sampled_from(WALLETS), AMOUNTS),
     st.tuples(st.just("energy_produced"), st.sampled_from(WALLETS), st.sampled_from(WALLETS), AMOUNTS),
     st.tuples(st.just("energy_consumed"), st.sampled_from(WALLETS), st.sampled_from(WALLETS), AMOUNTS),
-    st.tuples(st.just("start_consumption_session"), st.sampled_from(WALLETS), st.sampled_from(WALLETS), AMOUNTS),
+    st.tuples(st.just("start_consumption_session"), st.sampled_from(WALLETS), st.sampled_from(WALLETS),
+              AMOUNTS),
     st.tuples(st.just("lock_tokens"), st.sampled_from(WALLETS), st.sampled_from(WALLETS), AMOUNTS),
-    st.tuples(st.just("add_order"), st.sampled_from(WALLETS), st.sampled_from(["buy", "sell"]), AMOUNTS, AMOUNTS),
+    st.tuples(st.just("add_order"), st.sampled_from(WALLETS), st.sampled_from(["buy", "sell"]), AMOUNTS,
+              AMOUNTS),
     st.tuples(st.just("report_actual_energy"), st.sampled_from(WALLETS), AMOUNTS),
     st.tuples(st.just("set_parameter"), st.sampled_from(WALLETS), st.sampled_from("MBCHF"), AMOUNTS),
     st.tuples(st.just("seal"),),
@@ -75,14 +78,13 @@ def test_a_refused_command_leaves_everything_unchanged(commands: list[tuple[obje
     for name, *args in commands:
         before = snapshot(c.pc)
         balances = [(c.pc.balance_ent(x), c.pc.balance_eeuro(x)) for x in w.values()]
-        if name == "seal":
-            call = lambda: c.pc.seal()  # noqa: E731
-        else:
-            caller, *rest = args
-            rest = [w.get(a, a) if isinstance(a, str) else a for a in rest]  # type: ignore[call-overload]
-            call = lambda: getattr(c.pc, name)(w[caller], *rest)  # type: ignore[index]  # noqa: E731
         try:
-            call()
+            if name == "seal":
+                c.pc.seal()
+            else:
+                caller, *rest = args
+                values = [w.get(a, a) if isinstance(a, str) else a for a in rest]
+                getattr(c.pc, str(name))(w[str(caller)], *values)
         except GridLedgerError:
             assert snapshot(c.pc) == before
             assert [(c.pc.balance_ent(x), c.pc.balance_eeuro(x)) for x in w.values()] == balances
@@ -147,6 +149,18 @@ class Crash(Exception):
     pass
 
 
+def crash_hook(crash_at: int) -> Callable[[str], None]:
+    """A step hook that raises Crash before step number ``crash_at``."""
+    n = {"i": 0}
+
+    def hook(step: str) -> None:
+        if n["i"] == crash_at:
+            raise Crash(step)
+        n["i"] += 1
+
+    return hook
+
+
 @pytest.mark.parametrize("lose", ["none", "a", "b", "both"])
 def test_exactly_once_at_every_crash_point_whichever_side_loses_its_unsaved_state(
     tmp_path: Path, lose: str
@@ -157,12 +171,7 @@ def test_exactly_once_at_every_crash_point_whichever_side_loses_its_unsaved_stat
         d = tmp_path / f"{crash_at}"
         d.mkdir()
         a, b = two_saved_chains(d)
-        n = {"i": 0}
-
-        def hook(step: str) -> None:
-            if n["i"] == crash_at:
-                raise Crash(step)
-            n["i"] += 1
+        hook = crash_hook(crash_at)
 
         try:
             IntegrationService(a.pc, a.S, b.pc, b.S, step_hook=hook).run_once()

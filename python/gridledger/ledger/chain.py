@@ -298,7 +298,7 @@ class Chain:
         if self._blocks is not None:
             if block is None:
                 raise InvalidArgumentError("a chain that keeps blocks needs the block", "block", None)
-            got = block.header.hash(self.algorithm)
+            got = block.header.hash(self.genesis.algorithm)
             if got != receipt.block_hash:
                 raise InvalidArgumentError(
                     f"block {got.hex()[:16]}… is not the receipt's block {receipt.block_hash.hex()[:16]}…",

@@ -63,7 +63,7 @@ def _scaled(field: str, value: Amount, exponent: int, unit_name: str) -> int:
         )
     if n_digits + e > 40:  # far above LIMIT (19 digits); bounded before any power is built
         raise InvalidArgumentError(f"{field} = {value}: too large", field, value)
-    n = int("".join(map(str, digits[:n_digits]))) * 10**e
+    n: int = int("".join(map(str, digits[:n_digits]))) * 10**e
     return -n if sign else n
 
 
