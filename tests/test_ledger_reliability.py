@@ -128,3 +128,14 @@ def test_a_csv_with_cr_only_line_endings_is_bad_data(tmp_path: Path) -> None:
     p.write_bytes(head + b'\r"01.01.2022 00:00 - 01.01.2022 01:00","1"\r')
     with pytest.raises(BadDataError, match="CR"):
         data.read(p)
+
+
+@pytest.mark.parametrize("name", [["M"], None, 3])
+def test_a_parameter_name_that_is_not_a_string_is_a_typed_error(name: object) -> None:
+    """Item 9: a list as parameter name raised TypeError (unhashable) from the lookup."""
+    a = Wallet.named("a")
+    pc = PowerChain(a, clock=ManualClock(1))
+    root = pc.state_root()
+    with pytest.raises(GridLedgerError) as e:
+        pc.set_parameter(a, name, 1)  # type: ignore[arg-type]
+    assert e.value.field == "name" and pc.state_root() == root
