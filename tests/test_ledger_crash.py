@@ -158,3 +158,29 @@ def test_a_writer_killed_at_each_step_of_an_append_keeps_the_whole_blocks(
         out, err = writer.communicate(timeout=30)
     assert out.strip() == str(kept), err
     assert reopen(tmp_path / "chain.sqlite")[0] == kept + 1
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_new_store_never_replays_the_wal_a_killed_writer_left_at_its_path(
+    tmp_path: Path, overwrite: bool
+) -> None:
+    """Issue 19 item 2: kill a writer (x.sqlite and x.sqlite-wal stay), delete x.sqlite (or
+    overwrite it), create a new store there: SQLite must not replay the old WAL onto it."""
+    from ledger_world import World
+
+    with writer_process(tmp_path, "BEGIN", 4) as writer:  # three blocks committed to the WAL
+        _, err = writer.communicate(timeout=30)
+    assert writer.returncode == -signal.SIGKILL, err
+    path = tmp_path / "chain.sqlite"
+    wal = Path(f"{path}-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    if not overwrite:
+        path.unlink()  # the user deletes the store and runs again with the same --out
+    genesis = World().genesis()
+    with ChainStore.create(path, genesis, overwrite=overwrite) as store:
+        assert store.height == 0
+        report = store.verify()
+        assert report.ok and report.blocks == 1, str(report)
+    with ChainStore(path) as store:  # and reopened from the file alone
+        assert store.genesis == genesis and store.height == 0 and store.verify().ok
+    assert not any(tmp_path.glob(".chain.sqlite.*"))  # no temporary file left behind

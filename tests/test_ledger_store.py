@@ -273,6 +273,7 @@ def _cases() -> list[object]:
         ("blocks.genesis.header", "flip blocks header height = 0 190", 0, "genesis"),
         ("blocks.genesis.signature", "flip blocks signature height = 0 0", 0, "genesis"),
         ("blocks.delete.middle", f"DELETE FROM blocks WHERE {at}", H, "missing"),
+        ("blocks.delete.tip", "DELETE FROM blocks WHERE height = 48", 48, "block 48 is missing"),
         ("txs.id", f"flip txs id {unit} 31", H, "id"),
         ("txs.height", f"UPDATE txs SET height = height + 1 WHERE {dist}", H, "altered"),
         ("txs.idx", f"UPDATE txs SET idx = 0 WHERE {unit}", H, "altered"),

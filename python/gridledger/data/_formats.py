@@ -74,6 +74,12 @@ def _split_first_line(path: Path, raw: bytes) -> tuple[str, int]:
     """(line 1 as text, where the body starts)."""
     end = raw.find(b"\n")
     end = len(raw) if end < 0 else end
+    if b"\r" in raw[:end].rstrip(b"\r"):  # CR-only line endings: the whole file is "line 1"
+        raise BadDataError(
+            f"{path}:1: lines end in a bare CR (\\r); only LF or CRLF line endings are read",
+            "line endings",
+            "CR",
+        )
     try:
         return raw[:end].decode("utf-8").rstrip("\r"), end + 1
     except UnicodeDecodeError as e:
@@ -148,7 +154,10 @@ def read_with_info(path: str | Path, *, area: str | None = None) -> tuple[pl.Dat
 
 
 def _header(path: Path, line: str) -> list[str]:
-    names = next(csv.reader([line]))
+    try:
+        names = next(csv.reader([line]))
+    except csv.Error as e:
+        raise BadDataError(f"{path}:1: cannot read the header ({e})", "header", line[:80]) from None
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise BadDataError(f"{path}:1: column {dup!r} appears twice", "column", dup)

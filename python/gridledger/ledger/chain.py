@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridledger import _core
+from gridledger._validate import check_bytes, check_index
 from gridledger.errors import InvalidArgumentError
 from gridledger.keys import SigningKey
 from gridledger.ledger.block import Block, Header, tx_ids, tx_root
@@ -281,11 +282,31 @@ class Chain:
         return BlockReceipt._from(self._state.check(header, signature, blob, offsets))
 
     def commit(self, receipt: BlockReceipt, block: Block | None = None) -> None:
-        """Append the block the last :meth:`check` accepted."""
-        self._state.commit(receipt.block_hash)
+        """Append the block the last :meth:`check` accepted.
+
+        A chain that keeps its blocks needs ``block``, the one whose hash the
+        receipt holds. Everything is checked before the state moves: on an
+        error nothing is committed and the accepted block stays pending.
+
+        Raises
+        ------
+        InvalidArgumentError
+            ``block`` missing on a chain that keeps blocks, or not the
+            receipt's block; ``block_hash`` when the receipt is not the last
+            block :meth:`check` accepted.
+        """
         if self._blocks is not None:
             if block is None:
                 raise InvalidArgumentError("a chain that keeps blocks needs the block", "block", None)
+            got = block.header.hash(self.genesis.algorithm)
+            if got != receipt.block_hash:
+                raise InvalidArgumentError(
+                    f"block {got.hex()[:16]}… is not the receipt's block {receipt.block_hash.hex()[:16]}…",
+                    "block",
+                    got.hex(),
+                )
+        self._state.commit(receipt.block_hash)
+        if self._blocks is not None and block is not None:
             self._blocks.append(block)
 
     def append(self, block: Block) -> BlockReceipt:
@@ -309,12 +330,15 @@ class Chain:
         block: Block | None = None,
     ) -> BlockReceipt:
         """:meth:`append` on already encoded parts (the batch path)."""
-        receipt = BlockReceipt._from(self._state.append(header, signature, blob, offsets))
-        if self._blocks is not None:
-            if block is None:
-                txs = tuple(blob[a:b] for a, b in itertools.pairwise(offsets.tolist()))
-                block = Block(Header.decode(header), signature, txs)
-            self._blocks.append(block)
+        if self._blocks is None:
+            return BlockReceipt._from(self._state.append(header, signature, blob, offsets))
+        # Keeping blocks: validate, build the block, then move the state, so nothing
+        # after the state's change can fail.
+        receipt = self.check_raw(header, signature, blob, offsets)
+        if block is None:
+            txs = tuple(blob[a:b] for a, b in itertools.pairwise(offsets.tolist()))
+            block = Block(Header.decode(header), signature, txs)
+        self.commit(receipt, block)
         return receipt
 
     # -- reading -------------------------------------------------------------
@@ -322,17 +346,19 @@ class Chain:
         """Block ``height`` (only when the chain keeps its blocks)."""
         if self._blocks is None:
             raise InvalidArgumentError("this chain keeps no blocks in memory", "height", height)
+        height = check_index("height", height)
         if not 0 <= height < len(self._blocks):
             raise InvalidArgumentError(f"height must be in 0..{len(self._blocks) - 1}", "height", height)
         return self._blocks[height]
 
     def balance(self, key: bytes, period: int | None = None) -> tuple[int, int]:
         """Unspent (energy Wh, votes valid at ``period``, default the tip's) of ``key``."""
-        return self._state.balance(key, self.period if period is None else period)
+        key = check_bytes("key", key, 32)
+        return self._state.balance(key, self.period if period is None else check_index("period", period))
 
     def output(self, txid: bytes, index: int) -> tuple[bytes, int, int, int] | None:
         """The unspent output (owner, asset, amount, expires) at (txid, index), or None."""
-        return self._state.output(txid, index)
+        return self._state.output(check_bytes("txid", txid, 32), check_index("index", index))
 
     def device_seq(self) -> NDArray[np.uint64]:
         """The last quantum number of each device, in genesis order."""
@@ -340,17 +366,19 @@ class Chain:
 
     def keys(self, start: int = 0) -> NDArray[np.uint8]:
         """Keys by key id (the VPP is 0, then members, devices, then any new owner)."""
-        return self._state.keys(start)
+        return self._state.keys(check_index("start", start))
 
     # -- the Merkle log of block hashes --------------------------------------
     def log_root(self, size: int | None = None) -> bytes:
         """Root of the log over blocks ``0..size-1`` (all by default)."""
-        return self._state.log_root(size)
+        return self._state.log_root(None if size is None else check_index("size", size))
 
     def block_proof(self, height: int, size: int | None = None) -> list[bytes]:
         """Inclusion proof of block ``height`` in the log of ``size`` blocks."""
-        return self._state.block_proof(height, size)
+        size = None if size is None else check_index("size", size)
+        return self._state.block_proof(check_index("height", height), size)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """Proof that the log of ``old_size`` blocks is a prefix of the log of ``new_size``."""
-        return self._state.consistency_proof(old_size, new_size)
+        new_size = None if new_size is None else check_index("new_size", new_size)
+        return self._state.consistency_proof(check_index("old_size", old_size), new_size)

@@ -19,22 +19,20 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from gridledger.errors import BadDataError, GridLedgerError, InvalidArgumentError
+from gridledger._validate import check_bytes, check_index
+from gridledger.errors import BadDataError, GridLedgerError, InvalidArgumentError, InvalidBlockError
 from gridledger.ledger.block import Block, Header
 from gridledger.ledger.chain import BlockReceipt, Chain
 from gridledger.ledger.genesis import Genesis
 from gridledger.ledger.tx import NEVER, SignedTransaction, decode
-
-if TYPE_CHECKING:
-    from gridledger.ledger.verify import VerifyReport
+from gridledger.ledger.verify import VerifyReport, check_database
 
 __all__ = ["FORMAT", "MAGIC", "ChainStore"]
 
@@ -71,6 +69,41 @@ def _configure(conn: sqlite3.Connection) -> None:
     # The id index takes random 32-byte keys: a larger page cache keeps a year
     # of appends from thrashing it.
     conn.execute("PRAGMA cache_size=-131072")
+
+
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _remove_companions(path: Path, *, main: bool) -> None:
+    """Delete the files SQLite keeps beside ``path`` (and ``path`` itself with ``main``)."""
+    for suffix in ("", *_COMPANIONS) if main else _COMPANIONS:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _write_genesis(path: Path, genesis: Genesis, raw: bytes, chain: Chain) -> None:
+    """Write the schema, the meta rows, the key table and block 0 to a new file ``path``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)", [("magic", MAGIC), ("format", FORMAT), ("genesis", raw)]
+        )
+        labels = genesis.labels()
+        conn.executemany(
+            "INSERT INTO keys VALUES (?, ?, ?)",
+            [(i, bytes(k), labels.get(bytes(k))) for i, k in enumerate(chain.keys())],
+        )
+        g = chain.genesis_block()
+        conn.execute(
+            "INSERT INTO blocks VALUES (0, ?, ?, ?, ?, 0, 0)",
+            (g.period, g.header.hash(genesis.algorithm), g.header.encode(), g.signature),
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 class ChainStore:
@@ -126,6 +159,14 @@ class ChainStore:
 
         ``overwrite`` replaces an existing gridledger chain at ``path``; any
         other existing file is never replaced.
+
+        The store is built complete under a temporary name in the same folder;
+        then every companion file SQLite may have left at ``path`` (``-wal``,
+        ``-shm``, ``-journal`` of a killed writer, even when the main file was
+        deleted since) is removed, and the new file is renamed into place. A
+        stale WAL is never replayed onto the new database, and a crash at any
+        point leaves either the old store (possibly without its uncheckpointed
+        WAL, when replacing one) or the new one at ``path``, never a mix.
         """
         path = Path(path)
         if path.exists():
@@ -134,39 +175,19 @@ class ChainStore:
                     f"{path} exists (pass overwrite=True to replace it)", "path", str(path)
                 )
             ChainStore(path).close()  # raises if it is not a chain: never clobber other files
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
         raw = genesis.encode()
         chain = Chain(raw, keep_blocks=False)
-        # Built under a temporary name and renamed into place once complete, so
-        # a crash during create leaves no half-made store at ``path``.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.creating")
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-        conn = sqlite3.connect(tmp, isolation_level=None)
+        _remove_companions(tmp, main=True)
         try:
-            conn.execute("BEGIN")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.executemany(
-                "INSERT INTO meta VALUES (?, ?)", [("magic", MAGIC), ("format", FORMAT), ("genesis", raw)]
-            )
-            labels = genesis.labels()
-            conn.executemany(
-                "INSERT INTO keys VALUES (?, ?, ?)",
-                [(i, bytes(k), labels.get(bytes(k))) for i, k in enumerate(chain.keys())],
-            )
-            g = chain.genesis_block()
-            alg = genesis.algorithm
-            conn.execute(
-                "INSERT INTO blocks VALUES (0, ?, ?, ?, ?, 0, 0)",
-                (g.period, g.header.hash(alg), g.header.encode(), g.signature),
-            )
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-        os.replace(tmp, path)
+            _write_genesis(tmp, genesis, raw, chain)
+            # Companions first, then the atomic rename: the other order would leave,
+            # after a crash between the two, the new file beside the old WAL.
+            _remove_companions(path, main=False)
+            os.replace(tmp, path)
+        except BaseException:
+            _remove_companions(tmp, main=True)
+            raise
         store = cls(path)
         store._chain = chain
         return store
@@ -186,9 +207,9 @@ class ChainStore:
     def chain(self) -> Chain:
         """The validated chain state; rebuilt (fully verified) from the file on first use."""
         if self._chain is None:
-            from gridledger.ledger.verify import replay
-
-            self._chain = replay(self)
+            report = self.verify()
+            if self._chain is None:
+                raise InvalidBlockError(str(report), "height", report.height)
         return self._chain
 
     # -- writing ---------------------------------------------------------------
@@ -269,6 +290,7 @@ class ChainStore:
 
     def block(self, height: int) -> Block:
         """Block ``height`` with its transactions."""
+        height = check_index("height", height)
         row = self._conn.execute(
             "SELECT header, signature, n_tx, first_tx FROM blocks WHERE height = ?", (height,)
         ).fetchone()
@@ -287,6 +309,7 @@ class ChainStore:
 
     def height_of_period(self, period: int) -> int:
         """The height of the block of market period ``period``."""
+        period = check_index("period", period)
         row = self._conn.execute("SELECT height FROM blocks WHERE period = ?", (period,)).fetchone()
         if row is None:
             first = self.genesis.first_period
@@ -299,7 +322,8 @@ class ChainStore:
 
     def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[Block]:
         """Blocks ``start`` to ``stop - 1`` in order (to the tip by default)."""
-        stop = self.height + 1 if stop is None else stop
+        start = check_index("start", start)
+        stop = self.height + 1 if stop is None else check_index("stop", stop)
         for h in range(start, stop):
             yield self.block(h)
 
@@ -311,8 +335,9 @@ class ChainStore:
         writing them with every block cost most of a long run's commit time
         (BENCHMARKS.md §5). The chain state already refuses a repeated id.
         """
+        txid = check_bytes("txid", txid)
         self._conn.execute("CREATE INDEX IF NOT EXISTS txs_id ON txs(id)")
-        row = self._conn.execute("SELECT height, idx, data FROM txs WHERE id = ?", (bytes(txid),)).fetchone()
+        row = self._conn.execute("SELECT height, idx, data FROM txs WHERE id = ?", (txid,)).fetchone()
         if row is None:
             raise InvalidArgumentError(
                 f"no transaction {bytes(txid).hex()[:16]}… in this chain", "txid", txid
@@ -347,6 +372,7 @@ class ChainStore:
         Columns: ``period``, ``height``, ``label``, ``amount``. With
         ``members_only`` only the members' virtual generation meters are listed.
         """
+        asset = check_index("asset", asset, 1)
         where = "AND k.id BETWEEN 1 AND ?" if members_only else "AND ? >= 0"
         rows = self._conn.execute(
             f"""SELECT b.period, o.height, k.label, SUM(o.amount)
@@ -367,7 +393,7 @@ class ChainStore:
         Votes are counted whether or not they are still valid; ``expires``
         tells (see :meth:`allocations`).
         """
-        h = self.height if height is None else height
+        h = self.height if height is None else check_index("height", height)
         rows = self._conn.execute(
             """SELECT k.id, k.label,
                       SUM(CASE WHEN o.asset = 0 THEN o.amount ELSE 0 END),
@@ -410,8 +436,14 @@ class ChainStore:
             Path(f"{self.path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{self.path}{s}").exists()
         )
 
-    def verify(self) -> VerifyReport:
-        """Re-check every block from genesis; see :func:`gridledger.ledger.verify.verify`."""
-        from gridledger.ledger.verify import verify
+    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyReport:
+        """Re-check every block from genesis (see :mod:`gridledger.ledger.verify`).
 
-        return verify(self)
+        Never raises on a bad chain: the report names the first failure's
+        height and reason. A valid chain's replayed state becomes
+        :attr:`chain`. ``progress`` is called with each height checked.
+        """
+        report, chain = check_database(self._conn, self.genesis, progress)
+        if chain is not None:
+            self._chain = chain
+        return report

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridledger import _core
+from gridledger._validate import check_bytes
 from gridledger.errors import InvalidArgumentError, InvalidTransactionError
 from gridledger.hashing import Algorithm
 from gridledger.keys import SigningKey
@@ -364,11 +365,17 @@ class SignedTransaction:
 
 def decode(data: bytes, algorithm: Algorithm = "blake3") -> SignedTransaction:
     """Parse a whole signed transaction; raises InvalidTransactionError on bad bytes."""
-    d = _core.decode_tx(bytes(data))
+    data = check_bytes("data", data)
+    d = _core.decode_tx(data)
     outs = tuple(Output(o, amt, Asset(a), exp) for o, a, amt, exp in d["outputs"])
     tx: Transaction
     ins = tuple(Outpoint(t, i) for t, i in d["inputs"])
-    tag, period, signer = d["chain_tag"], d["period"], d["signers"][0]
+    tag, period, signers = d["chain_tag"], d["period"], d["signers"]
+    if d["kind"] != "transfer" and len(signers) != 1:  # a Transfer may list none: the rules refuse it
+        raise InvalidTransactionError(
+            f"a {d['kind']} transaction has one signer, not {len(signers)}", "signers", len(signers)
+        )
+    signer = signers[0] if signers else bytes(32)
     if d["kind"] == "create":
         tx = Create(tag, period, d["device"], d["seq"], outs)
     elif d["kind"] == "transfer":

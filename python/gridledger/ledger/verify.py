@@ -5,6 +5,11 @@ link, Merkle root, every signature, every UTXO rule) and compares everything
 the store derived (hash columns, ids, key table, outputs and their spends)
 with what the replay derives. The first difference is reported with its
 height and reason; an edited byte anywhere in the stored content is found.
+
+This module reads the database through a plain ``sqlite3.Connection`` and
+the decoded genesis record, and never imports the store:
+:class:`~gridledger.ledger.store.ChainStore` calls :func:`check_database`
+(its package-internal interface) and keeps the chain it returns.
 """
 
 from __future__ import annotations
@@ -13,19 +18,16 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gridledger.errors import GridLedgerError, InvalidBlockError
+from gridledger.errors import GridLedgerError
 from gridledger.ledger.block import Header
 from gridledger.ledger.chain import Chain
+from gridledger.ledger.genesis import Genesis
 from gridledger.ledger.tx import NEVER
 
-if TYPE_CHECKING:
-    from gridledger.ledger.store import ChainStore
-
-__all__ = ["VerifyReport", "replay", "verify"]
+__all__ = ["VerifyReport", "check_database"]
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,9 @@ class _Tally:
     signatures: int = 0
 
 
-def _walk(store: ChainStore, tally: _Tally, progress: Callable[[int], None] | None = None) -> Chain:
-    conn = store._conn
+def _walk(
+    conn: sqlite3.Connection, genesis: Genesis, tally: _Tally, progress: Callable[[int], None] | None
+) -> Chain:
     # integrity_check, not quick_check: it also finds index entries that differ from
     # their rows (an edited byte in the id index makes lookups miss a transaction).
     check = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -124,7 +127,7 @@ def _walk(store: ChainStore, tally: _Tally, progress: Callable[[int], None] | No
     _check_types(conn)
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     chain = Chain(meta["genesis"], keep_blocks=False)
-    alg = store.genesis.algorithm
+    alg = genesis.algorithm
     spends: list[np.ndarray] = []
     n_outputs = 0
     expected_height = 0
@@ -191,10 +194,10 @@ def _walk(store: ChainStore, tally: _Tally, progress: Callable[[int], None] | No
         tally.signatures += receipt.signatures
         if progress is not None:
             progress(height)
-    _expect(expected_height == store.height + 1, None, "block heights are not contiguous")
-    counts = conn.execute("SELECT (SELECT COUNT(*) FROM txs), (SELECT COUNT(*) FROM outputs)").fetchone()
-    _expect(counts[0] == chain.n_tx, None, f"{counts[0]} transaction rows for {chain.n_tx} on the chain")
-    _expect(counts[1] == n_outputs, None, f"{counts[1]} output rows for {n_outputs} outputs on the chain")
+    _expect(expected_height > 0, 0, "block 0 is missing")
+    (top,) = conn.execute("SELECT MAX(height) FROM blocks").fetchone()
+    _expect(expected_height == top + 1, None, "block heights are not contiguous")
+    _rows_beyond_the_tip(conn, chain, n_outputs)
     want = np.concatenate(spends) if spends else np.zeros((0, 3), dtype=np.int64)
     want = want[np.lexsort((want[:, 1], want[:, 0]))]
     got = np.array(
@@ -207,12 +210,33 @@ def _walk(store: ChainStore, tally: _Tally, progress: Callable[[int], None] | No
         tx, idx = _first_mismatch(got, want)
         (bad,) = conn.execute("SELECT height FROM outputs WHERE tx = ? AND idx = ?", (tx, idx)).fetchone()
         raise _Failure(bad, f"stored spent_height of output ({tx}, {idx}) differs from where it was spent")
-    labels = store.genesis.labels()
+    labels = genesis.labels()
     keys = chain.keys()
     stored_keys = conn.execute("SELECT id, pk, label FROM keys ORDER BY id").fetchall()
     want_keys = [(i, k.tobytes(), labels.get(k.tobytes())) for i, k in enumerate(keys)]
     _expect(stored_keys == want_keys, None, "the key table differs from the keys on the chain")
     return chain
+
+
+def _rows_beyond_the_tip(conn: sqlite3.Connection, chain: Chain, n_outputs: int) -> None:
+    """Transaction and output rows that no stored block covers.
+
+    Rows whose height column lies above the last stored block are what is left
+    of a block whose row was deleted (the tip's, say): that block is reported
+    missing at that height. Other extra rows are tied to no block.
+    """
+    counts = conn.execute("SELECT (SELECT COUNT(*) FROM txs), (SELECT COUNT(*) FROM outputs)").fetchone()
+    if counts == (chain.n_tx, n_outputs):
+        return
+    (above,) = conn.execute(
+        "SELECT MIN(h) FROM (SELECT height AS h FROM txs WHERE height > ?1 "
+        "UNION ALL SELECT height FROM outputs WHERE height > ?1)",
+        (chain.height,),
+    ).fetchone()
+    if above is not None:
+        raise _Failure(above, f"block {above} is missing: its transaction or output rows are stored")
+    _expect(counts[0] == chain.n_tx, None, f"{counts[0]} transaction rows for {chain.n_tx} on the chain")
+    _expect(counts[1] == n_outputs, None, f"{counts[1]} output rows for {n_outputs} outputs on the chain")
 
 
 def _first_mismatch(got: np.ndarray, want: np.ndarray) -> tuple[int, int]:
@@ -222,41 +246,31 @@ def _first_mismatch(got: np.ndarray, want: np.ndarray) -> tuple[int, int]:
     return tx, idx
 
 
-def verify(store: ChainStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
-    """Check a whole stored chain; never raises on a bad chain, reports it."""
+def check_database(
+    conn: sqlite3.Connection, genesis: Genesis, progress: Callable[[int], None] | None = None
+) -> tuple[VerifyReport, Chain | None]:
+    """Check a whole stored chain: the report, and the replayed chain when it is valid.
+
+    The store's package-internal interface to verification: ``conn`` is the
+    store's connection (only read), ``genesis`` its decoded genesis record.
+    Never raises on a bad chain: the report says what failed and where.
+    ``progress`` is called with each height checked.
+    """
     t0 = time.perf_counter()
     t = _Tally()
     try:
-        chain = _walk(store, t, progress)
+        chain = _walk(conn, genesis, t, progress)
     except _Failure as f:
-        return VerifyReport(
-            False,
-            t.blocks,
-            t.transactions,
-            t.signatures,
-            f.height,
-            f.reason,
-            f.error,
+        report = VerifyReport(
+            False, t.blocks, t.transactions, t.signatures, f.height, f.reason, f.error,
             time.perf_counter() - t0,
-        )
+        )  # fmt: skip
+        return report, None
     except sqlite3.DatabaseError as e:
-        return VerifyReport(
-            False,
-            t.blocks,
-            t.transactions,
-            t.signatures,
-            None,
-            f"SQLite: {e}",
-            "DatabaseError",
+        report = VerifyReport(
+            False, t.blocks, t.transactions, t.signatures, None, f"SQLite: {e}", "DatabaseError",
             time.perf_counter() - t0,
-        )
-    store._chain = chain
-    return VerifyReport(True, chain.height + 1, chain.n_tx, t.signatures, seconds=time.perf_counter() - t0)
-
-
-def replay(store: ChainStore) -> Chain:
-    """The chain state of a store, fully verified; raises InvalidBlockError on a bad store."""
-    report = verify(store)
-    if not report.ok or store._chain is None:
-        raise InvalidBlockError(str(report), "height", report.height)
-    return store._chain
+        )  # fmt: skip
+        return report, None
+    report = VerifyReport(True, chain.height + 1, chain.n_tx, t.signatures, seconds=time.perf_counter() - t0)
+    return report, chain

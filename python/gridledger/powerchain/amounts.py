@@ -41,13 +41,30 @@ def _decimal(field: str, value: Amount) -> Decimal:
 
 
 def _scaled(field: str, value: Amount, exponent: int, unit_name: str) -> int:
+    """``value × 10^exponent`` as an exact integer, in integer arithmetic.
+
+    Decimal's own ``scaleb`` rounds to the context's 28 digits and raises
+    ``decimal.Overflow`` for exponents such as ``1e999999``; the digits and
+    exponent are scaled here instead, bounded before any power is built.
+    """
     d = _decimal(field, value)
-    scaled = d.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
+    sign, digits, exp = d.as_tuple()
+    assert isinstance(exp, int)  # finite: checked by _decimal
+    n_digits = len(digits)
+    while n_digits and digits[n_digits - 1] == 0:  # trailing zeros: 1.000 is 1
+        n_digits -= 1
+        exp += 1
+    if n_digits == 0:
+        return 0
+    e = exp + exponent
+    if e < 0:  # the last digit is not 0, so any place below the units is a fraction
         raise InvalidArgumentError(
             f"{field} = {value}: finer than the fixed point (1 {unit_name})", field, value
         )
-    return int(scaled)
+    if n_digits + e > 40:  # far above LIMIT (19 digits); bounded before any power is built
+        raise InvalidArgumentError(f"{field} = {value}: too large", field, value)
+    n: int = int("".join(map(str, digits[:n_digits]))) * 10**e
+    return -n if sign else n
 
 
 def to_micro(field: str, value: Amount, *, allow_zero: bool = False, allow_negative: bool = False) -> int:

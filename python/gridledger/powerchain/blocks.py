@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from gridledger import hashing, keys, merkle
+from gridledger._validate import check_index
 from gridledger.errors import (
     BadDataError,
     GridLedgerError,
@@ -95,16 +96,29 @@ class BlockLog:
         self.blocks: list[Block] = []
         self.pending: list[bytes] = []
         self.records: list[bytes] | None = None  # the state's records at the last seal
+        # Who may seal the next block: the voters when its first command ran (replay's rule).
+        self.sealers: frozenset[bytes] = frozenset({genesis.deployer})
 
     @property
     def head(self) -> bytes:
         return self.blocks[-1].hash if self.blocks else hashing.blake3(self.genesis_bytes)
 
+    def may_seal(self, sealer: Wallet) -> bool:
+        """Whether ``sealer`` may seal the next block (a voter when the block began)."""
+        return sealer.raw_address in self.sealers
+
     def seal(self, state: State, sealer: Wallet, timestamp: int) -> Header:
-        """Seal the pending commands into a block signed by ``sealer`` (a voter)."""
-        if sealer.raw_address not in state.voters:
+        """Seal the pending commands into a block signed by ``sealer``.
+
+        The sealer must have been a voter when the block began (after the
+        previous block), the rule :func:`replay_blocks` checks: a voter removed
+        by one of the block's own commands still seals that block.
+        """
+        if sealer.raw_address not in self.sealers:
             raise NotAuthorisedError(
-                f"{sealer.address} is not a voter and cannot seal", "sealer", sealer.address
+                f"{sealer.address} was not a voter when this block began and cannot seal it",
+                "sealer",
+                sealer.address,
             )
         records = state.records()
         h = Header(
@@ -115,9 +129,11 @@ class BlockLog:
         self.blocks.append(Block(encode_header(h), tuple(self.pending)))
         self.pending = []
         self.records = records
+        self.sealers = frozenset(state.voters)
         return h
 
     def command_proof(self, height: int, index: int) -> CommandProof:
+        height, index = check_index("height", height), check_index("index", index)
         if not 0 <= height < len(self.blocks):
             raise InvalidArgumentError(
                 f"height = {height}: {len(self.blocks)} blocks sealed", "height", height
@@ -289,4 +305,5 @@ def _run_blocks(
             )
         log.blocks.append(b)
         log.records = records
+        log.sealers = frozenset(state.voters)
         last_ts = h.timestamp

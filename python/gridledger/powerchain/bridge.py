@@ -65,6 +65,7 @@ def unlock_tokens(
         raise DoubleSpendError(
             f"lock {lock_id} of chain {source} was already unlocked here", "lock_id", lock_id
         )
+    s.check_supply("amount", ent=amount - min(s.escrow, amount))
     before = s.imbalance
     from_escrow = min(s.escrow, amount)
     s.escrow -= from_escrow

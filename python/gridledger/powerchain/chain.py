@@ -86,7 +86,8 @@ class PowerChain:
         genesis = Genesis(chain_id, deployer.raw_address, self._now(), (parameters or Parameters()).micro())
         self._state = State.from_genesis(genesis)
         self._log = BlockLog(genesis)
-        self.sealer: Wallet | None = deployer
+        self._sealer: Wallet | None = deployer
+        self._path: Path | None = None
         self.block_size = _block_size(block_size)
 
     # --- plumbing -------------------------------------------------------------
@@ -112,11 +113,51 @@ class PowerChain:
             raise InvalidArgumentError(
                 f"{name}: an argument does not fit its field ({e})", name, args
             ) from None
+        # Everything that can refuse the command runs before execute() changes the state:
+        # the encoding above, the handler's own checks, and whether the automatic seal
+        # below can succeed (its sealer was a voter when the block began, which no
+        # command of the block can change; its time is this command's).
+        w = self._sealer
+        seal = len(self._log.pending) + 1 >= self.block_size and w is not None and self._log.may_seal(w)
         result = execute(s, op, caller.raw_address, now, args)
         self._log.pending.append(body + caller.sign(body))
-        if len(self._log.pending) >= self.block_size and self.sealer is not None:
-            self.seal()
+        if seal and w is not None:
+            self._seal(w, now)
         return result
+
+    def _seal(self, w: Wallet, now: int) -> Header:
+        h = self._log.seal(self._state, w, now)
+        if self._sealer is not None and self._sealer.raw_address not in self._state.voters:
+            # The sealer was voted out in this block: it sealed this one (it was a voter when
+            # the block began) and can seal no other. Sealing pauses until a voter is named.
+            self._sealer = None
+        return h
+
+    @property
+    def sealer(self) -> Wallet | None:
+        """The voter whose wallet seals blocks (the deployer at first), or None.
+
+        A block is sealed automatically every :attr:`block_size` commands
+        while the sealer may seal it (it was a voter when the block began);
+        otherwise commands wait in :attr:`pending` until :meth:`seal` is
+        called with a voter's wallet. When a vote removes the sealer, it seals
+        the block holding that vote, then the sealer becomes None.
+
+        Raises
+        ------
+        NotAuthorisedError
+            On setting a wallet that is not a voter now.
+        """
+        return self._sealer
+
+    @sealer.setter
+    def sealer(self, w: Wallet | None) -> None:
+        if w is not None:
+            if not isinstance(w, Wallet):
+                raise InvalidArgumentError("sealer must be a Wallet or None", "sealer", type(w).__name__)
+            if w.raw_address not in self._state.voters:
+                raise NotAuthorisedError(f"{w.address} is not a voter and cannot seal", "sealer", w.address)
+        self._sealer = w
 
     # --- voter commands ---------------------------------------------------------
 
@@ -385,10 +426,12 @@ class PowerChain:
         """
         if not self._log.pending:
             return None
-        w = sealer or self.sealer
+        w = sealer or self._sealer
         if w is None:
             raise NotAuthorisedError("no sealer: pass a voter's Wallet", "sealer", None)
-        return self._log.seal(self._state, w, self._now())
+        if not isinstance(w, Wallet):
+            raise InvalidArgumentError("sealer must be a Wallet", "sealer", type(w).__name__)
+        return self._seal(w, self._now())
 
     @property
     def blocks(self) -> list[Block]:
@@ -419,10 +462,36 @@ class PowerChain:
         self.seal()
         return self._log.state_proof(b"A" + address_bytes("address", address))
 
-    def save(self, path: str | Path) -> None:
-        """Seal pending commands and write the whole chain to a SQLite file."""
+    def save(self, path: str | Path | None = None) -> None:
+        """Seal pending commands and write the whole chain to a SQLite file.
+
+        ``path`` defaults to the file this chain was last saved to or loaded
+        from (see :attr:`path`). The file is replaced atomically (written
+        under a temporary name, then renamed), so a crash leaves the old or
+        the new chain, and what :meth:`save` wrote is what :meth:`load` reads.
+
+        Raises
+        ------
+        InvalidArgumentError
+            No ``path`` and none remembered.
+        NotAuthorisedError
+            Commands are pending and there is no sealer (nothing is written).
+        """
+        target = self._path if path is None else Path(path)
+        if target is None:
+            raise InvalidArgumentError("no path: this chain was never saved or loaded", "path", None)
         self.seal()
-        self._log.save(path)
+        self._log.save(target)
+        self._path = target
+
+    @property
+    def path(self) -> Path | None:
+        """The file this chain was last saved to or loaded from (None for an in-memory chain).
+
+        What is in that file is durable: a process that dies loses only what
+        came after the last :meth:`save`.
+        """
+        return self._path
 
     @classmethod
     def replay(
@@ -440,6 +509,8 @@ class PowerChain:
         pc._clock = clock or system_clock
         pc._state = state
         pc._log = log
+        pc._sealer = None
+        pc._path = None
         pc.sealer = sealer
         pc.block_size = _block_size(block_size)
         return pc
@@ -448,7 +519,9 @@ class PowerChain:
     def load(cls, path: str | Path, **kwargs: object) -> PowerChain:
         """Read a chain written by :meth:`save` and rebuild it by replay (see :meth:`replay`)."""
         genesis, blocks = BlockLog.read(path)
-        return cls.replay(genesis, blocks, **kwargs)  # type: ignore[arg-type]
+        pc = cls.replay(genesis, blocks, **kwargs)  # type: ignore[arg-type]
+        pc._path = Path(path)
+        return pc
 
 
 def _block_size(n: int) -> int:

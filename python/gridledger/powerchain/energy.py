@@ -105,6 +105,7 @@ def energy_produced(s: State, caller: bytes, now: int, producer: bytes, x: int) 
     if x <= 0:
         raise InvalidArgumentError(f"wh = {x / 1000}: must be positive", "wh", x / 1000)
     minted = mint_amount(s, x)
+    s.check_supply("wh", ent=minted, kwh=x)
     fee = minted * s.params[4] // UNIT
     before = s.imbalance
     s.account(producer).ent += minted - fee
@@ -175,6 +176,7 @@ def energy_consumed(s: State, caller: bytes, now: int, consumer: bytes, x: int) 
 def report_actual_energy(s: State, caller: bytes, now: int, x: int) -> int:
     """Set the unit's stored energy to the measured ``x`` micro-kWh; returns the change."""
     unit = s.require_unit(caller)
+    s.check_supply("wh", kwh=x - unit.energy)
     before = s.imbalance
     delta = x - unit.energy
     unit.energy = x

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from gridledger.errors import InvalidArgumentError, NotAuthorisedError
 from gridledger.market.book import OrderBook
-from gridledger.powerchain.amounts import UNIT
+from gridledger.powerchain.amounts import LIMIT, UNIT
 from gridledger.powerchain.codec import Genesis
 from gridledger.powerchain.wallet import address_str
 
@@ -143,6 +143,27 @@ class State:
     def peek(self, addr: bytes) -> Account:
         """The account of ``addr`` for reading (an empty one if it has none)."""
         return self.accounts.get(addr) or Account()
+
+    def check_supply(self, field_name: str, *, ent: int = 0, kwh: int = 0, eur: int = 0) -> None:
+        """Refuse a command that would bring a total to ``LIMIT`` (2⁶² micro-units).
+
+        Every balance, lock, session and order is a part of one of these totals
+        (ENT in circulation plus escrow, kWh stored, eEuro), so bounding the
+        totals keeps every stored value inside its signed 64-bit field: the state
+        root can always be built. Call before changing anything.
+        """
+        for what, total, add in (
+            ("ENT", self.total_ent + self.escrow, ent),
+            ("kWh", self.total_kwh, kwh),
+            ("eEuro", self.total_eur, eur),
+        ):
+            if add > 0 and total + add >= LIMIT:
+                raise InvalidArgumentError(
+                    f"{field_name}: {what} in existence would reach {LIMIT / UNIT:.4g} "
+                    f"(2^62 micro-units), the most the chain can hold",
+                    field_name,
+                    add / UNIT,
+                )
 
     def require_voter(self, caller: bytes) -> None:
         if caller not in self.voters:

@@ -28,6 +28,7 @@ def short(who: bytes, have: int, want: int, what: str, field: str = "amount") ->
 def mint_eeuro(s: State, caller: bytes, now: int, to: bytes, amount: int) -> None:
     s.require_banker(caller)
     positive("amount", amount)
+    s.check_supply("amount", eur=amount)
     s.account(to).eur += amount
     s.total_eur += amount
 
