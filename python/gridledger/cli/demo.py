@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 
 from gridledger import __version__, data, hashing, keys, merkle
-from gridledger.cli.common import Command
+from gridledger.cli.common import Command, Day, Int
 from gridledger.errors import InvalidArgumentError
 from gridledger.meters import MeterReading
 
@@ -75,11 +75,20 @@ def demo(day: date, index: int, algorithm: str) -> int:
 def configure(d: argparse.ArgumentParser) -> None:
     d.add_argument(
         "--date",
-        type=date.fromisoformat,
+        type=Day(
+            "give a day of the bundled sample, 2019-01-01 … 2019-12-31, e.g. --date 2019-06-21",
+            lo=date(2019, 1, 1),
+            hi=date(2019, 12, 31),
+        ),
         default=date(2019, 6, 21),
         help="a day of 2019 (default 2019-06-21)",
     )
-    d.add_argument("--index", type=int, default=12, help="which reading to prove (default 12: noon UTC)")
+    d.add_argument(
+        "--index",
+        type=Int("give the hour of the reading, 0 … 23 (UTC), e.g. --index 12", hi=23),
+        default=12,
+        help="which reading to prove, 0 … 23 (default 12: noon UTC)",
+    )
     d.add_argument(
         "--algorithm",
         choices=["sha256", "blake3"],
@@ -93,5 +102,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 COMMAND = Command(
-    "demo", "sign a day of bundled meter readings and prove one is in a Merkle tree", configure, run
+    "demo",
+    "sign a day of bundled meter readings and prove one is in a Merkle tree",
+    configure,
+    run,
+    {
+        "date": "give --date a day of 2019, e.g. --date 2019-06-21",
+        "index": "give --index an hour of the day, 0 … 23",
+    },
 )

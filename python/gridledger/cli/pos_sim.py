@@ -8,7 +8,28 @@ from pathlib import Path
 
 import polars as pl
 
-from gridledger.cli.common import Command
+from gridledger.cli.common import (
+    INT_MAX,
+    Command,
+    Float,
+    Int,
+    OutDir,
+    UsageError,
+    add_overwrite,
+    check_outputs,
+)
+from gridledger.consensus.draw import Rule
+
+#: Most runs per scenario and rule, and most turns per run.
+MAX_SEEDS = MAX_TURNS = 1_000_000
+#: Most seeds × turns (each is played 8 times: 4 scenarios × 2 rules); about an hour at the top.
+MAX_SEED_TURNS = 1_000_000_000
+RULES: tuple[Rule, ...] = ("argmax_w_over_u", "proportional")
+
+
+def outputs(out: Path) -> list[Path]:
+    """The files ``--out DIR`` receives."""
+    return [*(out / f"trajectories_{rule}.png" for rule in RULES), out / "bidding_runs.parquet"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,6 +38,14 @@ def run(args: argparse.Namespace) -> int:
 
     from gridledger import consensus
 
+    if args.seeds * args.turns > MAX_SEED_TURNS:
+        raise UsageError(
+            f"--seeds {args.seeds:,} × --turns {args.turns:,} is more than {MAX_SEED_TURNS:,} turns in all",
+            f"lower one of them: with --turns {args.turns:,} at most --seeds "
+            f"{max(MAX_SEED_TURNS // args.turns, 1):,}",
+        )
+    if args.out:
+        check_outputs("--out", outputs(args.out), args.overwrite)
     t0 = time.perf_counter()
     frames = [
         consensus.simulate_bidding(
@@ -42,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
         print("How much comes from the bias of argmax W/U (argmax minus proportional):")
         print(consensus.rule_bias(table))
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for rule in ("argmax_w_over_u", "proportional"):
+        out: Path = args.out
+        out.mkdir(exist_ok=True)
+        for rule in RULES:
             png = consensus.plot_trajectories(
                 out / f"trajectories_{rule}.png", seed=args.plot_seed, turns=args.turns, rule=rule
             )
@@ -54,13 +83,44 @@ def run(args: argparse.Namespace) -> int:
 
 
 def configure(ps: argparse.ArgumentParser) -> None:
-    ps.add_argument("--seeds", type=int, default=1000, help="runs per scenario and rule (default 1000)")
-    ps.add_argument("--turns", type=int, default=1000, help="turns per run (default 1000)")
-    ps.add_argument("--alpha", type=float, default=0.3, help="weight of tokens offered (default 0.3)")
-    ps.add_argument("--beta", type=float, default=0.6, help="weight of age (default 0.6)")
-    ps.add_argument("--gamma", type=float, default=0.1, help="weight of reputation (default 0.1)")
-    ps.add_argument("--out", metavar="DIR", help="write trajectory plots (PNG) and every run (Parquet) here")
-    ps.add_argument("--plot-seed", type=int, default=0, help="the run the plots show (default 0)")
+    ps.add_argument(
+        "--seeds",
+        type=Int(f"give 1 … {MAX_SEEDS:,} runs, e.g. --seeds 1000", lo=1, hi=MAX_SEEDS),
+        default=1000,
+        help=f"runs per scenario and rule, 1 … {MAX_SEEDS:,} (default 1000)",
+    )
+    ps.add_argument(
+        "--turns",
+        type=Int(f"give 1 … {MAX_TURNS:,} turns, e.g. --turns 1000", lo=1, hi=MAX_TURNS),
+        default=1000,
+        help=f"turns per run, 1 … {MAX_TURNS:,}; seeds × turns ≤ {MAX_SEED_TURNS:,} (default 1000)",
+    )
+    for name, default, what in (
+        ("alpha", 0.3, "tokens offered"),
+        ("beta", 0.6, "age"),
+        ("gamma", 0.1, "reputation"),
+    ):
+        ps.add_argument(
+            f"--{name}",
+            type=Float(
+                f"give --{name} a finite weight 0 … 1000, e.g. --{name} {default}", hi=1000, closed=True
+            ),
+            default=default,
+            help=f"weight of {what}, 0 … 1000 (default {default})",
+        )
+    ps.add_argument(
+        "--out",
+        type=OutDir("give --out a folder (new or existing) in an existing folder"),
+        metavar="DIR",
+        help="write trajectory plots (PNG) and every run (Parquet) here",
+    )
+    ps.add_argument(
+        "--plot-seed",
+        type=Int("give a seed 0 … 2^63 − 1, e.g. --plot-seed 0", hi=INT_MAX),
+        default=0,
+        help="the run the plots show, 0 … 2^63 − 1 (default 0)",
+    )
+    add_overwrite(ps)
 
 
 COMMAND = Command(

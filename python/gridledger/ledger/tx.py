@@ -368,6 +368,9 @@ def decode(data: bytes, algorithm: Algorithm = "blake3") -> SignedTransaction:
     outs = tuple(Output(o, amt, Asset(a), exp) for o, a, amt, exp in d["outputs"])
     tx: Transaction
     ins = tuple(Outpoint(t, i) for t, i in d["inputs"])
+    if not d["signers"]:
+        # The encoding can carry a Transfer with no signer; every kind needs one to be valid.
+        raise InvalidTransactionError(f"a {d['kind']} transaction names no signer", "signers", 0)
     tag, period, signer = d["chain_tag"], d["period"], d["signers"][0]
     if d["kind"] == "create":
         tx = Create(tag, period, d["device"], d["seq"], outs)
