@@ -116,6 +116,7 @@ MISUSES = [
     m("ev-sim --seed -1", "--seed"),
     m("ev-sim --rivals fastest", "rivals[0]"),
     m("ev-sim --scheduler receding_horizon --rivals greedy", "--rivals"),
+    m("ev-sim --scheduler none --rivals greedy", "--rivals"),
     m("ev-sim --rounds {tmp}/missing/r.parquet", "does not exist"),
     m("ev-sim --rounds {file}", "exists"),
     m("ev-sim --plots {file}", "not a folder"),

@@ -63,10 +63,11 @@ def _check(args: argparse.Namespace) -> None:
             f"more than the {MAX_EV_DAYS:,} one run may hold",
             f"run fewer days or EVs: over {args.days} day(s) at most {MAX_EV_DAYS // args.days:,} EVs",
         )
-    if args.rivals and args.scheduler == "receding_horizon":
+    if args.rivals and args.scheduler in ("none", "receding_horizon"):
+        # Rivals join only the greedy and optimal runs; receding_horizon plans in Python, one miner.
         raise UsageError(
-            "--rivals cannot join --scheduler receding_horizon (its plan runs in Python, one miner)",
-            "drop --rivals, or compete with --scheduler greedy or optimal",
+            f"--rivals would join no run of --scheduler {args.scheduler} (only greedy and optimal compete)",
+            "drop --rivals, or use --scheduler greedy, optimal or all",
         )
     if args.plots:
         check_outputs("--plots", [args.plots / name for name in PLOTS], args.overwrite)
