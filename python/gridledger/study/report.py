@@ -69,6 +69,7 @@ def _bar(ax: object, table: pl.DataFrame, value: str, title: str) -> None:
     labels = [", ".join(str(r[k]) for k in keys) or "all" for r in table.iter_rows(named=True)]
     ax.barh(labels, table[value].to_list())  # type: ignore[attr-defined]
     ax.set_title(title)  # type: ignore[attr-defined]
+    ax.set_ylabel(", ".join(keys))  # type: ignore[attr-defined]
 
 
 HEADLINES_ALL = {c for v in HEADLINES.values() for c in v}
