@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gridledger.errors import BadConfigurationError
 from gridledger.study import Study, results, run_cell, tables
 from gridledger.study import plot as plot_study
