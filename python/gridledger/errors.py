@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "BadConfigurationError",
     "BadDataError",
+    "ClusterError",
     "DoubleSpendError",
     "GridLedgerError",
     "InsufficientFundsError",
@@ -81,3 +82,7 @@ class InvalidTransactionError(GridLedgerError, ValueError):
     voting token, a malformed encoding, a zero amount, a VPP distribution that
     does not distribute exactly its inputs.
     """
+
+
+class ClusterError(GridLedgerError, ConnectionError):
+    """A Dask cluster that cannot be reached or used (studies)."""
