@@ -26,10 +26,16 @@ def test_id_changes_with_any_parameter_and_the_replicate() -> None:
     assert len(base.id) == 16 and int(base.id, 16) >= 0
 
 
-def test_seed_comes_from_the_id() -> None:
+def test_seed_is_shared_by_designs_compared_and_differs_otherwise() -> None:
     s = Scenario("bidding", {"scenario": "sc2"}, 3)
-    assert s.seed == int(s.id[:8], 16) & 0x7FFF_FFFF
     assert Scenario.from_json(s.canonical()) == s
+    assert 0 <= s.seed < 2**31
+    other_rule = Scenario("bidding", {"scenario": "sc2", "rule": "proportional"}, 3)
+    assert other_rule.id != s.id and other_rule.seed == s.seed
+    assert Scenario("bidding", {"scenario": "sc2"}, 4).seed != s.seed
+    assert Scenario("bidding", {"scenario": "sc3"}, 3).seed != s.seed
+    ev = [Scenario("ev", {"scheduler": x}) for x in ("none", "greedy", "optimal")]
+    assert len({e.seed for e in ev}) == 1 and len({e.id for e in ev}) == 3
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)

@@ -18,7 +18,7 @@ import argparse
 from collections.abc import Sequence
 
 from gridledger import __version__
-from gridledger.cli import data_inspect, demo, ev_sim, pos_sim, prove, simulate, verify
+from gridledger.cli import data_inspect, demo, ev_sim, pos_sim, prove, simulate, study, verify
 from gridledger.cli.common import Command, Parser, UsageError, render_error
 from gridledger.errors import GridLedgerError
 
@@ -34,6 +34,7 @@ COMMANDS: dict[str, Command] = {
         pos_sim.COMMAND,
         ev_sim.COMMAND,
         data_inspect.COMMAND,
+        study.COMMAND,
     )
 }
 

@@ -11,11 +11,12 @@ by default) and writes one row per cell to a Parquet dataset as cells finish;
 from gridledger.study.report import plot, tables
 from gridledger.study.results import Status, read_results, status
 from gridledger.study.runner import RunSummary, run
-from gridledger.study.scenario import PARAMS, WORKLOADS, Param, Scenario
+from gridledger.study.scenario import DESIGN, PARAMS, WORKLOADS, Param, Scenario
 from gridledger.study.studyfile import Study, load_study
 from gridledger.study.workloads import run_cell, run_scenario
 
 __all__ = [
+    "DESIGN",
     "PARAMS",
     "WORKLOADS",
     "Param",

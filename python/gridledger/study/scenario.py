@@ -8,8 +8,10 @@ JSON and have the same id.
 
 The id is the first 16 hex digits of BLAKE3 over the canonical JSON and the
 gridledger version: results of another version never pass for this one's.
-The run's random seed comes from the id (:attr:`Scenario.seed`), so a cell's
-result does not depend on which worker runs it or when.
+The run's random seed is derived the same way from the scenario less its
+design parameters (:data:`DESIGN`, :attr:`Scenario.seed`), so a cell's result
+does not depend on which worker runs it or when, and two designs are compared
+on the same draws.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from gridledger import _core
 from gridledger.errors import BadConfigurationError
 
-__all__ = ["PARAMS", "WORKLOADS", "Param", "Scenario"]
+__all__ = ["DESIGN", "PARAMS", "WORKLOADS", "Param", "Scenario"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ PARAMS: dict[str, dict[str, Param]] = {
     },
     "market": {
         "mechanism": _p(str, "call", _choice("call", "cda", "mcp"), "market mechanism"),
+        # Pro rata gives every member the same share of its own consumption, so all
+        # are in surplus or all in deficit and nobody trades: equal shares by default.
+        "repartition": _p(str, "equal", _choice("pro_rata", "equal"), "VPP repartition rule"),
         "members": _p(int, 50, _range(2, 100_000), "members"),
         "pv_units": _p(int, 10, _range(1, 20_000), "PV units"),
         "kwp": _p(float, 10.0, _range(0, 10_000, open_lo=True), "kWp per PV unit"),
@@ -139,6 +144,17 @@ PARAMS: dict[str, dict[str, Param]] = {
 }
 
 WORKLOADS = tuple(PARAMS)
+
+#: The design under comparison in each workload: parameters left out of the
+#: seed, so that cells that differ only in them run on the same community,
+#: fleet, game or network (common random numbers: a paired comparison).
+DESIGN: dict[str, frozenset[str]] = {
+    "community": frozenset({"consensus", "draw", "market", "repartition", "algorithm", "bid_probability"}),
+    "ev": frozenset({"scheduler", "bound"}),
+    "bidding": frozenset({"rule"}),
+    "network": frozenset({"draw", "adversary"}),
+    "market": frozenset({"mechanism", "repartition"}),
+}
 
 
 def _coerce(workload: str, name: str, p: Param, value: Any, where: str) -> Any:
@@ -248,8 +264,21 @@ class Scenario:
 
     @property
     def seed(self) -> int:
-        """The run's seed, from the id (< 2^31, so every seeded API takes it)."""
-        return int(self.id[:8], 16) & 0x7FFF_FFFF
+        """The run's seed (< 2^31, so every seeded API takes it).
+
+        It is derived like the id, from the canonical form without the
+        workload's :data:`DESIGN` parameters: cells that differ only in the
+        design compared (draw rule, mechanism, scheduler, …) get the same seed
+        and so the same community, fleet or game.
+        """
+        world = {k: v for k, v in self.params.items() if k not in DESIGN[self.workload]}
+        text = json.dumps(
+            {"workload": self.workload, "params": world, "replicate": self.replicate},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        digest = _core.hash_one(f"gridledger {_core.__version__} seed {text}".encode(), "blake3")
+        return int.from_bytes(bytes(digest)[:4], "little") & 0x7FFF_FFFF
 
     @classmethod
     def from_json(cls, text: str) -> Scenario:

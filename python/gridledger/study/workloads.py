@@ -186,7 +186,12 @@ def _market(sc: Scenario, artefacts: Path | None) -> Row:
     q = {**p, "period_minutes": 15}
     load, solar = _community_inputs(q)
     community = Community.default(
-        p["members"], p["pv_units"], kwp=p["kwp"], seed=sc.seed, consensus=Consensus()
+        p["members"],
+        p["pv_units"],
+        kwp=p["kwp"],
+        seed=sc.seed,
+        repartition=p["repartition"],
+        consensus=Consensus(),
     )
     start = datetime.fromisoformat(p["start"]).replace(tzinfo=UTC)
     r = simulate(community, start, p["days"], store=None, load=load, solar=solar)
