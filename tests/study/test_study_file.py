@@ -81,7 +81,8 @@ def test_data_problems_name_the_file_area_and_span(tmp_path: Path) -> None:
         load_study(write(tmp_path, f'workload = "community"\n[base]\nload = "{H60}"\narea = "XX"\n'))
     assert e.value.field == "area"
     with pytest.raises(
-        BadDataError, match=r"\(AT\) covers 2021-12-31 23:00 to 2023-01-01 00:00 UTC, not the run's 2019"
+        BadDataError,
+        match=r"\(AT\) covers 2021-12-31 23:00 to 2023-01-01 00:00 UTC without a gap, not the run's 2019",
     ):
         load_study(write(tmp_path, f'workload = "community"\n[base]\nload = "{H60}"\narea = "AT"\n'))
     with pytest.raises(BadDataError, match="bundled load is Austria's"):

@@ -304,3 +304,57 @@ def add_overwrite(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite", action="store_true", help="replace output files that exist (default: refuse)"
     )
+
+
+# -- real data for a run ---------------------------------------------------------------------------
+#: Days ``--start`` may take; the data given must cover the run (checked before it starts).
+ANY_FIRST_DAY, ANY_LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
+
+
+def add_data_options(p: argparse.ArgumentParser, solar: bool) -> None:
+    """``--load FILE --area XX`` (and ``--solar FILE --solar-area XX``).
+
+    Any file :func:`gridledger.data.read` reads.
+    """
+    p.add_argument(
+        "--load",
+        type=InFile("give a load file that `gridledger data inspect FILE` reads (ENTSO-E, OPSD, entsoe-py)"),
+        metavar="FILE",
+        help="load series: any ENTSO-E/OPSD/entsoe-py file (default: the bundled Austria 2019 load)",
+    )
+    p.add_argument("--area", default="AT", help="area of the load series in --load (default AT)")
+    if solar:
+        p.add_argument(
+            "--solar",
+            type=InFile("give a file with a solar_generation_actual series, e.g. an OPSD time-series CSV"),
+            metavar="FILE",
+            help="solar series (default: the bundled Austria 2019 shape, moved to the run's year)",
+        )
+        p.add_argument("--solar-area", default="AT", help="area of the solar series in --solar (default AT)")
+
+
+def run_data(args: argparse.Namespace, start: date, days: float, solar: bool) -> tuple[Any, Any]:
+    """The (load, solar) frames of a run, checked to cover it; :class:`UsageError` naming the file,
+    the area and the span the data covers otherwise. ``solar`` is None when not asked for."""
+    from gridledger.errors import BadDataError
+    from gridledger.study import sources
+
+    load_path = str(args.load) if args.load is not None else sources.BUNDLED
+    when = start.isoformat()
+    try:
+        load = sources.load_series(load_path, args.area)
+        sources.check_covers(load, load_path, args.area, when, days)
+        sun = None
+        if solar:
+            solar_path = str(args.solar) if args.solar is not None else sources.BUNDLED
+            sun = sources.solar_series(solar_path, args.solar_area, when, days)
+            sources.check_covers(sun, solar_path, args.solar_area, when, days)
+    except BadDataError as e:
+        if e.field in ("area", "solar_area"):
+            hint = "use an area the file has: `gridledger data inspect FILE` lists its series"
+        elif e.field == "start":
+            hint = "move --start (or shorten --days) into the span the data covers"
+        else:
+            hint = "give a file that `gridledger data inspect FILE` reads"
+        raise UsageError(str(e), hint) from None
+    return load, sun

@@ -11,6 +11,8 @@ import numpy as np
 import polars as pl
 
 from gridledger.cli.common import (
+    ANY_FIRST_DAY,
+    ANY_LAST_DAY,
     INT_MAX,
     Command,
     Day,
@@ -20,12 +22,15 @@ from gridledger.cli.common import (
     OutDir,
     OutFile,
     UsageError,
+    add_data_options,
     add_overwrite,
     check_outputs,
+    run_data,
 )
+from gridledger.errors import GridLedgerError
 
-#: The bundled load covers this year (UTC).
-FIRST_DAY, LAST_DAY = date(2019, 1, 1), date(2019, 12, 31)
+#: The bundled load's first day (UTC).
+FIRST_DAY = date(2019, 1, 1)
 #: Most EVs × days one run may simulate (the fleet's sessions are drawn up front).
 MAX_EV_DAYS = 10_000_000
 #: The figures ``--plots DIR`` receives.
@@ -50,13 +55,6 @@ class Rivals(Kind):
 
 def _check(args: argparse.Namespace) -> None:
     """Everything that spans several arguments, before any work."""
-    start = args.start or FIRST_DAY
-    if (LAST_DAY - start).days + 1 < args.days:
-        raise UsageError(
-            f"--start {start} with --days {args.days} ends after the bundled load "
-            f"({FIRST_DAY} to {LAST_DAY})",
-            f"start earlier or run fewer days: from {start} at most {(LAST_DAY - start).days + 1} day(s)",
-        )
     if args.evs * args.days > MAX_EV_DAYS:
         raise UsageError(
             f"--evs {args.evs:,} over --days {args.days} is {args.evs * args.days:,} EV-days, "
@@ -73,6 +71,27 @@ def _check(args: argparse.Namespace) -> None:
         check_outputs("--plots", [args.plots / name for name in PLOTS], args.overwrite)
     if args.rounds:
         check_outputs("--rounds", [args.rounds], args.overwrite)
+    if args.start is None:
+        args.start = _first_day(args)
+    args.load_frame, _ = run_data(args, args.start, args.days, solar=False)
+
+
+def _first_day(args: argparse.Namespace) -> date:
+    """The load's first whole UTC day (2019-01-01 for the bundled load)."""
+    if args.load is None:
+        return FIRST_DAY
+    from datetime import timedelta
+
+    from gridledger.study import sources
+
+    try:
+        lo, _ = sources.covered_span(sources.load_series(str(args.load), args.area))
+    except GridLedgerError as e:
+        raise UsageError(
+            str(e), "use an area the file has: `gridledger data inspect FILE` lists its series"
+        ) from None
+    day = lo.date()
+    return day if (lo.hour, lo.minute) == (0, 0) else day + timedelta(days=1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
                 days=args.days,
                 scheduler=name,
                 seed=args.seed,
-                start=args.start,  # None: the load's first day
+                start=args.start,
+                load=args.load_frame,
                 bound=want_bound,
                 horizon=args.horizon,
                 rivals=rivals if name in ("greedy", "optimal") else (),
@@ -211,10 +231,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--start",
-        type=Day(f"give a day of the bundled load, {FIRST_DAY} … {LAST_DAY}", lo=FIRST_DAY, hi=LAST_DAY),
+        type=Day("give a day YYYY-MM-DD that the load data covers", lo=ANY_FIRST_DAY, hi=ANY_LAST_DAY),
         default=None,
-        help="first day, UTC (default the load's first day: 2019-01-01)",
+        help="first day, UTC (default the load's first whole day: 2019-01-01 for the bundled load)",
     )
+    add_data_options(p, solar=False)
     p.add_argument(
         "--scheduler",
         default="all",
@@ -263,7 +284,7 @@ COMMAND = Command(
     configure,
     run,
     {
-        "load": "start earlier or run fewer days: the bundled load covers 2019 (UTC)",
+        "load": "start earlier or run fewer days: the load data must cover the run",
         "*": "`gridledger ev-sim --help` gives each option's range",
     },
 )

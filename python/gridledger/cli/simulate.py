@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 
 from gridledger.cli.common import (
+    ANY_FIRST_DAY,
+    ANY_LAST_DAY,
     INT_MAX,
     Command,
     Day,
@@ -17,9 +19,11 @@ from gridledger.cli.common import (
     Int,
     OutFile,
     UsageError,
+    add_data_options,
     add_overwrite,
     check_distinct,
     check_outputs,
+    run_data,
 )
 from gridledger.errors import BadDataError
 
@@ -32,8 +36,6 @@ MAX_KWP = 100_000.0
 #: Most (members + PV units) × periods one run may hold: about 1 GB of store and
 #: half an hour of run time at the top; checked before anything is allocated.
 MAX_CELLS = 10_000_000
-#: The bundled load and solar series cover this year (UTC).
-FIRST_DAY, LAST_DAY = date(2019, 1, 1), date(2019, 12, 31)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -45,16 +47,6 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--days {args.days:g} is shorter than one {args.period_minutes}-minute period",
             f"give --days at least {args.period_minutes / 1440:.4g} (one period), e.g. --days 1",
-        )
-    end = datetime(args.start.year, args.start.month, args.start.day) + timedelta(
-        minutes=periods * args.period_minutes
-    )
-    if end > datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day) + timedelta(days=1):
-        raise UsageError(
-            f"--start {args.start} with --days {args.days:g} ends {end:%Y-%m-%d %H:%M} UTC, "
-            f"after the bundled data ({FIRST_DAY} to {LAST_DAY})",
-            f"start earlier or run fewer days: from {args.start} at most "
-            f"{(LAST_DAY - args.start).days + 1} day(s)",
         )
     cells = (args.members + args.pv_units) * periods
     if cells > MAX_CELLS:
@@ -77,6 +69,7 @@ def _check(args: argparse.Namespace) -> int:
                 "choose another --out: simulate replaces only a chain it wrote, never another file",
             ) from None
     check_outputs("--market-face", [args.market_face] if args.market_face else [], args.overwrite)
+    args.load_frame, args.solar_frame = run_data(args, args.start, periods * minutes / 1440, solar=True)
     return periods
 
 
@@ -102,7 +95,15 @@ def run(args: argparse.Namespace) -> int:
     )
     out: Path = args.out
     result = simulate_community(
-        community, start, args.days, store=out, overwrite=True, progress=not args.quiet, market=args.market
+        community,
+        start,
+        args.days,
+        store=out,
+        overwrite=True,
+        progress=not args.quiet,
+        market=args.market,
+        load=args.load_frame,
+        solar=args.solar_frame,
     )
     _summary_table(result)
     if args.market_face:
@@ -223,14 +224,15 @@ def configure(sim: argparse.ArgumentParser) -> None:
         "--days",
         type=Float("give the run's length in days, > 0 and ≤ 365, e.g. --days 7 or --days 0.5", hi=365),
         default=7,
-        help="days to run, > 0 and ≤ 365; the run must end inside 2019 (default 7)",
+        help="days to run, > 0 and ≤ 365; the data must cover the run (default 7)",
     )
     sim.add_argument(
         "--start",
-        type=Day(f"give a day of the bundled data, {FIRST_DAY} … {LAST_DAY}", lo=FIRST_DAY, hi=LAST_DAY),
+        type=Day("give a day YYYY-MM-DD that the load data covers", lo=ANY_FIRST_DAY, hi=ANY_LAST_DAY),
         default=date(2019, 6, 3),
-        help="first day, in 2019 (default 2019-06-03)",
+        help="first day, UTC, inside the data (default 2019-06-03; the bundled data covers 2019)",
     )
+    add_data_options(sim, solar=True)
     sim.add_argument(
         "--repartition", default="pro_rata", choices=["pro_rata", "equal"], help="VPP rule (default pro_rata)"
     )
@@ -279,12 +281,11 @@ def configure(sim: argparse.ArgumentParser) -> None:
 
 COMMAND = Command(
     "simulate",
-    "run a community on a chain over the bundled data, store it in SQLite",
+    "run a community on a chain over real load data, store it in SQLite",
     configure,
     run,
     {
-        "start": f"choose --start and --days so the run stays inside the bundled data ({FIRST_DAY} to "
-        f"{LAST_DAY}, UTC)",
+        "start": "choose --start and --days so the run stays inside the span the data covers",
         "path": "choose another --out: simulate replaces only a chain it wrote, never another file",
         "members": f"give 1 … {MAX_MEMBERS:,} members and 0 … {MAX_PV_UNITS:,} PV units",
     },

@@ -25,7 +25,15 @@ import polars as pl
 from gridledger import data
 from gridledger.errors import BadDataError
 
-__all__ = ["BUNDLED", "covered_span", "load_series", "solar_series", "span_of_run"]
+__all__ = [
+    "BUNDLED",
+    "check_covers",
+    "covered_segments",
+    "covered_span",
+    "load_series",
+    "solar_series",
+    "span_of_run",
+]
 
 BUNDLED = "bundled"
 _CACHE: dict[tuple[str, int, int], pl.DataFrame] = {}
@@ -77,15 +85,35 @@ def load_series(path: str, area: str) -> pl.DataFrame:
     return _series(path, area, "load_actual", "area")
 
 
+def _step_minutes(series: pl.DataFrame) -> int:
+    step = data.resolution_minutes(series)
+    return min(step.values()) if step else 60
+
+
 def covered_span(series: pl.DataFrame) -> tuple[datetime, datetime]:
     """First and last+1 interval of the non-null values of a one-series frame (UTC)."""
     valid = series.filter(pl.col("value_mw").is_not_null()).sort("utc_timestamp")
     if valid.height == 0:
         raise BadDataError("the series has no values", "load", None)
-    step = data.resolution_minutes(series)
-    minutes = min(step.values()) if step else 60
     first, last = valid["utc_timestamp"][0], valid["utc_timestamp"][-1]
-    return first, last + timedelta(minutes=minutes)
+    return first, last + timedelta(minutes=_step_minutes(series))
+
+
+def covered_segments(series: pl.DataFrame) -> list[tuple[datetime, datetime]]:
+    """The spans the series covers without a missing interval (UTC, end exclusive)."""
+    valid = series.filter(pl.col("value_mw").is_not_null()).sort("utc_timestamp")["utc_timestamp"]
+    if valid.len() == 0:
+        return []
+    step = timedelta(minutes=_step_minutes(series))
+    gaps = (valid.diff() > step).fill_null(False).to_list()
+    ts = valid.to_list()
+    segments, begin = [], ts[0]
+    for i in range(1, len(ts)):
+        if gaps[i]:
+            segments.append((begin, ts[i - 1] + step))
+            begin = ts[i]
+    segments.append((begin, ts[-1] + step))
+    return segments
 
 
 def span_of_run(start: str, days: float) -> tuple[datetime, datetime]:
@@ -95,16 +123,19 @@ def span_of_run(start: str, days: float) -> tuple[datetime, datetime]:
 
 
 def check_covers(series: pl.DataFrame, path: str, area: str, start: str, days: float) -> None:
-    """Raise :class:`BadDataError` naming the file, area and covered span unless the run fits in it."""
-    lo, hi = covered_span(series)
+    """Raise :class:`BadDataError` naming the file, area and covered spans unless one span holds the run."""
     a, b = span_of_run(start, days)
-    if a < lo or b > hi:
-        raise BadDataError(
-            f"{path} ({area}) covers {lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M} UTC, "
-            f"not the run's {a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M}",
-            "start",
-            start,
-        )
+    segments = covered_segments(series)
+    if any(lo <= a and b <= hi for lo, hi in segments):
+        return
+    shown = ", ".join(f"{lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M}" for lo, hi in segments[:4])
+    more = f" and {len(segments) - 4} more spans" if len(segments) > 4 else ""
+    raise BadDataError(
+        f"{path} ({area}) covers {shown or 'nothing'}{more} UTC without a gap, "
+        f"not the run's {a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M}",
+        "start",
+        start,
+    )
 
 
 def _bundled_solar_for(years: range) -> pl.DataFrame:
