@@ -1,0 +1,83 @@
+"""Who misbehaves, and the one behaviour that lives outside block production: a private fork.
+
+Withholding and equivocation happen when a node is chosen to produce (see
+:mod:`gridledger.network.producer`); the VPP's double spend is part of the
+community's traffic (:mod:`gridledger.network.traffic`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gridledger.ledger import Block, Header, tx_root
+
+if TYPE_CHECKING:
+    from gridledger.network.sim import NetworkSim
+
+__all__ = ["Adversary", "private_block", "release_private"]
+
+
+@dataclass(frozen=True)
+class Adversary:
+    """Who misbehaves, and how.
+
+    Attributes
+    ----------
+    withhold
+        Nodes that never publish a block when chosen (three strikes applies).
+    equivocate
+        Nodes that, when chosen, sign two different blocks and send one to
+        each half of the network.
+    private_fork
+        A node that, from period ``private_from`` on, builds a private chain of
+        blocks it signs itself whoever was chosen, and releases it at ``private_release``.
+    vpp_double_spend
+        Periods in which the VPP broadcasts two distributions of the same energy.
+    partition
+        (nodes cut off, first period, last period): their links to the others are down.
+    """
+
+    withhold: frozenset[int] = frozenset()
+    equivocate: frozenset[int] = frozenset()
+    private_fork: int | None = None
+    private_from: int = 0
+    private_release: int = 0
+    vpp_double_spend: frozenset[int] = frozenset()
+    partition: tuple[frozenset[int], int, int] | None = None
+
+
+def private_block(sim: NetworkSim, p: int) -> None:
+    """The attacker extends its private chain with a block it signs itself, whoever was chosen."""
+    a = sim.adv.private_fork
+    if a is None or not (sim.adv.private_from <= p < sim.adv.private_release):
+        return
+    key = sim.members[a]
+    if sim.private:
+        prev = sim.private[-1].header
+        prev_hash = prev.hash("blake3")
+    else:
+        prev = sim.nodes[a].best.block.header
+        prev_hash = sim.nodes[a].tip
+    header = Header(
+        chain_id=prev.chain_id,
+        height=prev.height + 1,
+        period=prev.period + 1,
+        prev_hash=prev_hash,
+        tx_root=tx_root(np.zeros((0, 32), np.uint8)),
+        n_tx=0,
+        miner=key.public_key,
+        next_winner=key.public_key,
+        timestamp_ms=sim.genesis.period_end_ms(prev.period + 1) + 1,
+    )
+    sim.private.append(Block(header, key.sign(header.hash("blake3")), ()))
+
+
+def release_private(sim: NetworkSim) -> None:
+    """The attacker broadcasts its whole private chain."""
+    a = sim.adv.private_fork
+    if a is not None:
+        for b in sim.private:
+            sim.broadcast_block(a, b)
