@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gridledger import _core
 from gridledger.ledger import Block, Chain, Evidence, Outpoint, Transfer, decode
 from gridledger.network.node import Entry, Node
 
@@ -23,7 +22,7 @@ def evidence(sim: NetworkSim, n: Node, chain: Chain, p: int) -> list[bytes]:
     """Evidence of any equivocation this node saw that its chain has not punished yet."""
     seen: dict[tuple[int, bytes], Block] = {}
     out = []
-    reported = {(h, m) for h, m in _reported(n)}
+    reported = set(n.reported())
     for e in list(n.blocks.values()) + [
         Entry(b, b.header.hash("blake3"), b.header.prev_hash, b.height, chain)
         for b in sim.produced.values()
@@ -47,17 +46,6 @@ def evidence(sim: NetworkSim, n: Node, chain: Chain, p: int) -> list[bytes]:
             out.append(ev.sign(sim.members[n.index]).encode())
             reported.add(k)
         seen.setdefault(k, e.block)
-    return out
-
-
-def _reported(n: Node) -> list[tuple[int, bytes]]:
-    out = []
-    for h in n.chain_hashes():
-        for t in n.blocks[h].block.txs:
-            d = decode(t, "blake3")
-            if isinstance(d.tx, Evidence):
-                hd = _core.decode_header(d.tx.first[0])
-                out.append((hd["height"], hd["miner"]))
     return out
 
 

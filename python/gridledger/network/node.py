@@ -13,15 +13,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from gridledger.errors import GridLedgerError
-from gridledger.ledger import Block, Chain
+from gridledger.ledger import Block, Chain, Evidence, Header, decode
 
 __all__ = ["Entry", "Node"]
 
 
 @dataclass
 class Entry:
-    """A valid block in a node's tree, with the chain state after it."""
+    """A valid block in a node's tree, with the chain state after it.
+
+    ``reported`` holds the (height, miner) of every equivocation punished by
+    an ``Evidence`` on the chain up to this block: the parent's set plus this
+    block's own, so it is built once per block and a reorganisation needs no
+    rescan.
+    """
 
     block: Block
     hash: bytes
@@ -29,6 +38,7 @@ class Entry:
     height: int
     chain: Chain
     tx_ids: frozenset[bytes] = frozenset()
+    reported: frozenset[tuple[int, bytes]] = frozenset()
 
 
 @dataclass
@@ -71,6 +81,10 @@ class Node:
             h = self.blocks[h].parent
         return out[::-1]
 
+    def reported(self) -> frozenset[tuple[int, bytes]]:
+        """(height, miner) of every equivocation already punished on the best chain."""
+        return self.best.reported
+
     def approved(self, h: bytes) -> bool:
         return len(self.acks.get(h, ())) >= self.majority
 
@@ -99,7 +113,8 @@ class Node:
                     self.memo[key] = self.invalid[h]
                 return []
             ids = frozenset(bytes(x) for x in receipt.ids)
-            known = Entry(block, h, block.header.prev_hash, block.height, state, ids)
+            reported = parent.reported | _punished(block, receipt.kinds, alg)
+            known = Entry(block, h, block.header.prev_hash, block.height, state, ids, reported)
             if self.memo is not None:
                 self.memo[key] = known
         entry = known
@@ -138,3 +153,18 @@ class Node:
                 self.acked_heights.add(height)
                 out.append(h)
         return out
+
+
+#: The codec's kind code of an ``Evidence`` transaction (docs/ledger.md, Encodings).
+_EVIDENCE_KIND = 4
+
+
+def _punished(block: Block, kinds: NDArray[np.uint8], alg: str) -> frozenset[tuple[int, bytes]]:
+    """(height, miner) of the equivocations the Evidence transactions of ``block`` report."""
+    out = set()
+    for i in np.flatnonzero(kinds == _EVIDENCE_KIND).tolist():
+        tx = decode(block.txs[i], alg).tx  # type: ignore[arg-type]
+        if isinstance(tx, Evidence):
+            first = Header.decode(tx.first[0])
+            out.add((first.height, first.miner))
+    return frozenset(out)

@@ -79,7 +79,7 @@ def candidacies(sim: NetworkSim, p: int) -> None:
         chain = n.best.chain
         if chain.period + 1 != p:
             continue
-        held = [u for u in chain._state.unspent(n.key) if u[2] == Asset.VOTE and u[4] >= p]
+        held = [u for u in chain.unspent(n.key) if u[2] == Asset.VOTE and u[4] >= p]
         if not held:
             continue
         pick = held[: sim.rng.randint(1, len(held))]
