@@ -7,6 +7,8 @@ import pytest
 from gridledger.ledger import Consensus, Create, Evidence, Transfer, decode
 from gridledger.network import Adversary, NetworkConfig, NetworkReport, NetworkSim
 from gridledger.network.sim import FIRST_PERIOD as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def kinds(sim: NetworkSim, report: NetworkReport) -> dict[int, list[str]]:
@@ -139,3 +141,68 @@ def test_bad_configuration() -> None:
 
     with pytest.raises(GridLedgerError):
         NetworkSim(NetworkConfig(nodes=2))
+
+
+def test_lossy_honest_network_reverts_no_approved_block() -> None:
+    # Issue 19 item 5: a node acknowledged blocks of two branches (one per height), both were
+    # approved, and "the highest approved block wins" then dropped the lower one.
+    sim, r = run(NetworkConfig(nodes=3, periods=5, loss=0.2, seed=9))
+    assert r.reverted_approved == 0
+    assert r.agreed
+    for n in sim.nodes:
+        acked = [h for h, v in n.acks.items() if n.index in v and h in n.blocks]
+        assert set(acked) <= set(n.chain_hashes(n.locked)), "a node acknowledged beside its own chain"
+
+
+@pytest.mark.parametrize("seed", [24, 68])
+def test_an_equivocator_under_loss_leaves_honest_nodes_agreed(seed: int) -> None:
+    # Issue 19 item 5: without announcements after the last period, a lost last block left the
+    # honest nodes on different tips.
+    cfg = NetworkConfig(
+        nodes=5, periods=6, loss=0.05, seed=seed, consensus=Consensus(producer_rule="auction", fee=0.05)
+    )
+    _, r = run(cfg, Adversary(equivocate=frozenset({1})))
+    assert r.agreed and r.reverted_approved == 0
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[NetworkConfig, Adversary]:
+    nodes = draw(st.integers(3, 6))
+    periods = draw(st.integers(2, 6))
+    cfg = NetworkConfig(
+        nodes=nodes,
+        periods=periods,
+        loss=draw(st.sampled_from([0.0, 0.05, 0.1, 0.2, 0.3, 0.5])),
+        latency_ms=draw(st.sampled_from([(20.0, 400.0), (50.0, 3000.0)])),
+        seed=draw(st.integers(0, 2**32 - 1)),
+        consensus=Consensus(producer_rule="auction", fee=0.05),
+    )
+    who = draw(st.integers(0, nodes - 1))
+    kind = draw(st.sampled_from(["honest", "equivocate", "withhold", "private", "double_spend", "partition"]))
+    adv = {
+        "honest": Adversary(),
+        "equivocate": Adversary(equivocate=frozenset({who})),
+        "withhold": Adversary(withhold=frozenset({who})),
+        "private": Adversary(private_fork=who, private_from=F + 1, private_release=F + periods - 1),
+        "double_spend": Adversary(vpp_double_spend=frozenset({F + periods // 2})),
+        # A minority cut off for a while; the links are back before the run ends.
+        "partition": Adversary(partition=(frozenset(range((nodes - 1) // 2)), F, F + periods - 2)),
+    }[kind]
+    return cfg, adv
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_honest_nodes_never_revert_an_approved_block_and_end_on_one_tip(
+    scenario: tuple[NetworkConfig, Adversary],
+) -> None:
+    cfg, adv = scenario
+    sim, r = run(cfg, adv)
+    assert r.reverted_approved == 0
+    assert r.agreed, f"honest nodes end split: {[t.hex()[:8] for t in r.tips]}"
+    # Approved blocks (by what any honest node saw) lie on one chain: the final one.
+    final = {e.hash for e in r.final}
+    for n in sim.honest():
+        for h in n.blocks:
+            if n.approved(h):
+                assert h in final, f"node {n.index} saw an approved block off the final chain"

@@ -48,6 +48,13 @@ class Adversary:
     vpp_double_spend: frozenset[int] = frozenset()
     partition: tuple[frozenset[int], int, int] | None = None
 
+    def dishonest(self) -> frozenset[int]:
+        """Nodes that break the protocol (withhold, equivocate or fork privately)."""
+        bad = set(self.withhold) | set(self.equivocate)
+        if self.private_fork is not None:
+            bad.add(self.private_fork)
+        return frozenset(bad)
+
 
 def private_block(sim: NetworkSim, p: int) -> None:
     """The attacker extends its private chain with a block it signs itself, whoever was chosen."""

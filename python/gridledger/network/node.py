@@ -4,9 +4,14 @@ A node validates every block it receives against a copy of its parent's
 state (the Rust core does the checking), keeps every valid block, and
 follows the best chain: the one holding its highest *approved* block (a
 block a majority of nodes acknowledged), then the longest, then the lower
-tip hash (SPEC §2). It acknowledges at most one block per height — the first
-it adopts — so two blocks of one height cannot both be approved while the
-majority is honest.
+tip hash (SPEC §2).
+
+Its acknowledgements form one chain: it acknowledges a block only if the
+block extends the last block it acknowledged (and then every block between
+them), never a block beside it. Two approved blocks therefore never conflict
+(their majorities share a node, whose acknowledgements lie on one chain), so
+the chain holding the highest approved block holds every approved block and
+fork choice never drops one (docs/consensus.md, Approval).
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ class Node:
     orphans: dict[bytes, list[Block]] = field(default_factory=dict)
     mempool: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
     acks: dict[bytes, set[int]] = field(default_factory=dict)
-    acked_heights: set[int] = field(default_factory=set)
+    #: The last block this node acknowledged (the genesis before any): it acknowledges only its descendants.
+    locked: bytes = b""
     tip: bytes = b""
     #: Validation results shared by the simulation's nodes: (parent, block) -> entry or error.
     memo: dict[tuple[bytes, bytes], Entry | str] | None = None
@@ -66,6 +72,7 @@ class Node:
         h = g.header.hash(self.genesis_chain.algorithm)  # type: ignore[arg-type]
         self.blocks[h] = Entry(g, h, bytes(32), 0, self.genesis_chain)
         self.tip = h
+        self.locked = h
 
     # -- the tree -----------------------------------------------------------------
     @property
@@ -84,6 +91,23 @@ class Node:
     def reported(self) -> frozenset[tuple[int, bytes]]:
         """(height, miner) of every equivocation already punished on the best chain."""
         return self.best.reported
+
+    def credit(self, h: bytes, voter: int) -> bool:
+        """Count ``voter``'s acknowledgement of ``h`` and, known from the rule, of its ancestors.
+
+        Returns whether a block became approved. An acknowledgement of a block
+        not held yet is kept and credited to its ancestors when it arrives.
+        """
+        became = False
+        while True:
+            votes = self.acks.setdefault(h, set())
+            if voter not in votes:
+                votes.add(voter)
+                became |= len(votes) == self.majority
+            entry = self.blocks.get(h)
+            if entry is None or entry.height <= 1 or voter in self.acks.get(entry.parent, ()):
+                return became
+            h = entry.parent
 
     def approved(self, h: bytes) -> bool:
         return len(self.acks.get(h, ())) >= self.majority
@@ -119,6 +143,8 @@ class Node:
                 self.memo[key] = known
         entry = known
         self.blocks[h] = entry
+        for voter in list(self.acks.get(h, ())):
+            self.credit(h, voter)
         added = [entry]
         for child in self.orphans.pop(h, []):
             added += self.receive_block(child)
@@ -145,13 +171,19 @@ class Node:
         return old, self.tip
 
     def to_ack(self) -> list[bytes]:
-        """Blocks of the best chain at heights this node has not acknowledged yet."""
-        out = []
-        for h in self.chain_hashes()[1:]:
-            height = self.blocks[h].height
-            if height not in self.acked_heights:
-                self.acked_heights.add(height)
-                out.append(h)
+        """Blocks of the best chain to acknowledge now: those after the last acknowledged one.
+
+        Nothing when the best chain does not hold that block: acknowledging a
+        block beside it could approve two conflicting blocks.
+        """
+        chain = self.chain_hashes()
+        try:
+            start = chain.index(self.locked) + 1
+        except ValueError:
+            return []
+        out = chain[start:]
+        if out:
+            self.locked = out[-1]
         return out
 
 

@@ -82,11 +82,7 @@ class NetworkReport:
 
 def report(sim: NetworkSim) -> NetworkReport:
     """The report of a finished run; dishonest nodes are left out of agreement and reverts."""
-    adv = sim.adv
-    dishonest = set(adv.withhold) | set(adv.equivocate)
-    if adv.private_fork is not None:
-        dishonest.add(adv.private_fork)
-    honest = [n for n in sim.nodes if n.index not in dishonest]
+    honest = sim.honest()
     first = honest[0]
     final = [first.blocks[h] for h in first.chain_hashes()]
     on_final = {e.hash for e in final}

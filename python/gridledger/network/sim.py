@@ -35,6 +35,11 @@ from gridledger.network.report import NetworkReport, report
 
 __all__ = ["EPOCH_MS", "FIRST_PERIOD", "Adversary", "NetworkConfig", "NetworkReport", "NetworkSim"]
 
+#: Interval (simulated ms) between the announcement rounds after the last period.
+SETTLE_MS = 10_000.0
+#: Announcement rounds after the last period at most.
+SETTLE_ROUNDS = 100
+
 
 class NetworkSim:
     """Run ``config`` with ``adversary`` (honest by default); :meth:`run` returns the report."""
@@ -156,25 +161,43 @@ class NetworkSim:
         self.send(n.index, peer, serve)
 
     def _ack(self, n: Node, h: bytes, voter: int) -> None:
-        votes = n.acks.setdefault(h, set())
-        votes.add(voter)
         if h not in n.blocks:
+            n.acks.setdefault(h, set()).add(voter)
             self._request(n, voter, h)
-        elif len(votes) == self.majority:
-            self._update(n)  # it has just become approved
+        elif n.credit(h, voter):
+            self._update(n)  # a block has just become approved
 
     def _announce(self) -> None:
-        """Every node re-sends its tip and its recent acknowledgements (recovers lost messages)."""
+        """Every node re-sends its tip and its last acknowledgement (recovers lost messages).
+
+        A node acknowledges only along one chain, so acknowledging its last
+        block vouches for every block before it.
+        """
         for n in self.nodes:
             tip = n.best.block
-            recent = n.chain_hashes()[-4:]
             for m in self.nodes:
                 if m.index == n.index:
                     continue
                 self.send(n.index, m.index, partial(self._receive, m, tip, n.index))
-                for h in recent:
-                    if h in n.acks and n.index in n.acks[h]:
-                        self.send(n.index, m.index, partial(self._ack, m, h, n.index))
+                if n.blocks[n.locked].height:
+                    self.send(n.index, m.index, partial(self._ack, m, n.locked, n.index))
+
+    def honest(self) -> list[Node]:
+        """The nodes that follow the protocol (not named by the adversary)."""
+        bad = self.adv.dishonest()
+        return [n for n in self.nodes if n.index not in bad]
+
+    def _settle(self, rounds_left: int) -> None:
+        """After the last period: announce every ``SETTLE_MS`` until the honest nodes hold one tip.
+
+        The run ends when they agree with nothing left in flight, or after ``SETTLE_ROUNDS`` rounds.
+        """
+        agreed = len({n.tip for n in self.honest()}) == 1
+        if rounds_left <= 0 or (agreed and not self.queue):
+            return
+        if not agreed:
+            self._announce()
+        self.at(self.now + SETTLE_MS, partial(self._settle, rounds_left - 1))
 
     def _update(self, n: Node) -> None:
         old, new = n.choose()
@@ -218,6 +241,8 @@ class NetworkSim:
                 self.at(start + 450_000, self._announce)
             if self.adv.private_fork is not None and p == self.adv.private_release:
                 self.at(start + 2, partial(adversary.release_private, self))
+        end = self.period_start(FIRST_PERIOD + c.periods) + c.nodes * grace + 1
+        self.at(end, partial(self._settle, SETTLE_ROUNDS))
         while self.queue:
             self.now, _, fn = heapq.heappop(self.queue)
             fn()
