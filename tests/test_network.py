@@ -3,7 +3,10 @@ case the honest majority ends on one valid chain and nothing valid is lost."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from gridledger.errors import BadConfigurationError
 from gridledger.ledger import Consensus, Create, Evidence, Transfer, decode
 from gridledger.network import Adversary, NetworkConfig, NetworkReport, NetworkSim
 from gridledger.network.sim import FIRST_PERIOD as F
@@ -141,6 +144,58 @@ def test_bad_configuration() -> None:
 
     with pytest.raises(GridLedgerError):
         NetworkSim(NetworkConfig(nodes=2))
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "value"),
+    [
+        (lambda: NetworkConfig(nodes=2), "nodes", 2),
+        (lambda: NetworkConfig(nodes=3.0), "nodes", 3.0),  # type: ignore[arg-type]
+        (lambda: NetworkConfig(periods=-1), "periods", -1),
+        (lambda: NetworkConfig(units=-2), "units", -2),
+        (lambda: NetworkConfig(loss=1.5), "loss", 1.5),
+        (lambda: NetworkConfig(loss=-0.1), "loss", -0.1),
+        (lambda: NetworkConfig(loss=NAN), "loss", NAN),
+        (lambda: NetworkConfig(bid_probability=NAN), "bid_probability", NAN),
+        (lambda: NetworkConfig(latency_ms=(-5.0, 10.0)), "latency_ms", (-5.0, 10.0)),
+        (lambda: NetworkConfig(latency_ms=(50.0, 10.0)), "latency_ms", (50.0, 10.0)),
+        (lambda: NetworkConfig(latency_ms=(0.0, NAN)), "latency_ms", (0.0, NAN)),
+        (lambda: NetworkConfig(seed=True), "seed", True),
+        (lambda: Adversary(withhold=frozenset({-1})), "withhold", -1),
+        (lambda: Adversary(private_fork=-3), "private_fork", -3),
+        (lambda: Adversary(private_from=F + 5, private_release=F + 2), "private_release", F + 2),
+        (lambda: Adversary(partition=(frozenset({1}), F + 5, F + 2)), "partition.last", F + 2),
+        (lambda: Adversary(equivocate={1.5}), "equivocate", 1.5),  # type: ignore[arg-type]
+        (lambda: NetworkSim(NetworkConfig(nodes=3), Adversary(private_fork=3)), "private_fork", 3),
+        (lambda: NetworkSim(NetworkConfig(nodes=3), Adversary(withhold=frozenset({7}))), "withhold", 7),
+        (lambda: NetworkSim(NetworkConfig(nodes=4), Adversary(equivocate=frozenset({4}))), "equivocate", 4),
+        (
+            lambda: NetworkSim(NetworkConfig(nodes=4), Adversary(partition=(frozenset({4}), F, F + 1))),
+            "partition.nodes",
+            4,
+        ),
+        (
+            lambda: NetworkSim(NetworkConfig(nodes=3), Adversary(withhold=frozenset({0, 1}), private_fork=2)),
+            "adversary",
+            [0, 1, 2],
+        ),
+    ],
+)
+def test_a_bad_network_configuration_is_a_typed_error_naming_the_field(
+    make: Callable[[], object], field: str, value: object
+) -> None:
+    # Issue 19 item 5: these raised IndexError or were silently accepted.
+    with pytest.raises(BadConfigurationError) as e:
+        make()
+    assert e.value.field == field
+    assert (
+        e.value.value == value
+        or (value != value and e.value.value != e.value.value)
+        or (isinstance(value, tuple) and repr(e.value.value) == repr(value))
+    )
 
 
 def test_lossy_honest_network_reverts_no_approved_block() -> None:

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gridledger.errors import BadConfigurationError
 from gridledger.ledger import Block, Header, tx_root
+from gridledger.network.config import check_int
 
 if TYPE_CHECKING:
     from gridledger.network.sim import NetworkSim
@@ -47,6 +49,45 @@ class Adversary:
     private_release: int = 0
     vpp_double_spend: frozenset[int] = frozenset()
     partition: tuple[frozenset[int], int, int] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("withhold", "equivocate", "vpp_double_spend"):
+            _check_set(name, getattr(self, name))
+        if self.private_fork is not None:
+            check_int("private_fork", self.private_fork, 0)
+        check_int("private_from", self.private_from, 0)
+        check_int("private_release", self.private_release, 0)
+        if self.private_release < self.private_from:
+            raise BadConfigurationError(
+                f"private_release must not precede private_from ({self.private_from})",
+                "private_release",
+                self.private_release,
+            )
+        p = self.partition
+        if p is not None:
+            if not isinstance(p, tuple) or len(p) != 3:
+                raise BadConfigurationError(
+                    "partition must be (nodes, first period, last period)", "partition", p
+                )
+            _check_set("partition.nodes", p[0])
+            check_int("partition.first", p[1], 0)
+            check_int("partition.last", p[2], p[1])
+
+    def check_nodes(self, nodes: int) -> None:
+        """Raise :class:`BadConfigurationError` unless each node named is below ``nodes``, one honest."""
+        named = {"withhold": self.withhold, "equivocate": self.equivocate}
+        if self.private_fork is not None:
+            named["private_fork"] = frozenset({self.private_fork})
+        if self.partition is not None:
+            named["partition.nodes"] = self.partition[0]
+        for name, who in named.items():
+            for i in sorted(who):
+                if i >= nodes:
+                    raise BadConfigurationError(f"{name}: node {i} is not one of the {nodes} nodes", name, i)
+        if len(self.dishonest()) >= nodes:
+            raise BadConfigurationError(
+                "at least one node must be honest", "adversary", sorted(self.dishonest())
+            )
 
     def dishonest(self) -> frozenset[int]:
         """Nodes that break the protocol (withhold, equivocate or fork privately)."""
@@ -88,3 +129,10 @@ def release_private(sim: NetworkSim) -> None:
     if a is not None:
         for b in sim.private:
             sim.broadcast_block(a, b)
+
+
+def _check_set(name: str, value: object) -> None:
+    if not isinstance(value, frozenset | set):
+        raise BadConfigurationError(f"{name} must be a frozenset of integers", name, value)
+    for x in value:
+        check_int(name, x, 0)

@@ -57,6 +57,8 @@ class Node:
     blocks: dict[bytes, Entry] = field(default_factory=dict)
     invalid: dict[bytes, str] = field(default_factory=dict)
     orphans: dict[bytes, list[Block]] = field(default_factory=dict)
+    #: Hash of each orphan -> its missing parent's hash.
+    orphan_parent: dict[bytes, bytes] = field(default_factory=dict)
     mempool: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
     acks: dict[bytes, set[int]] = field(default_factory=dict)
     #: The last block this node acknowledged (the genesis before any): it acknowledges only its descendants.
@@ -87,6 +89,12 @@ class Node:
             out.append(h)
             h = self.blocks[h].parent
         return out[::-1]
+
+    def missing(self, h: bytes) -> bytes:
+        """The deepest block to fetch for ``h``: below the orphans already held, its missing root."""
+        while h in self.orphan_parent:
+            h = self.orphan_parent[h]
+        return h
 
     def reported(self) -> frozenset[tuple[int, bytes]]:
         """(height, miner) of every equivocation already punished on the best chain."""
@@ -120,7 +128,9 @@ class Node:
             return []
         parent = self.blocks.get(block.header.prev_hash)
         if parent is None:
-            self.orphans.setdefault(block.header.prev_hash, []).append(block)
+            if h not in self.orphan_parent:
+                self.orphans.setdefault(block.header.prev_hash, []).append(block)
+                self.orphan_parent[h] = block.header.prev_hash
             return []
         key = (block.header.prev_hash, h)
         known = self.memo.get(key) if self.memo is not None else None
@@ -147,6 +157,7 @@ class Node:
             self.credit(h, voter)
         added = [entry]
         for child in self.orphans.pop(h, []):
+            self.orphan_parent.pop(child.header.hash(alg), None)  # type: ignore[arg-type]
             added += self.receive_block(child)
         return added
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import partial
 
 from gridledger import _core
-from gridledger.errors import GridLedgerError
+from gridledger.errors import BadConfigurationError
 from gridledger.keys import SigningKey
 from gridledger.ledger import Block, Chain, Consensus, DeviceEntry, Genesis, MemberEntry, decode
 from gridledger.network import adversary, producer, traffic
@@ -48,8 +48,11 @@ class NetworkSim:
         self.cfg = config or NetworkConfig()
         self.adv = adversary or Adversary()
         c = self.cfg
-        if c.nodes < 3:
-            raise GridLedgerError("a network needs at least 3 nodes", "nodes", c.nodes)
+        if not isinstance(c, NetworkConfig):
+            raise BadConfigurationError("config must be a NetworkConfig", "config", c)
+        if not isinstance(self.adv, Adversary):
+            raise BadConfigurationError("adversary must be an Adversary", "adversary", self.adv)
+        self.adv.check_nodes(c.nodes)
         self.rng = random.Random(c.seed)
 
         def seed(role: str, i: int) -> bytes:
@@ -144,7 +147,8 @@ class NetworkSim:
         if n.receive_block(block):
             self._update(n)
         elif block.header.prev_hash in n.orphans and sender >= 0:
-            self._request(n, sender, block.header.prev_hash)
+            # Ask for the root of the missing branch, not again for blocks already held.
+            self._request(n, sender, n.missing(block.header.prev_hash))
 
     def _request(self, n: Node, peer: int, h: bytes) -> None:
         """Ask ``peer`` for block ``h`` (a missing parent, or a block others acknowledged)."""
