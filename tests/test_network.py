@@ -261,3 +261,13 @@ def test_honest_nodes_never_revert_an_approved_block_and_end_on_one_tip(
         for h in n.blocks:
             if n.approved(h):
                 assert h in final, f"node {n.index} saw an approved block off the final chain"
+
+
+def test_a_node_with_a_fast_clock_does_not_stop_the_chain() -> None:
+    # Issue 19 item 4: a block stamped a day ahead was valid, and since a block cannot precede its
+    # parent, every honest producer after it was rejected: the chain stopped.
+    sim, r = run(NetworkConfig(nodes=5, periods=12, seed=0), Adversary(fast_clock=frozenset({1})))
+    assert_one_chain(sim, r, 12)
+    stamped = [why for inv in r.invalid_seen for why in inv.values() if "timestamp_ms" in why]
+    assert stamped, "the fast clock never produced"
+    assert all(e.block.header.miner != sim.members[1].public_key for e in r.final[1:])

@@ -40,6 +40,10 @@ class Adversary:
         Periods in which the VPP broadcasts two distributions of the same energy.
     partition
         (nodes cut off, first period, last period): their links to the others are down.
+    fast_clock
+        Nodes whose clock runs ``clock_ahead_ms`` ahead: they stamp their blocks by it.
+    clock_ahead_ms
+        How far ahead those clocks run (ms; a day by default).
     """
 
     withhold: frozenset[int] = frozenset()
@@ -49,9 +53,12 @@ class Adversary:
     private_release: int = 0
     vpp_double_spend: frozenset[int] = frozenset()
     partition: tuple[frozenset[int], int, int] | None = None
+    fast_clock: frozenset[int] = frozenset()
+    clock_ahead_ms: int = 86_400_000
 
     def __post_init__(self) -> None:
-        for name in ("withhold", "equivocate", "vpp_double_spend"):
+        check_int("clock_ahead_ms", self.clock_ahead_ms, 0)
+        for name in ("withhold", "equivocate", "vpp_double_spend", "fast_clock"):
             _check_set(name, getattr(self, name))
         if self.private_fork is not None:
             check_int("private_fork", self.private_fork, 0)
@@ -75,7 +82,7 @@ class Adversary:
 
     def check_nodes(self, nodes: int) -> None:
         """Raise :class:`BadConfigurationError` unless each node named is below ``nodes``, one honest."""
-        named = {"withhold": self.withhold, "equivocate": self.equivocate}
+        named = {"withhold": self.withhold, "equivocate": self.equivocate, "fast_clock": self.fast_clock}
         if self.private_fork is not None:
             named["private_fork"] = frozenset({self.private_fork})
         if self.partition is not None:
@@ -90,8 +97,8 @@ class Adversary:
             )
 
     def dishonest(self) -> frozenset[int]:
-        """Nodes that break the protocol (withhold, equivocate or fork privately)."""
-        bad = set(self.withhold) | set(self.equivocate)
+        """Nodes that break the protocol (withhold, equivocate, fork privately, or stamp ahead)."""
+        bad = set(self.withhold) | set(self.equivocate) | set(self.fast_clock)
         if self.private_fork is not None:
             bad.add(self.private_fork)
         return frozenset(bad)

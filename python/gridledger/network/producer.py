@@ -49,6 +49,11 @@ def produce_check(sim: NetworkSim, p: int, rank: int) -> None:
         block = build(sim, n, chain, p, rank)
         if block is None:
             continue
+        if n.index in sim.adv.fast_clock:
+            # Its clock runs ahead: the same block, stamped by that clock (and not checked).
+            late = block.header.timestamp_ms + sim.adv.clock_ahead_ms
+            h = block.header.with_(timestamp_ms=late)
+            block = Block(h, sim.members[n.index].sign(h.hash("blake3")), block.txs)
         if n.index in sim.adv.equivocate:
             twin = build(sim, n, chain, p, rank, drop_last=True)
             if twin is not None and twin.header.hash("blake3") != block.header.hash("blake3"):
