@@ -296,3 +296,16 @@ def test_round_robin_chains_refuse_auction_transactions() -> None:
     dist = fund(w)[3]
     c = candidacy(w, 0, dist, 2)
     rejected(w, w.seal([c]), InvalidTransactionError, "tx[0].kind")
+
+
+def test_the_last_fallback_cannot_stamp_beyond_the_next_period() -> None:
+    # Issue 19 item 4: the last fallback's window had no end, so it could stamp a block a day
+    # ahead and stop every later producer (a block cannot precede its parent).
+    w = auction_world()
+    last = w.chain.producers()[-1]
+    end_next = w.genesis().period_end_ms(w.period + 1)
+    far = w.chain.seal([], w.member(last), timestamp_ms=end_next + 86_400_000)
+    rejected(w, far, InvalidBlockError, "header.timestamp_ms")
+    w.chain.append(w.chain.seal([], w.member(last), timestamp_ms=end_next))
+    w.chain.append(w.chain.seal([], w.miner()))  # the next chosen producer, at its default time
+    assert w.chain.height == 2

@@ -295,3 +295,17 @@ def test_ids_commit_to_bodies_not_signatures(world: World) -> None:
     t = world.create()
     assert t.id == hash_one(t.body, world.algorithm)  # type: ignore[arg-type]
     assert len(t.encode()) == len(t.body) + 64
+
+
+def test_a_block_is_stamped_by_the_end_of_the_next_period(world: World) -> None:
+    # Issue 19 item 4: a far-future timestamp was accepted, and since a block cannot precede its
+    # parent, every honest producer after it (stamping the end of its period) was then rejected.
+    g = world.genesis()
+    p = world.period
+    for late in (g.period_end_ms(p + 1) + 1, g.period_end_ms(p) + 86_400_000):
+        block = world.chain.seal([], world.miner(), timestamp_ms=late)
+        rejected(world, block, InvalidBlockError, "header.timestamp_ms")
+    # The latest allowed stamp leaves the next producer its default time (the end of its period).
+    world.chain.append(world.chain.seal([], world.miner(), timestamp_ms=g.period_end_ms(p + 1)))
+    world.append(world.valid_period())
+    assert world.chain.height == 2 and world.chain.tip.timestamp_ms == g.period_end_ms(p + 1)

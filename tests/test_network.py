@@ -3,10 +3,15 @@ case the honest majority ends on one valid chain and nothing valid is lost."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from gridledger.errors import BadConfigurationError
 from gridledger.ledger import Consensus, Create, Evidence, Transfer, decode
 from gridledger.network import Adversary, NetworkConfig, NetworkReport, NetworkSim
 from gridledger.network.sim import FIRST_PERIOD as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def kinds(sim: NetworkSim, report: NetworkReport) -> dict[int, list[str]]:
@@ -139,3 +144,130 @@ def test_bad_configuration() -> None:
 
     with pytest.raises(GridLedgerError):
         NetworkSim(NetworkConfig(nodes=2))
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "value"),
+    [
+        (lambda: NetworkConfig(nodes=2), "nodes", 2),
+        (lambda: NetworkConfig(nodes=3.0), "nodes", 3.0),  # type: ignore[arg-type]
+        (lambda: NetworkConfig(periods=-1), "periods", -1),
+        (lambda: NetworkConfig(units=-2), "units", -2),
+        (lambda: NetworkConfig(loss=1.5), "loss", 1.5),
+        (lambda: NetworkConfig(loss=-0.1), "loss", -0.1),
+        (lambda: NetworkConfig(loss=NAN), "loss", NAN),
+        (lambda: NetworkConfig(bid_probability=NAN), "bid_probability", NAN),
+        (lambda: NetworkConfig(latency_ms=(-5.0, 10.0)), "latency_ms", (-5.0, 10.0)),
+        (lambda: NetworkConfig(latency_ms=(50.0, 10.0)), "latency_ms", (50.0, 10.0)),
+        (lambda: NetworkConfig(latency_ms=(0.0, NAN)), "latency_ms", (0.0, NAN)),
+        (lambda: NetworkConfig(seed=True), "seed", True),
+        (lambda: Adversary(withhold=frozenset({-1})), "withhold", -1),
+        (lambda: Adversary(private_fork=-3), "private_fork", -3),
+        (lambda: Adversary(private_from=F + 5, private_release=F + 2), "private_release", F + 2),
+        (lambda: Adversary(partition=(frozenset({1}), F + 5, F + 2)), "partition.last", F + 2),
+        (lambda: Adversary(equivocate={1.5}), "equivocate", 1.5),  # type: ignore[arg-type]
+        (lambda: NetworkSim(NetworkConfig(nodes=3), Adversary(private_fork=3)), "private_fork", 3),
+        (lambda: NetworkSim(NetworkConfig(nodes=3), Adversary(withhold=frozenset({7}))), "withhold", 7),
+        (lambda: NetworkSim(NetworkConfig(nodes=4), Adversary(equivocate=frozenset({4}))), "equivocate", 4),
+        (
+            lambda: NetworkSim(NetworkConfig(nodes=4), Adversary(partition=(frozenset({4}), F, F + 1))),
+            "partition.nodes",
+            4,
+        ),
+        (
+            lambda: NetworkSim(NetworkConfig(nodes=3), Adversary(withhold=frozenset({0, 1}), private_fork=2)),
+            "adversary",
+            [0, 1, 2],
+        ),
+    ],
+)
+def test_a_bad_network_configuration_is_a_typed_error_naming_the_field(
+    make: Callable[[], object], field: str, value: object
+) -> None:
+    # Issue 19 item 5: these raised IndexError or were silently accepted.
+    with pytest.raises(BadConfigurationError) as e:
+        make()
+    assert e.value.field == field
+    assert (
+        e.value.value == value
+        or (value != value and e.value.value != e.value.value)
+        or (isinstance(value, tuple) and repr(e.value.value) == repr(value))
+    )
+
+
+def test_lossy_honest_network_reverts_no_approved_block() -> None:
+    # Issue 19 item 5: a node acknowledged blocks of two branches (one per height), both were
+    # approved, and "the highest approved block wins" then dropped the lower one.
+    sim, r = run(NetworkConfig(nodes=3, periods=5, loss=0.2, seed=9))
+    assert r.reverted_approved == 0
+    assert r.agreed
+    for n in sim.nodes:
+        acked = [h for h, v in n.acks.items() if n.index in v and h in n.blocks]
+        assert set(acked) <= set(n.chain_hashes(n.locked)), "a node acknowledged beside its own chain"
+
+
+@pytest.mark.parametrize("seed", [24, 68])
+def test_an_equivocator_under_loss_leaves_honest_nodes_agreed(seed: int) -> None:
+    # Issue 19 item 5: without announcements after the last period, a lost last block left the
+    # honest nodes on different tips.
+    cfg = NetworkConfig(
+        nodes=5, periods=6, loss=0.05, seed=seed, consensus=Consensus(producer_rule="auction", fee=0.05)
+    )
+    _, r = run(cfg, Adversary(equivocate=frozenset({1})))
+    assert r.agreed and r.reverted_approved == 0
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[NetworkConfig, Adversary]:
+    nodes = draw(st.integers(3, 6))
+    periods = draw(st.integers(2, 6))
+    cfg = NetworkConfig(
+        nodes=nodes,
+        periods=periods,
+        loss=draw(st.sampled_from([0.0, 0.05, 0.1, 0.2, 0.3, 0.5])),
+        latency_ms=draw(st.sampled_from([(20.0, 400.0), (50.0, 3000.0)])),
+        seed=draw(st.integers(0, 2**32 - 1)),
+        consensus=Consensus(producer_rule="auction", fee=0.05),
+    )
+    who = draw(st.integers(0, nodes - 1))
+    kind = draw(st.sampled_from(["honest", "equivocate", "withhold", "private", "double_spend", "partition"]))
+    adv = {
+        "honest": Adversary(),
+        "equivocate": Adversary(equivocate=frozenset({who})),
+        "withhold": Adversary(withhold=frozenset({who})),
+        "private": Adversary(private_fork=who, private_from=F + 1, private_release=F + periods - 1),
+        "double_spend": Adversary(vpp_double_spend=frozenset({F + periods // 2})),
+        # A minority cut off for a while; the links are back before the run ends.
+        "partition": Adversary(partition=(frozenset(range((nodes - 1) // 2)), F, F + periods - 2)),
+    }[kind]
+    return cfg, adv
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_honest_nodes_never_revert_an_approved_block_and_end_on_one_tip(
+    scenario: tuple[NetworkConfig, Adversary],
+) -> None:
+    cfg, adv = scenario
+    sim, r = run(cfg, adv)
+    assert r.reverted_approved == 0
+    assert r.agreed, f"honest nodes end split: {[t.hex()[:8] for t in r.tips]}"
+    # Approved blocks (by what any honest node saw) lie on one chain: the final one.
+    final = {e.hash for e in r.final}
+    for n in sim.honest():
+        for h in n.blocks:
+            if n.approved(h):
+                assert h in final, f"node {n.index} saw an approved block off the final chain"
+
+
+def test_a_node_with_a_fast_clock_does_not_stop_the_chain() -> None:
+    # Issue 19 item 4: a block stamped a day ahead was valid, and since a block cannot precede its
+    # parent, every honest producer after it was rejected: the chain stopped.
+    sim, r = run(NetworkConfig(nodes=5, periods=12, seed=0), Adversary(fast_clock=frozenset({1})))
+    assert_one_chain(sim, r, 12)
+    stamped = [why for inv in r.invalid_seen for why in inv.values() if "timestamp_ms" in why]
+    assert stamped, "the fast clock never produced"
+    assert all(e.block.header.miner != sim.members[1].public_key for e in r.final[1:])

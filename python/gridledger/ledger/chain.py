@@ -360,6 +360,17 @@ class Chain:
         """The unspent output (owner, asset, amount, expires) at (txid, index), or None."""
         return self._state.output(check_bytes("txid", txid, 32), check_index("index", index))
 
+    def unspent(self, key: bytes) -> list[tuple[bytes, int, int, int, int]]:
+        """Every unspent output owned by ``key``, in outpoint order.
+
+        Returns
+        -------
+        list of (txid, index, asset, amount, expires)
+            ``asset`` 0 = energy (Wh), 1 = voting tokens; ``expires`` is the
+            last period in which a voting token may be spent.
+        """
+        return self._state.unspent(key)
+
     def device_seq(self) -> NDArray[np.uint64]:
         """The last quantum number of each device, in genesis order."""
         return self._state.device_seq()

@@ -4,24 +4,38 @@ A node validates every block it receives against a copy of its parent's
 state (the Rust core does the checking), keeps every valid block, and
 follows the best chain: the one holding its highest *approved* block (a
 block a majority of nodes acknowledged), then the longest, then the lower
-tip hash (SPEC §2). It acknowledges at most one block per height — the first
-it adopts — so two blocks of one height cannot both be approved while the
-majority is honest.
+tip hash (SPEC §2).
+
+Its acknowledgements form one chain: it acknowledges a block only if the
+block extends the last block it acknowledged (and then every block between
+them), never a block beside it. Two approved blocks therefore never conflict
+(their majorities share a node, whose acknowledgements lie on one chain), so
+the chain holding the highest approved block holds every approved block and
+fork choice never drops one (docs/consensus.md, Approval).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from gridledger.errors import GridLedgerError
-from gridledger.ledger import Block, Chain
+from gridledger.ledger import Block, Chain, Evidence, Header, decode
 
 __all__ = ["Entry", "Node"]
 
 
 @dataclass
 class Entry:
-    """A valid block in a node's tree, with the chain state after it."""
+    """A valid block in a node's tree, with the chain state after it.
+
+    ``reported`` holds the (height, miner) of every equivocation punished by
+    an ``Evidence`` on the chain up to this block: the parent's set plus this
+    block's own, so it is built once per block and a reorganisation needs no
+    rescan.
+    """
 
     block: Block
     hash: bytes
@@ -29,6 +43,7 @@ class Entry:
     height: int
     chain: Chain
     tx_ids: frozenset[bytes] = frozenset()
+    reported: frozenset[tuple[int, bytes]] = frozenset()
 
 
 @dataclass
@@ -42,9 +57,12 @@ class Node:
     blocks: dict[bytes, Entry] = field(default_factory=dict)
     invalid: dict[bytes, str] = field(default_factory=dict)
     orphans: dict[bytes, list[Block]] = field(default_factory=dict)
+    #: Hash of each orphan -> its missing parent's hash.
+    orphan_parent: dict[bytes, bytes] = field(default_factory=dict)
     mempool: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
     acks: dict[bytes, set[int]] = field(default_factory=dict)
-    acked_heights: set[int] = field(default_factory=set)
+    #: The last block this node acknowledged (the genesis before any): it acknowledges only its descendants.
+    locked: bytes = b""
     tip: bytes = b""
     #: Validation results shared by the simulation's nodes: (parent, block) -> entry or error.
     memo: dict[tuple[bytes, bytes], Entry | str] | None = None
@@ -56,6 +74,7 @@ class Node:
         h = g.header.hash(self.genesis_chain.algorithm)  # type: ignore[arg-type]
         self.blocks[h] = Entry(g, h, bytes(32), 0, self.genesis_chain)
         self.tip = h
+        self.locked = h
 
     # -- the tree -----------------------------------------------------------------
     @property
@@ -71,6 +90,33 @@ class Node:
             h = self.blocks[h].parent
         return out[::-1]
 
+    def missing(self, h: bytes) -> bytes:
+        """The deepest block to fetch for ``h``: below the orphans already held, its missing root."""
+        while h in self.orphan_parent:
+            h = self.orphan_parent[h]
+        return h
+
+    def reported(self) -> frozenset[tuple[int, bytes]]:
+        """(height, miner) of every equivocation already punished on the best chain."""
+        return self.best.reported
+
+    def credit(self, h: bytes, voter: int) -> bool:
+        """Count ``voter``'s acknowledgement of ``h`` and, known from the rule, of its ancestors.
+
+        Returns whether a block became approved. An acknowledgement of a block
+        not held yet is kept and credited to its ancestors when it arrives.
+        """
+        became = False
+        while True:
+            votes = self.acks.setdefault(h, set())
+            if voter not in votes:
+                votes.add(voter)
+                became |= len(votes) == self.majority
+            entry = self.blocks.get(h)
+            if entry is None or entry.height <= 1 or voter in self.acks.get(entry.parent, ()):
+                return became
+            h = entry.parent
+
     def approved(self, h: bytes) -> bool:
         return len(self.acks.get(h, ())) >= self.majority
 
@@ -82,7 +128,9 @@ class Node:
             return []
         parent = self.blocks.get(block.header.prev_hash)
         if parent is None:
-            self.orphans.setdefault(block.header.prev_hash, []).append(block)
+            if h not in self.orphan_parent:
+                self.orphans.setdefault(block.header.prev_hash, []).append(block)
+                self.orphan_parent[h] = block.header.prev_hash
             return []
         key = (block.header.prev_hash, h)
         known = self.memo.get(key) if self.memo is not None else None
@@ -99,13 +147,17 @@ class Node:
                     self.memo[key] = self.invalid[h]
                 return []
             ids = frozenset(bytes(x) for x in receipt.ids)
-            known = Entry(block, h, block.header.prev_hash, block.height, state, ids)
+            reported = parent.reported | _punished(block, receipt.kinds, alg)
+            known = Entry(block, h, block.header.prev_hash, block.height, state, ids, reported)
             if self.memo is not None:
                 self.memo[key] = known
         entry = known
         self.blocks[h] = entry
+        for voter in list(self.acks.get(h, ())):
+            self.credit(h, voter)
         added = [entry]
         for child in self.orphans.pop(h, []):
+            self.orphan_parent.pop(child.header.hash(alg), None)  # type: ignore[arg-type]
             added += self.receive_block(child)
         return added
 
@@ -130,11 +182,32 @@ class Node:
         return old, self.tip
 
     def to_ack(self) -> list[bytes]:
-        """Blocks of the best chain at heights this node has not acknowledged yet."""
-        out = []
-        for h in self.chain_hashes()[1:]:
-            height = self.blocks[h].height
-            if height not in self.acked_heights:
-                self.acked_heights.add(height)
-                out.append(h)
+        """Blocks of the best chain to acknowledge now: those after the last acknowledged one.
+
+        Nothing when the best chain does not hold that block: acknowledging a
+        block beside it could approve two conflicting blocks.
+        """
+        chain = self.chain_hashes()
+        try:
+            start = chain.index(self.locked) + 1
+        except ValueError:
+            return []
+        out = chain[start:]
+        if out:
+            self.locked = out[-1]
         return out
+
+
+#: The codec's kind code of an ``Evidence`` transaction (docs/ledger.md, Encodings).
+_EVIDENCE_KIND = 4
+
+
+def _punished(block: Block, kinds: NDArray[np.uint8], alg: str) -> frozenset[tuple[int, bytes]]:
+    """(height, miner) of the equivocations the Evidence transactions of ``block`` report."""
+    out = set()
+    for i in np.flatnonzero(kinds == _EVIDENCE_KIND).tolist():
+        tx = decode(block.txs[i], alg).tx  # type: ignore[arg-type]
+        if isinstance(tx, Evidence):
+            first = Header.decode(tx.first[0])
+            out.add((first.height, first.miner))
+    return frozenset(out)

@@ -396,6 +396,12 @@ impl ChainState {
                 format!("a block cannot precede the end of its period ({earliest} ms)"),
             );
         }
+        // No later than the end of the next period: the tip then never outruns the next block's earliest time.
+        let latest = period_end_ms(&self.genesis, h.period.saturating_add(1));
+        if h.timestamp_ms > latest {
+            let why = format!("a block is stamped by the end of the next period ({latest} ms)");
+            return bad("timestamp_ms", h.timestamp_ms.to_string(), why);
+        }
         let c = &self.genesis.consensus;
         let producers = self.producers();
         let Some(rank) = producers.iter().position(|k| *k == h.miner) else {
