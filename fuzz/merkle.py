@@ -17,7 +17,6 @@ with atheris.instrument_imports():
 N = 13
 TREE = merkle.MerkleTree([bytes([i]) * 5 for i in range(N)])
 ROOT = TREE.root
-KNOWN = ("int-overflow",)
 
 
 def test_one(data: bytes) -> None:
@@ -31,12 +30,12 @@ def test_one(data: bytes) -> None:
     first, second, proof = chunks[0], chunks[1], chunks[2:-2]
     alg = "blake3" if mode & 4 else "sha256"
     if mode % 3 == 0:
-        ok = check(merkle.verify_inclusion, first, a, b, proof, second, alg, known=KNOWN)
+        ok = check(merkle.verify_inclusion, first, a, b, proof, second, alg)
         if ok is True and alg == "sha256" and second == ROOT and b == N:
             if not (0 <= a < N and first == TREE.leaf_hash(a) and proof == TREE.inclusion_proof(a)):
                 raise FuzzFailure(f"a foreign inclusion proof verified: {data.hex()}")
     elif mode % 3 == 1:
-        ok = check(merkle.verify_consistency, a, b, first, second, proof, alg, known=KNOWN)
+        ok = check(merkle.verify_consistency, a, b, first, second, proof, alg)
         if ok is True and alg == "sha256" and second == ROOT and b == N and 0 < a <= N:
             if first != TREE.root_at(a):
                 raise FuzzFailure(f"a consistency proof verified a foreign root: {data.hex()}")
@@ -45,9 +44,9 @@ def test_one(data: bytes) -> None:
         hashes = np.frombuffer(b"".join(full), np.uint8).reshape(len(full), 32)
         idx = np.array([a % (1 << 64)], np.uint64)
         batch = merkle.ProofBatch(idx, b, hashes, np.array([0, len(full)], np.int64))
-        out = check(merkle.verify_inclusion_batch, [first], batch, second, alg, known=KNOWN)
+        out = check(merkle.verify_inclusion_batch, [first], batch, second, alg)
         if not isinstance(out, GridLedgerError):
-            single = check(merkle.verify_inclusion, first, int(idx[0]), b, full, second, alg, known=KNOWN)
+            single = check(merkle.verify_inclusion, first, int(idx[0]), b, full, second, alg)
             if bool(out[0]) != (single is True):
                 raise FuzzFailure(f"batch {out[0]} != single {single!r}: {data.hex()}")
 
