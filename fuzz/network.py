@@ -2,6 +2,7 @@
 report or are refused with a GridLedgerError. While KNOWN_OPEN lists "network-config",
 only valid values are drawn (node indices in range, loss and probabilities in [0, 1])."""
 
+import dataclasses
 import math
 
 from _common import FuzzFailure, atheris, check, is_open, main
@@ -45,6 +46,8 @@ def test_one(data: bytes) -> None:
         partition=(frozenset(node() for _ in range(f.ConsumeIntInRange(0, 2))), span(), span())
         if f.ConsumeBool() else None,
     )  # fmt: skip
+    if VALID and len(adversary.withhold | adversary.equivocate | {adversary.private_fork}) >= nodes:
+        adversary = dataclasses.replace(adversary, private_fork=None, withhold=frozenset())  # one honest
     out = check(lambda: NetworkSim(config, adversary).run())
     if not isinstance(out, GridLedgerError) and out.summary()["height"] > max(periods, 0):
         raise FuzzFailure(f"height {out.summary()['height']} after {periods} periods")

@@ -86,12 +86,12 @@ KNOWN_OPEN: dict[str, Known] = {
         9, "ledger-rel", "amounts such as '1e999999': decimal.Overflow", decimal.Overflow, "powerchain/"
     ),
     "csv-cr-only": Known(9, "ledger-rel", "a CSV with CR-only line endings", csv.Error, "data/_formats.py"),
-    # Network configuration validation (item 5): the network target draws only valid
-    # node indices, losses and latencies while this is open.
+    # Network configuration validation (item 5): the network targets draw only valid
+    # node indices, losses and latencies, and leave one node honest, while this is open.
     # A PowerChain command that removes the sealer from the voters applies, then the
     # automatic seal fails (item 6): remove_voter never targets the deployer while open.
     "sealer-removed": Known(6, "ledger-rel", "remove_voter of the sealer fails after applying"),
-    "network-config": Known(5, "network", "out-of-range Adversary nodes, loss > 1, negative latency"),
+    "network-config": Known(5, "network", "bad Adversary nodes, no honest node, loss > 1, NaN latency"),
 }
 if os.environ.get("GRIDLEDGER_FUZZ_ALL"):  # fuzz the whole input space now, known bugs and all
     KNOWN_OPEN.clear()

@@ -4,6 +4,7 @@ GridLedgerError before anything runs."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from fuzzing import FuzzFailure, check, fuzz_settings, is_open
@@ -52,6 +53,8 @@ def configs(draw: st.DrawFn) -> tuple[NetworkConfig, Adversary]:
         vpp_double_spend=frozenset(draw(st.lists(span, max_size=2))),
         partition=draw(st.none() | st.tuples(st.frozensets(node, max_size=2), span, span)),
     )
+    if VALID and len(adversary.withhold | adversary.equivocate | {fork}) >= nodes:
+        adversary = dataclasses.replace(adversary, private_fork=None, withhold=frozenset())  # one honest
     return config, adversary
 
 

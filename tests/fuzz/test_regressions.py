@@ -226,3 +226,19 @@ def test_network_latency_nan() -> None:
     config = NetworkConfig(nodes=3, units=1, periods=1, latency_ms=(0.0, math.nan))
     with pytest.raises(GridLedgerError):
         NetworkSim(config, Adversary(partition=(frozenset(), 0, 0))).run()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=IndexError,  # NetworkSim._report: honest[0] of no honest node
+    reason="issue 19 item 5 (network configuration validation), fixed on branch network",
+)
+def test_network_adversary_leaves_no_honest_node() -> None:
+    # As found by fuzz/network.py (crash-ef0c528a…): every node equivocates or forks.
+    config = NetworkConfig(
+        nodes=3, units=1, periods=3, latency_ms=(21.56093810107688, 21.599204633179916),
+        loss=0.12117031310072514, bid_probability=0.13177250435129756, seed=2033763135,
+    )  # fmt: skip
+    adversary = Adversary(equivocate=frozenset({1, 2}), private_fork=0, private_from=1, private_release=0)
+    with pytest.raises(GridLedgerError):
+        NetworkSim(config, adversary).run()
