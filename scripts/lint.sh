@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --no-default-features --all-targets -- -D warnings
-.venv/bin/ruff check python tests benches
-.venv/bin/ruff format --check python tests benches
+.venv/bin/ruff check python tests benches fuzz
+.venv/bin/ruff format --check python tests benches fuzz
 .venv/bin/mypy
 .venv/bin/python -m mypy.stubtest gridledger._core

@@ -3,7 +3,8 @@
 # and run it all: the static checks (scripts/lint.sh), cargo test on the pure
 # Rust core (vectors included), a one-shot run of the criterion benches, a
 # smoke run of every Python benchmark at small sizes (so none of them rots),
-# and pytest over tests/.
+# pytest over tests/ (the hypothesis fuzz targets in tests/fuzz included) and
+# one pass of every atheris harness over its seed corpus (docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,3 +28,4 @@ GRIDLEDGER_BENCH_LARGE=2000 cargo test --no-default-features --benches --quiet
 
 GRIDLEDGER_BENCH_SCALE=smoke .venv/bin/python -m pytest -q benches
 .venv/bin/python -m pytest -q tests
+bash scripts/fuzz.sh all 0

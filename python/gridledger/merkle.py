@@ -169,8 +169,8 @@ class MerkleTree:
 def _count(field: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise InvalidArgumentError(f"{field} must be an int, got {type(value).__name__}", field, value)
-    if value < 0:
-        raise InvalidArgumentError(f"{field} must be ≥ 0, got {value}", field, value)
+    if not 0 <= value < 1 << 64:
+        raise InvalidArgumentError(f"{field} must lie in 0..2^64-1, got {value}", field, value)
     return int(value)
 
 
@@ -257,7 +257,7 @@ def verify_inclusion_batch(
     return _core.verify_inclusion_batch(
         rows("leaf_hashes", leaf_hashes, 32),
         proofs.indices,
-        proofs.size,
+        _count("proofs.size", proofs.size),
         proofs.hashes,
         proofs.offsets,
         as_bytes("root", root),

@@ -12,6 +12,7 @@ the book: a rejected call leaves it exactly as it was.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -89,7 +90,11 @@ class OrderBook:
         max_price: int = 1 << 40,
         check_owner: bool = True,
     ) -> None:
-        self._book = _core.OrderBook(price_rule, self_trade, min_price, max_price, check_owner)
+        try:
+            self._book = _core.OrderBook(price_rule, self_trade, min_price, max_price, check_owner)
+        except (OverflowError, TypeError) as e:
+            raise _argument_error(e, price_rule=price_rule, self_trade=self_trade, min_price=min_price,
+                                  max_price=max_price) from None  # fmt: skip
         self.price_rule = price_rule
         self.self_trade = self_trade
 
@@ -97,29 +102,48 @@ class OrderBook:
         self, side: Side, price: int, quantity: int, owner: int, kind: OrderKind = "limit", period: int = 0
     ) -> Submitted:
         """Submit an order (``price`` is ignored for a market order); returns id, trades and remaining."""
-        oid, trades, remaining = self._book.submit(side, price, quantity, owner, kind, period)
+        try:
+            oid, trades, remaining = self._book.submit(side, price, quantity, owner, kind, period)
+        except (OverflowError, TypeError) as e:
+            raise _argument_error(e, side=side, price=price, quantity=quantity, owner=owner, kind=kind,
+                                  period=period) from None  # fmt: skip
         return Submitted(oid, tuple(map(Trade._make, trades)) if trades else (), remaining)
 
     def cancel(self, order_id: int, owner: int | None = None) -> int:
         """Cancel a resting order; returns the quantity cancelled."""
-        return self._book.cancel(order_id, owner)
+        try:
+            return self._book.cancel(order_id, owner)
+        except (OverflowError, TypeError) as e:
+            raise _argument_error(e, order_id=order_id, owner=owner) from None
 
     def reduce(self, order_id: int, new_quantity: int) -> None:
         """Lower a resting order's quantity; it keeps its place in the queue."""
-        self._book.reduce(order_id, new_quantity)
+        try:
+            self._book.reduce(order_id, new_quantity)
+        except (OverflowError, TypeError) as e:
+            raise _argument_error(e, order_id=order_id, new_quantity=new_quantity) from None
 
     def replace(self, order_id: int, price: int, quantity: int) -> Submitted:
         """Move a resting order to a new price and quantity; it loses its time priority."""
-        oid, trades, remaining = self._book.replace(order_id, price, quantity)
+        try:
+            oid, trades, remaining = self._book.replace(order_id, price, quantity)
+        except (OverflowError, TypeError) as e:
+            raise _argument_error(e, order_id=order_id, price=price, quantity=quantity) from None
         return Submitted(oid, tuple(map(Trade._make, trades)) if trades else (), remaining)
 
     def expire(self, before_period: int) -> list[tuple[int, int]]:
         """Cancel every resting order submitted for a period before ``before_period``."""
-        return self._book.expire(before_period)
+        try:
+            return self._book.expire(before_period)
+        except (OverflowError, TypeError) as e:
+            raise _argument_error(e, before_period=before_period) from None
 
     def depth(self, levels: int = 10) -> pl.DataFrame:
         """The best ``levels`` price levels of each side: side, price, quantity, orders."""
-        bids, asks = self._book.depth(levels)
+        try:
+            bids, asks = self._book.depth(levels)
+        except (OverflowError, TypeError) as e:
+            raise _argument_error(e, levels=levels) from None
         rows = [("buy", *b) for b in bids] + [("sell", *a) for a in asks]
         return pl.DataFrame(
             rows,
@@ -173,6 +197,37 @@ class OrderBook:
         else:
             out = self._book.replay(*_columns(ops))
         return _tape_frame(out), out["status"]
+
+
+#: The range of each integer argument the core takes (``depth``'s levels is a usize;
+#: every other one an i64).
+_INT_RANGES = {"levels": (0, (1 << 64) - 1)}
+_I64 = (-(1 << 63), (1 << 63) - 1)
+_STR_ARGUMENTS = ("side", "kind", "price_rule", "self_trade")
+
+
+def _argument_error(error: Exception, **arguments: object) -> Exception:
+    """The typed error for the argument pyo3 could not convert (it raised ``error``).
+
+    The conversion fails before the core runs, so the book is unchanged. Checking only
+    after a failure keeps the accepted path free of per-argument checks. Returns
+    ``error`` itself when no argument explains it.
+    """
+    for name, v in arguments.items():
+        if name in _STR_ARGUMENTS:
+            if not isinstance(v, str):
+                return InvalidArgumentError(f"{name} = {v!r}: a string expected", name, v)
+            continue
+        if v is None and name == "owner":
+            continue
+        if not isinstance(v, numbers.Integral):
+            return InvalidArgumentError(
+                f"{name} = {v!r}: an integer expected, not {type(v).__name__}", name, v
+            )
+        low, high = _INT_RANGES.get(name, _I64)
+        if not low <= int(v) <= high:
+            return InvalidArgumentError(f"{name} = {v}: must lie in {low}..{high}", name, int(v))
+    return error
 
 
 def _tape_frame(out: dict[str, NDArray[np.int64]]) -> pl.DataFrame:
