@@ -27,8 +27,6 @@ fuzzed too. Keep it explicit and short.
 
 from __future__ import annotations
 
-import csv
-import decimal
 import os
 import traceback
 from collections.abc import Callable
@@ -71,27 +69,6 @@ KNOWN_OPEN: dict[str, Known] = {
     # An 8-byte gzip file allocates its trailer's size (item 3): data targets never
     # write a gzip whose trailer claims more than 64 MiB while this is open.
     "gzip-trailer": Known(3, "not yet on a branch", "gzip trailer size is trusted before inflating"),
-    # Untyped exceptions of item 9.
-    "tx-no-signers": Known(
-        9, "ledger-rel", "decode of a Transfer with no signers", IndexError, "ledger/tx.py"
-    ),
-    "int-overflow": Known(
-        9,
-        "ledger-rel",
-        "ints beyond int64/uint64 or negative for unsigned: OverflowError",
-        OverflowError,
-        "gridledger/",
-    ),
-    "decimal-overflow": Known(
-        9, "ledger-rel", "amounts such as '1e999999': decimal.Overflow", decimal.Overflow, "powerchain/"
-    ),
-    "csv-cr-only": Known(9, "ledger-rel", "a CSV with CR-only line endings", csv.Error, "data/_formats.py"),
-    # Network configuration validation (item 5): the network targets draw only valid
-    # node indices, losses and latencies, and leave one node honest, while this is open.
-    # A PowerChain command that removes the sealer from the voters applies, then the
-    # automatic seal fails (item 6): remove_voter never targets the deployer while open.
-    "sealer-removed": Known(6, "ledger-rel", "remove_voter of the sealer fails after applying"),
-    "network-config": Known(5, "network", "bad Adversary nodes, no honest node, loss > 1, NaN latency"),
 }
 if os.environ.get("GRIDLEDGER_FUZZ_ALL"):  # fuzz the whole input space now, known bugs and all
     KNOWN_OPEN.clear()
