@@ -222,7 +222,9 @@ fn encode_transfers<'py>(
     expires: PyReadonlyArray1<'py, u64>,
 ) -> PyResult<Bodies<'py>> {
     let t = tag8(chain_tag)?;
-    let n = slice("signer_offsets", &signer_offsets)?.len().saturating_sub(1);
+    let n = slice("signer_offsets", &signer_offsets)?
+        .len()
+        .saturating_sub(1);
     let keys: Vec<Key> = digests("signers", &signers)?;
     let ins = Inputs::read(&input_txids, &input_index)?;
     let outs = Outputs::read(&owners, &assets, &amounts, &expires)?;

@@ -271,18 +271,19 @@ impl PyPobParent {
             lambda: lambda_,
         }];
         let s = &self.shared;
-        let (lambda, theta) = py.detach(|| {
-            validate_chain(
-                &s.pool(),
-                &self.executed,
-                self.window.clone(),
-                &s.params,
-                &block,
-            )
-        })?
-        .first()
-        .copied()
-        .ok_or_else(|| CoreError::invalid("indices", ix.len(), "no block validated"))?;
+        let (lambda, theta) = py
+            .detach(|| {
+                validate_chain(
+                    &s.pool(),
+                    &self.executed,
+                    self.window.clone(),
+                    &s.params,
+                    &block,
+                )
+            })?
+            .first()
+            .copied()
+            .ok_or_else(|| CoreError::invalid("indices", ix.len(), "no block validated"))?;
         let mut executed = self.executed.clone();
         for &i in ix {
             if let Some(d) = usize::try_from(i).ok().and_then(|i| executed.get_mut(i)) {
