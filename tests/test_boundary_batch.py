@@ -8,6 +8,7 @@ field, and validates blocks one by one as it does all at once.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from gridledger.ledger.block import scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ledger_world import World
+from numpy.typing import NDArray
 
 TAG = bytes(range(8))
 KEY = st.binary(min_size=32, max_size=32)
@@ -31,12 +33,15 @@ INPUT = st.tuples(KEY, st.integers(0, 65535))
 OUTPUT = st.tuples(KEY, st.integers(0, 1), st.integers(0, 2**63 - 1), st.integers(0, 2**64 - 1))
 
 
-def _inputs(ins: list[tuple[bytes, int]]) -> tuple[np.ndarray, np.ndarray]:
+def _inputs(ins: list[tuple[bytes, int]]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
     txids = np.frombuffer(b"".join(t for t, _ in ins), np.uint8).reshape(-1, 32)
     return txids, np.array([i for _, i in ins], np.int64)
 
 
-def _outputs(outs: list[tuple[bytes, int, int, int]]) -> tuple[np.ndarray, ...]:
+Columns = tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64], NDArray[np.uint64]]
+
+
+def _outputs(outs: list[tuple[bytes, int, int, int]]) -> Columns:
     return (
         np.frombuffer(b"".join(o for o, _, _, _ in outs), np.uint8).reshape(-1, 32),
         np.array([a for _, a, _, _ in outs], np.uint8),
@@ -51,7 +56,7 @@ def _offsets(lengths: list[int]) -> np.ndarray:
 
 def _split(blob: bytes, offsets: np.ndarray) -> list[bytes]:
     o = offsets.tolist()
-    return [blob[a:b] for a, b in zip(o, o[1:], strict=False)]
+    return [blob[a:b] for a, b in itertools.pairwise(o)]
 
 
 TRANSFER = st.tuples(
@@ -88,7 +93,9 @@ def test_encode_transfers_equals_one_call_per_transfer(
     assert offsets.dtype == np.int64 and len(offsets) == len(txs) + 1
 
 
-CANDIDATE = st.tuples(KEY, st.integers(-(2**63), 2**63 - 1), st.lists(INPUT, max_size=3), st.lists(OUTPUT, max_size=2))
+CANDIDATE = st.tuples(
+    KEY, st.integers(-(2**63), 2**63 - 1), st.lists(INPUT, max_size=3), st.lists(OUTPUT, max_size=2)
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -126,7 +133,11 @@ def _whole(kind: int, data: Any) -> bytes:
         signers = data.draw(st.lists(KEY, min_size=1, max_size=3))
         n_sig = len(signers)
         body = _core.encode_transfer(
-            TAG, period, np.frombuffer(b"".join(signers), np.uint8).reshape(-1, 32), *_inputs(ins), *_outputs(outs)
+            TAG,
+            period,
+            np.frombuffer(b"".join(signers), np.uint8).reshape(-1, 32),
+            *_inputs(ins),
+            *_outputs(outs),
         )
     else:
         name = ["candidate", "winner"][kind - 2]
@@ -239,7 +250,9 @@ def test_encode_candidates_names_the_bad_field() -> None:
         _core.encode_candidates(TAG, 1, Z32, np.zeros(2, np.int64), *cols, *outs, *tail)
     assert e.value.field == "sent_ms"
     with pytest.raises(InvalidArgumentError) as e:
-        _core.encode_candidates(TAG, 1, np.zeros((2, 32), np.uint8), np.zeros(2, np.int64), *cols, *outs, *tail)
+        _core.encode_candidates(
+            TAG, 1, np.zeros((2, 32), np.uint8), np.zeros(2, np.int64), *cols, *outs, *tail
+        )
     assert e.value.field == "input_offsets"
 
 
@@ -317,21 +330,24 @@ def test_pob_parent_extend_equals_validate_chain_and_leaves_the_parent_unchanged
     p = _parent(theta_prev=50, slopes=np.array([3, -2, 5], np.int64))
     blocks = [np.array([0, 1], np.int64), np.array([2], np.int64), np.array([3], np.int64)]
     base = np.array([1000, 1100, 900], np.int64)
-    lam, theta, ok = p.evaluate(
-        np.zeros(1, np.int64), base[:1], np.array([0, 2], np.int64), blocks[0]
-    )
+    lam, theta, ok = p.evaluate(np.zeros(1, np.int64), base[:1], np.array([0, 2], np.int64), blocks[0])
     assert ok.all()
     # Claims from one block at a time, then the whole chain at once must agree.
     state, claims, thetas = p, [], []
     for r, ix in enumerate(blocks):
-        lam_r, _, _ = state.evaluate(np.array([r], np.int64), base[r : r + 1], np.array([0, len(ix)], np.int64), ix)
+        lam_r, _, _ = state.evaluate(
+            np.array([r], np.int64), base[r : r + 1], np.array([0, len(ix)], np.int64), ix
+        )
         lam_one, theta_one, nxt = state.extend(r, int(base[r]), ix, int(lam_r[0]))
         claims.append(lam_one)
         thetas.append(theta_one)
         assert nxt.theta_prev == theta_one and nxt.executed[ix].all()
         state = nxt
     all_lam, all_theta = p.validate_chain(
-        np.arange(3, dtype=np.int64), base, _offsets([len(b) for b in blocks]), np.concatenate(blocks),
+        np.arange(3, dtype=np.int64),
+        base,
+        _offsets([len(b) for b in blocks]),
+        np.concatenate(blocks),
         np.array(claims, np.uint64),
     )
     assert all_lam.tolist() == claims and all_theta.tolist() == thetas

@@ -169,11 +169,28 @@ class _Builder:
         period: int,
         signers: NDArray[np.uint8],
         inputs: tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.int64]],
-        outputs: tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64], NDArray[np.uint64]],
+        outputs: tuple[
+            NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64], NDArray[np.uint64]
+        ],
     ) -> tuple[bytes, NDArray[np.int64]]:
         """One-signer Transfers in one call: (bodies, offsets); inputs and outputs are CSR columns."""
         signer_offsets = np.arange(len(signers) + 1, dtype=np.int64)
-        return _core.encode_transfers(self.tag, period, signer_offsets, signers, *inputs, *outputs)
+        in_offs, txids, idx = inputs
+        out_offs, owners, assets, amounts, expires = outputs
+        return _core.encode_transfers(
+            self.tag,
+            period,
+            signer_offsets,
+            signers,
+            in_offs,
+            txids,
+            idx,
+            out_offs,
+            owners,
+            assets,
+            amounts,
+            expires,
+        )
 
     def settle(
         self, period: int, deals: list[Deal], alloc: NDArray[np.int64]
