@@ -79,9 +79,8 @@ def micro(tmp: Path) -> dict[str, Any]:
     def per_transfer() -> None:
         for i in range(n):
             a, b = 2 * i, 2 * i + 2
-            _core.encode_transfer(
-                tag, 7, signers[i : i + 1], txids[a:b], idx[a:b], owners[a:b], assets[a:b], amounts[a:b], expires[a:b]
-            )
+            ins, outs = (txids[a:b], idx[a:b]), (owners[a:b], assets[a:b], amounts[a:b], expires[a:b])
+            _core.encode_transfer(tag, 7, signers[i : i + 1], *ins, *outs)
 
     def per_candidate() -> None:
         for i in range(n):
@@ -95,15 +94,11 @@ def micro(tmp: Path) -> dict[str, Any]:
     out["candidates_1000_per_item_s"] = best(per_candidate, 10)
     if hasattr(_core, "encode_transfers"):
         one = np.arange(n + 1, dtype=np.int64)
-        out["transfers_1000_batch_s"] = best(
-            lambda: _core.encode_transfers(tag, 7, one, signers, two, txids, idx, two, owners, assets, amounts, expires),
-            50,
-        )
+        cols = (two, txids, idx, two, owners, assets, amounts, expires)
+        sent = np.full(n, 5, np.int64)
+        out["transfers_1000_batch_s"] = best(lambda: _core.encode_transfers(tag, 7, one, signers, *cols), 50)
         out["candidates_1000_batch_s"] = best(
-            lambda: _core.encode_candidates(
-                tag, 7, signers, np.full(n, 5, np.int64), two, txids, idx, two, owners, assets, amounts, expires
-            ),
-            50,
+            lambda: _core.encode_candidates(tag, 7, signers, sent, *cols), 50
         )
     return out
 
@@ -117,7 +112,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if a.workload == "community":
-            res = community(200, 40, a.days, datetime(2019, 6, 1, tzinfo=UTC), "round_robin", tmp / "c.sqlite")
+            start = datetime(2019, 6, 1, tzinfo=UTC)
+            res = community(200, 40, a.days, start, "round_robin", tmp / "c.sqlite")
         elif a.workload == "default":
             res = community(50, 10, 7, datetime(2019, 6, 3, tzinfo=UTC), "auction", tmp / "d.sqlite")
         else:
