@@ -86,17 +86,20 @@ def test_pob_candidates(benchmark: BenchmarkFixture) -> None:
     theta = (r.rounds["theta_kw"].to_numpy() * 1000 / 12).round().astype(np.int64)
     slopes = np.diff(np.concatenate([[sc.theta_prev_wh], theta[:rel]])).astype(np.int64)
 
+    parent = _core.PobParent(
+        sc.published,
+        sc.transactions.grid_wh,
+        cap_wh=sc.cap_wh,
+        max_defer=sc.max_defer,
+        window=sc.rounds_per_day,
+        round_minutes=sc.round_minutes,
+        executed=executed,
+        theta_prev=int(theta[rel - 1]),
+        slopes=slopes,
+    )
+
     def run() -> np.ndarray:
-        _, _, ok = _core.pob_evaluate(
-            sc.published,
-            sc.transactions.grid_wh,
-            executed,
-            int(theta[rel - 1]),
-            slopes,
-            sc.cap_wh,
-            sc.max_defer,
-            sc.rounds_per_day,
-            sc.round_minutes,
+        _, _, ok = parent.evaluate(
             np.full(CANDIDATES, rel, np.int64),
             np.full(CANDIDATES, sc.base_wh[rel], np.int64),
             offsets,

@@ -9,11 +9,14 @@ from typing import Any, final
 import numpy as np
 from numpy.typing import NDArray
 
+from gridledger._shapes import BlockCheck, DecodedGenesis, DecodedHeader, DecodedTx, MemberStats
+
 __all__ = [
     "ChainState",
     "KeyRing",
     "MerkleTree",
     "OrderBook",
+    "PobParent",
     "SigningKey",
     "__version__",
     "bidding_trajectory",
@@ -22,11 +25,13 @@ __all__ = [
     "decode_tx",
     "draw_winner",
     "encode_auction_tx",
+    "encode_candidates",
     "encode_create",
     "encode_creates",
     "encode_genesis",
     "encode_header",
     "encode_transfer",
+    "encode_transfers",
     "ev_choose",
     "ev_simulate",
     "gunzip",
@@ -35,9 +40,8 @@ __all__ = [
     "hash_rows",
     "leaf_hash",
     "parse_table",
-    "pob_evaluate",
-    "pob_validate_chain",
     "resample_series",
+    "scan_txs",
     "series_runs",
     "simulate_bidding",
     "tx_proof",
@@ -220,7 +224,44 @@ def encode_auction_tx(
 ) -> bytes:
     """The canonical body of a Candidate, Winner or Evidence."""
 
-def decode_tx(data: bytes) -> dict[str, Any]:
+def encode_transfers(
+    chain_tag: bytes,
+    period: int,
+    signer_offsets: NDArray[np.int64],
+    signers: NDArray[np.uint8],
+    input_offsets: NDArray[np.int64],
+    input_txids: NDArray[np.uint8],
+    input_index: NDArray[np.int64],
+    output_offsets: NDArray[np.int64],
+    owners: NDArray[np.uint8],
+    assets: NDArray[np.uint8],
+    amounts: NDArray[np.int64],
+    expires: NDArray[np.uint64],
+) -> tuple[bytes, NDArray[np.int64]]:
+    """Many Transfer bodies, rows as CSR columns: (concatenated bodies, offsets)."""
+
+def encode_candidates(
+    chain_tag: bytes,
+    period: int,
+    candidates: NDArray[np.uint8],
+    sent_ms: NDArray[np.int64],
+    input_offsets: NDArray[np.int64],
+    input_txids: NDArray[np.uint8],
+    input_index: NDArray[np.int64],
+    output_offsets: NDArray[np.int64],
+    owners: NDArray[np.uint8],
+    assets: NDArray[np.uint8],
+    amounts: NDArray[np.int64],
+    expires: NDArray[np.uint64],
+) -> tuple[bytes, NDArray[np.int64]]:
+    """Many Candidate bodies, rows as CSR columns: (concatenated bodies, offsets)."""
+
+def scan_txs(
+    data: bytes, offsets_: NDArray[np.int64], algorithm: str = "blake3"
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], bytes | None]:
+    """Whole transactions in one pass: (ids (n, 32), kind codes, last non-zero Winner's winner)."""
+
+def decode_tx(data: bytes) -> DecodedTx:
     """The fields of a whole transaction; raises InvalidTransactionError."""
 
 def encode_header(
@@ -236,7 +277,7 @@ def encode_header(
 ) -> bytes:
     """The canonical 193-byte header."""
 
-def decode_header(data: bytes) -> dict[str, Any]:
+def decode_header(data: bytes) -> DecodedHeader:
     """The fields of a header; raises InvalidBlockError."""
 
 def tx_root(ids: NDArray[np.uint8], algorithm: str = "blake3") -> bytes:
@@ -258,7 +299,7 @@ def encode_genesis(
 ) -> bytes:
     """The canonical genesis record; raises BadConfigurationError."""
 
-def decode_genesis(data: bytes) -> dict[str, Any]:
+def decode_genesis(data: bytes) -> DecodedGenesis:
     """The fields of a genesis record and its chain id."""
 
 @final
@@ -308,16 +349,16 @@ class ChainState:
     def output(self, txid: bytes, index: int) -> tuple[bytes, int, int, int] | None: ...
     def check(
         self, header: bytes, signature: bytes, txs: bytes, offsets_: NDArray[np.int64]
-    ) -> dict[str, Any]: ...
+    ) -> BlockCheck: ...
     def commit(self, block_hash: bytes) -> None: ...
     def append(
         self, header: bytes, signature: bytes, txs: bytes, offsets_: NDArray[np.int64]
-    ) -> dict[str, Any]: ...
+    ) -> BlockCheck: ...
     def log_root(self, size: int | None = None) -> bytes: ...
     def unspent(self, key_: bytes) -> list[tuple[bytes, int, int, int, int]]: ...
     def copy(self) -> ChainState: ...
     def producers(self) -> NDArray[np.uint8]: ...
-    def member_stats(self) -> dict[str, NDArray[Any]]: ...
+    def member_stats(self) -> MemberStats: ...
     def auction(
         self, candidates: NDArray[np.uint8], tokens: NDArray[np.uint64]
     ) -> tuple[bytes | None, NDArray[np.float64]]: ...
@@ -436,37 +477,48 @@ def ev_simulate(
     Returns (executed round or −1, Θ Wh, λ, winning miner, rounds not proven optimal).
     """
 
-def pob_validate_chain(
-    published: NDArray[np.int64],
-    grid_wh: NDArray[np.int64],
-    executed: NDArray[np.bool_],
-    theta_prev: int,
-    slopes: NDArray[np.int64],
-    cap_wh: int,
-    max_defer: int,
-    window: int,
-    round_minutes: int,
-    rounds: NDArray[np.int64],
-    base_wh: NDArray[np.int64],
-    offsets: NDArray[np.int64],
-    indices: NDArray[np.int64],
-    lambdas: NDArray[np.uint64],
-) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
-    """Validate consecutive PoB blocks, all or nothing: (λ, Θ) per block."""
+@final
+class PobParent:
+    """The parent state of PoB blocks, checked once: pool, executed flags, Θ window, parameters."""
 
-def pob_evaluate(
-    published: NDArray[np.int64],
-    grid_wh: NDArray[np.int64],
-    executed: NDArray[np.bool_],
-    theta_prev: int,
-    slopes: NDArray[np.int64],
-    cap_wh: int,
-    max_defer: int,
-    window: int,
-    round_minutes: int,
-    rounds: NDArray[np.int64],
-    base_wh: NDArray[np.int64],
-    offsets: NDArray[np.int64],
-    indices: NDArray[np.int64],
-) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.bool_]]:
-    """Evaluate competing PoB blocks on one parent: (λ, Θ, valid) per block."""
+    def __new__(
+        cls,
+        published: NDArray[np.int64],
+        grid_wh: NDArray[np.int64],
+        *,
+        cap_wh: int,
+        max_defer: int,
+        window: int,
+        round_minutes: int,
+        executed: NDArray[np.bool_] | None = None,
+        theta_prev: int = 0,
+        slopes: NDArray[np.int64] | None = None,
+    ) -> PobParent: ...
+    @property
+    def theta_prev(self) -> int: ...
+    @property
+    def executed(self) -> NDArray[np.bool_]: ...
+    def __len__(self) -> int: ...
+    def validate_chain(
+        self,
+        rounds: NDArray[np.int64],
+        base_wh: NDArray[np.int64],
+        offsets: NDArray[np.int64],
+        indices: NDArray[np.int64],
+        lambdas: NDArray[np.uint64],
+    ) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+        """Validate consecutive PoB blocks, all or nothing: (λ, Θ) per block."""
+
+    def evaluate(
+        self,
+        rounds: NDArray[np.int64],
+        base_wh: NDArray[np.int64],
+        offsets: NDArray[np.int64],
+        indices: NDArray[np.int64],
+    ) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.bool_]]:
+        """Evaluate competing PoB blocks on this state: (λ, Θ, valid) per block."""
+
+    def extend(
+        self, round: int, base_wh: int, indices: NDArray[np.int64], lambda_: int
+    ) -> tuple[int, int, PobParent]:
+        """Validate one block: (λ, Θ, the state after it)."""

@@ -54,13 +54,20 @@ class Bidders:
 
     def stand(
         self, period: int, miner: bytes
-    ) -> tuple[list[bytes], list[int], list[tuple[int, int, int, bool]]]:
-        """This period's candidacies: (bodies, signing key ids, (member, tokens, expires, on time))."""
-        bodies, key_ids, infos = [], [], []
+    ) -> tuple[bytes, NDArray[np.int64], list[int], list[tuple[int, int, int, bool]]]:
+        """This period's candidacies, encoded in one call.
+
+        Returns (bodies concatenated, their offsets, signing key ids, (member,
+        tokens, expires, on time) per candidacy).
+        """
+        key_ids: list[int] = []
+        infos: list[tuple[int, int, int, bool]] = []
+        sent_ms: list[int] = []
+        offered: list[Holding] = []
+        in_offs = [0]
         start = period * self.c.period_s * 1000
         end = start + self.c.period_s * 1000
         open_, close = start + self.gate[0], end - self.gate[1]
-        miner_row = np.frombuffer(miner, np.uint8).reshape(1, 32)
         for m, held in enumerate(self.held):
             valid = [h for h in held if h[3] >= period]
             self.held[m] = valid
@@ -68,29 +75,32 @@ class Bidders:
                 continue
             offer = self.rng.sample(valid, self.rng.randint(1, len(valid)))
             late = self.rng.random() < self.late_share
-            sent = self.rng.randint(close + 1, end - 1) if late else self.rng.randint(open_, close)
+            sent_ms.append(self.rng.randint(close + 1, end - 1) if late else self.rng.randint(open_, close))
             tokens = sum(h[2] for h in offer)
             exp = min(h[3] for h in offer)
-            txids = np.frombuffer(b"".join(h[0] for h in offer), np.uint8).reshape(-1, 32)
-            body = _core.encode_auction_tx(
-                "candidate",
-                self.chain.chain_tag,
-                period,
-                self.c.key(self.c.member_key_id(m)),
-                txids,
-                np.array([h[1] for h in offer], np.int64),
-                miner_row,
-                np.ones(1, np.uint8),
-                np.array([tokens], np.int64),
-                np.array([exp], np.uint64),
-                sent_ms=sent,
-            )
-            bodies.append(body)
+            offered += offer
+            in_offs.append(len(offered))
             key_ids.append(self.c.member_key_id(m))
             infos.append((m, tokens, exp, not late))
             self.held[m] = [h for h in valid if h not in offer]
-        self.candidacies += len(bodies)
-        return bodies, key_ids, infos
+        n = len(key_ids)
+        # Each candidacy spends its offered outputs into one output: every token to the miner.
+        bodies, offsets = _core.encode_candidates(
+            self.chain.chain_tag,
+            period,
+            self.c.public_keys[np.array(key_ids, np.int64)].reshape(-1, 32),
+            np.array(sent_ms, np.int64),
+            np.array(in_offs, np.int64),
+            np.frombuffer(b"".join(h[0] for h in offered), np.uint8).reshape(-1, 32),
+            np.array([h[1] for h in offered], np.int64),
+            np.arange(n + 1, dtype=np.int64),
+            np.repeat(np.frombuffer(miner, np.uint8).reshape(1, 32), n, axis=0),
+            np.ones(n, np.uint8),
+            np.array([t for _, t, _, _ in infos], np.int64),
+            np.array([e for _, _, e, _ in infos], np.uint64),
+        )
+        self.candidacies += n
+        return bodies, offsets, key_ids, infos
 
     def winner(
         self, period: int, miner: bytes, cand_ids: NDArray[np.uint8], infos: list[tuple[int, int, int, bool]]

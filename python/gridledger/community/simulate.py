@@ -164,18 +164,33 @@ class _Builder:
         self.v = np.array([u.v_wh for u in community.units], dtype=np.int64)
         self.last_votes: tuple[bytes, NDArray[np.int64], NDArray[np.int64], int, int] | None = None
 
-    def _transfer(
+    def _transfers(
         self,
         period: int,
-        signer: NDArray[np.uint8],
-        txids: NDArray[np.uint8],
-        idx: NDArray[np.int64],
-        owners: NDArray[np.uint8],
-        assets: NDArray[np.uint8],
-        amounts: NDArray[np.int64],
-        expires: NDArray[np.uint64],
-    ) -> bytes:
-        return _core.encode_transfer(self.tag, period, signer, txids, idx, owners, assets, amounts, expires)
+        signers: NDArray[np.uint8],
+        inputs: tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.int64]],
+        outputs: tuple[
+            NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64], NDArray[np.uint64]
+        ],
+    ) -> tuple[bytes, NDArray[np.int64]]:
+        """One-signer Transfers in one call: (bodies, offsets); inputs and outputs are CSR columns."""
+        signer_offsets = np.arange(len(signers) + 1, dtype=np.int64)
+        in_offs, txids, idx = inputs
+        out_offs, owners, assets, amounts, expires = outputs
+        return _core.encode_transfers(
+            self.tag,
+            period,
+            signer_offsets,
+            signers,
+            in_offs,
+            txids,
+            idx,
+            out_offs,
+            owners,
+            assets,
+            amounts,
+            expires,
+        )
 
     def settle(
         self, period: int, deals: list[Deal], alloc: NDArray[np.int64]
@@ -187,26 +202,38 @@ class _Builder:
         by_seller: dict[int, list[Deal]] = {}
         for d in deals:
             by_seller.setdefault(d.seller, []).append(d)
-        bodies, keys = [], []
-        txid = np.frombuffer(d_id, np.uint8).reshape(1, 32)
-        for s, ds in by_seller.items():
+        sellers = list(by_seller)
+        owners: list[int] = []
+        amounts: list[int] = []
+        out_offs = [0]
+        for s in sellers:
             pay: dict[int, int] = {}
-            for d in ds:
+            for d in by_seller[s]:
                 pay[d.buyer] = pay.get(d.buyer, 0) + d.quantity
             change = int(alloc[s]) - sum(pay.values())
-            owners = [*pay, *([s] if change > 0 else [])]
-            amounts = [*pay.values(), *([change] if change > 0 else [])]
-            bodies.append(self._transfer(
-                period, self.members[s : s + 1], txid, np.array([index[s]], np.int64),
-                self.members[np.array(owners)], np.zeros(len(owners), np.uint8),
-                np.array(amounts, np.int64), np.full(len(owners), NEVER, np.uint64),
-            ))  # fmt: skip
-            keys.append(self.c.member_key_id(s))
-        offs = np.zeros(len(bodies) + 1, np.int64)
-        np.cumsum([len(b) for b in bodies], out=offs[1:])
-        ids, blob, offsets = self.c.keyring.sign_bodies(
-            np.array(keys, np.int64), b"".join(bodies), offs, self.alg
+            owners += [*pay, *([s] if change > 0 else [])]
+            amounts += [*pay.values(), *([change] if change > 0 else [])]
+            out_offs.append(len(owners))
+        n, m = len(sellers), len(owners)
+        rows = np.array(sellers, np.int64)
+        bodies, offs = self._transfers(
+            period,
+            self.members[rows],
+            (
+                np.arange(n + 1, dtype=np.int64),
+                np.repeat(np.frombuffer(d_id, np.uint8).reshape(1, 32), n, axis=0),
+                np.array([index[s] for s in sellers], np.int64),
+            ),
+            (
+                np.array(out_offs, np.int64),
+                self.members[np.array(owners, np.int64)],
+                np.zeros(m, np.uint8),
+                np.array(amounts, np.int64),
+                np.full(m, NEVER, np.uint64),
+            ),
         )
+        keys = [self.c.member_key_id(s) for s in sellers]
+        ids, blob, offsets = self.c.keyring.sign_bodies(np.array(keys, np.int64), bodies, offs, self.alg)
         return ids, blob, offsets
 
     def period(
@@ -237,39 +264,45 @@ class _Builder:
             expires,
         )
         ids_c, blob_c, offs_c = self.c.keyring.sign_bodies(self.dev_ids[dev_rows], bodies, offs, self.alg)
-        per_out = 2 if self.votes else 1
         n_out = 2 if self.votes else 1
-        t_bodies = []
-        start = 0
-        vpp2 = np.repeat(self.vpp, n_out, axis=0)
-        assets = np.array([0, 1][:n_out], np.uint8)
-        exp = np.array([NEVER, expires][:n_out], np.uint64)
-        for u, k in zip(units.tolist(), counts.tolist(), strict=True):
-            txids = np.repeat(ids_c[start : start + k], per_out, axis=0)
-            idx = np.tile(np.arange(per_out, dtype=np.int64), k)
-            amounts = np.array([k * int(self.v[u]), k * self.votes][:n_out], np.int64)
-            t_bodies.append(
-                self._transfer(period, self.devices[u : u + 1], txids, idx, vpp2, assets, amounts, exp)
-            )
-            start += k
-        t_offs = np.zeros(len(t_bodies) + 1, np.int64)
-        np.cumsum([len(b) for b in t_bodies], out=t_offs[1:])
-        ids_t, blob_t, offs_t = self.c.keyring.sign_bodies(
-            self.dev_ids[units], b"".join(t_bodies), t_offs, self.alg
+        # One Transfer per unit: its quanta's outputs in, the sums out to the VPP.
+        n_units = len(units)
+        in_offs = np.zeros(n_units + 1, np.int64)
+        np.cumsum(counts * n_out, out=in_offs[1:])
+        sums = np.column_stack([counts * self.v[units], counts * self.votes])[:, :n_out]
+        t_bodies, t_offs = self._transfers(
+            period,
+            self.devices[units],
+            (
+                in_offs,
+                np.repeat(ids_c, n_out, axis=0),
+                np.tile(np.arange(n_out, dtype=np.int64), len(ids_c)),
+            ),
+            (
+                np.arange(n_units + 1, dtype=np.int64) * n_out,
+                np.repeat(self.vpp, n_units * n_out, axis=0),
+                np.tile(np.array([0, 1][:n_out], np.uint8), n_units),
+                np.ascontiguousarray(sums, dtype=np.int64).ravel(),
+                np.tile(np.array([NEVER, expires][:n_out], np.uint64), n_units),
+            ),
         )
+        ids_t, blob_t, offs_t = self.c.keyring.sign_bodies(self.dev_ids[units], t_bodies, t_offs, self.alg)
         # The VPP's distribution: every unit transfer in, the repartition out.
-        d_txids = np.repeat(ids_t, per_out, axis=0)
-        d_idx = np.tile(np.arange(per_out, dtype=np.int64), len(units))
+        d_txids = np.repeat(ids_t, n_out, axis=0)
+        d_idx = np.tile(np.arange(n_out, dtype=np.int64), len(units))
         e_to = np.flatnonzero(alloc)
         v_to = np.flatnonzero(votes)
         owners = np.concatenate([self.members[e_to], self.members[v_to]])
         d_assets = np.concatenate([np.zeros(len(e_to), np.uint8), np.ones(len(v_to), np.uint8)])
         d_amounts = np.concatenate([alloc[e_to], votes[v_to]]).astype(np.int64)
         d_exp = np.concatenate([np.full(len(e_to), NEVER, np.uint64), np.full(len(v_to), expires, np.uint64)])
-        d_body = self._transfer(period, self.vpp, d_txids, d_idx, owners, d_assets, d_amounts, d_exp)
-        ids_d, blob_d, _d = self.c.keyring.sign_bodies(
-            np.zeros(1, np.int64), d_body, np.array([0, len(d_body)], np.int64), self.alg
+        d_body, d_offs = self._transfers(
+            period,
+            self.vpp,
+            (np.array([0, len(d_txids)], np.int64), d_txids, d_idx),
+            (np.array([0, len(owners)], np.int64), owners, d_assets, d_amounts, d_exp),
         )
+        ids_d, blob_d, _d = self.c.keyring.sign_bodies(np.zeros(1, np.int64), d_body, d_offs, self.alg)
         # Where the members' voting tokens went (for the auction's bidders).
         self.last_votes = (ids_d[0].tobytes(), v_to, votes[v_to].astype(np.int64), len(e_to), expires)
         self.last_energy = (ids_d[0].tobytes(), e_to)
@@ -399,12 +432,10 @@ def simulate(
                 miner = community.member_key_id(member_of[miner_pk])
                 next_winner, pays, n_a = None, None, 0
                 if auction:
-                    bodies, key_ids, infos = bidders.stand(p, miner_pk)
-                    if bodies:
-                        offs = np.zeros(len(bodies) + 1, np.int64)
-                        np.cumsum([len(b) for b in bodies], out=offs[1:])
+                    bodies, offs, key_ids, infos = bidders.stand(p, miner_pk)
+                    if key_ids:
                         ids_k, blob_k, offs_k = community.keyring.sign_bodies(
-                            np.array(key_ids, np.int64), b"".join(bodies), offs, community.algorithm
+                            np.array(key_ids, np.int64), bodies, offs, community.algorithm
                         )
                         w_body, next_winner, pays = bidders.winner(p, miner_pk, ids_k, infos)
                         ids_w, blob_w, _w = community.keyring.sign_bodies(
@@ -418,7 +449,7 @@ def simulate(
                         )
                         blob = blob + blob_k + blob_w
                         ids = np.concatenate([ids, ids_k, ids_w])
-                        n_a = len(bodies) + 1
+                        n_a = len(key_ids) + 1
                     if next_winner is None:
                         next_winner = chain.no_candidate_winner()
                 header = chain.next_header(ids, next_winner=next_winner)

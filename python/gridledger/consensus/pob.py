@@ -172,9 +172,7 @@ class _Node:
     weight: int
     height: int
     round: int  # relative round of the block (−1 for the root)
-    executed: NDArray[np.bool_]
-    theta_prev: int
-    slopes: NDArray[np.int64]
+    state: _core.PobParent  # executed flags, Θ and slopes of the branch after this block
 
 
 class PobChain:
@@ -191,9 +189,10 @@ class PobChain:
     theta_prev_wh, slopes_wh
         Θ of the round before relative round 0 and the slopes before it (Wh).
 
-    Each node keeps its branch's executed flags (one byte per pool
-    transaction): meant for live operation over a pool of a few days, not for
-    replaying a year (use the batch validator ``_core.pob_validate_chain``).
+    Each node keeps its branch's state as a native :class:`_core.PobParent`
+    (one executed flag per pool transaction; the pool itself is shared):
+    meant for live operation over a pool of a few days, not for replaying a
+    year (use the batch validator ``PobParent.validate_chain``).
     """
 
     def __init__(
@@ -210,12 +209,18 @@ class PobChain:
         self.params = params
         self.chain_id = chain_id
         self.genesis = _core.hash_one(b"gridledger-pob-genesis" + chain_id, "blake3")
-        sl = np.zeros(0, np.int64) if slopes_wh is None else np.asarray(slopes_wh, np.int64)
-        self._nodes: dict[bytes, _Node] = {
-            self.genesis: _Node(
-                None, None, 0, -1, -1, np.zeros(len(pool.published), bool), int(theta_prev_wh), sl
-            )
-        }
+        sl = np.zeros(0, np.int64) if slopes_wh is None else np.ascontiguousarray(slopes_wh, np.int64)
+        root = _core.PobParent(
+            np.ascontiguousarray(pool.published, np.int64),
+            np.ascontiguousarray(pool.grid_wh, np.int64),
+            cap_wh=params.cap_wh,
+            max_defer=params.max_defer,
+            window=params.window,
+            round_minutes=params.round_minutes,
+            theta_prev=int(theta_prev_wh),
+            slopes=sl,
+        )
+        self._nodes: dict[bytes, _Node] = {self.genesis: _Node(None, None, 0, -1, -1, root)}
         self._tip = self.genesis
 
     # -- queries ---------------------------------------------------------------------------------
@@ -260,8 +265,7 @@ class PobChain:
         m = len(idx)
         offsets = np.zeros(m + 1, dtype=np.int64)
         np.cumsum([len(x) for x in idx], out=offsets[1:])
-        lam, _, _ = _core.pob_evaluate(
-            *self._state(node),
+        lam, _, _ = node.state.evaluate(
             np.full(m, rel, dtype=np.int64),
             np.full(m, self._base(rel), dtype=np.int64),
             offsets,
@@ -309,49 +313,14 @@ class PobChain:
         idx = self.pool.indices(ids)
         if not 0 <= block.lambda_fp < 2**64:
             raise InvalidBlockError("lambda must fit in 64 bits", "lambda", block.lambda_fp)
-        lam, theta = self._check(node, rel, idx, block.lambda_fp)
-        executed = node.executed.copy()
-        executed[idx] = True
-        w = self.params.window
-        slopes = np.append(node.slopes, theta - node.theta_prev)[-(w - 1) :] if w > 1 else node.slopes[:0]
-        self._nodes[h] = _Node(
-            block, hd.prev_hash, node.weight + lam, hd.height, rel, executed, theta, slopes
-        )
+        # Rules 2–5 in the core: (λ, Θ) and the branch's state after the block, or the typed error.
+        lam, _, state = node.state.extend(rel, self._base(rel), idx, block.lambda_fp)
+        self._nodes[h] = _Node(block, hd.prev_hash, node.weight + lam, hd.height, rel, state)
         best = self._nodes[self._tip]
         new = self._nodes[h]
         if new.weight > best.weight or (new.weight == best.weight and h < self._tip):
             self._tip = h
         return h
-
-    def _check(self, node: _Node, rel: int, idx: NDArray[np.int64], claimed: int) -> tuple[int, int]:
-        """Rules 2–5 through the Rust validator: (λ, Θ) or the typed error of the first broken rule."""
-        lam, theta = _core.pob_validate_chain(
-            *self._state(node),
-            np.array([rel], np.int64),
-            np.array([self._base(rel)], np.int64),
-            np.array([0, len(idx)], np.int64),
-            idx,
-            np.array([claimed], np.uint64),
-        )
-        return int(lam[0]), int(theta[0])
-
-    def _state(
-        self, node: _Node
-    ) -> tuple[
-        NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], int, NDArray[np.int64], int, int, int, int
-    ]:
-        p = self.params
-        return (
-            self.pool.published,
-            self.pool.grid_wh,
-            node.executed,
-            node.theta_prev,
-            node.slopes,
-            p.cap_wh,
-            p.max_defer,
-            p.window,
-            p.round_minutes,
-        )
 
     def _base(self, rel: int) -> int:
         if not 0 <= rel < len(self.pool.base_wh):

@@ -314,22 +314,17 @@ def _validate(
     rounds = len(sc.base_wh)
     # The validator recomputes each claimed λ; the claims are the miners' own computation.
     claimed = _claimed_lambdas(sc, offsets, indices)
-    return _core.pob_validate_chain(
+    parent = _core.PobParent(
         sc.published,
         sc.transactions.grid_wh,
-        np.zeros(len(sc.published), dtype=bool),
-        sc.theta_prev_wh,
-        sc.history_wh,
-        sc.cap_wh,
-        sc.max_defer,
-        sc.rounds_per_day,
-        sc.round_minutes,
-        np.arange(rounds, dtype=np.int64),
-        sc.base_wh,
-        offsets,
-        indices,
-        claimed,
+        cap_wh=sc.cap_wh,
+        max_defer=sc.max_defer,
+        window=sc.rounds_per_day,
+        round_minutes=sc.round_minutes,
+        theta_prev=sc.theta_prev_wh,
+        slopes=sc.history_wh,
     )
+    return parent.validate_chain(np.arange(rounds, dtype=np.int64), sc.base_wh, offsets, indices, claimed)
 
 
 def _claimed_lambdas(

@@ -84,12 +84,40 @@ class Header:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+def _blob(txs: Sequence[bytes]) -> tuple[bytes, NDArray[np.int64]]:
+    """``txs`` concatenated, with ``(n + 1,)`` offsets."""
+    offsets = np.zeros(len(txs) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, txs), dtype=np.int64, count=len(txs)), out=offsets[1:])
+    return b"".join(txs), offsets
+
+
+def scan(
+    txs: Sequence[bytes], algorithm: Algorithm = "blake3"
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], bytes | None]:
+    """One pass over whole encoded transactions, in one call into the core.
+
+    Returns
+    -------
+    ids
+        ``(n, 32)`` ids H(body).
+    kinds
+        ``(n,)`` kind codes: 0 Create, 1 Transfer, 2 Candidate, 3 Winner, 4 Evidence.
+    winner
+        The winner named by the last Winner transaction with a non-zero
+        winner (the next producer of an auction chain), or None.
+
+    Raises
+    ------
+    InvalidTransactionError
+        Naming ``txs[i]``, the first transaction that does not decode.
+    """
+    blob, offsets = _blob(txs)
+    return _core.scan_txs(blob, offsets, algorithm)
+
+
 def tx_ids(txs: Sequence[bytes], algorithm: Algorithm = "blake3") -> NDArray[np.uint8]:
     """The ids H(body) of whole encoded transactions, as an ``(n, 32)`` array."""
-    return np.frombuffer(
-        b"".join(_core.hash_one(t[: _core.decode_tx(t)["body_len"]], algorithm) for t in txs),
-        dtype=np.uint8,
-    ).reshape(-1, 32)
+    return scan(txs, algorithm)[0]
 
 
 def tx_root(ids: NDArray[np.uint8], algorithm: Algorithm = "blake3") -> bytes:
@@ -115,7 +143,4 @@ class Block:
 
     def tx_blob(self) -> tuple[bytes, NDArray[np.int64]]:
         """The transactions concatenated, with ``(n + 1,)`` offsets."""
-        lengths = np.fromiter((len(t) for t in self.txs), dtype=np.int64, count=len(self.txs))
-        offsets = np.zeros(len(self.txs) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        return b"".join(self.txs), offsets
+        return _blob(self.txs)

@@ -17,10 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridledger import _core
+from gridledger._shapes import BlockCheck, MemberStats
 from gridledger._validate import check_bytes, check_index
 from gridledger.errors import InvalidArgumentError
 from gridledger.keys import SigningKey
-from gridledger.ledger.block import Block, Header, tx_ids, tx_root
+from gridledger.ledger.block import Block, Header, scan, tx_root
 from gridledger.ledger.genesis import Genesis
 
 __all__ = ["BlockReceipt", "Chain"]
@@ -71,28 +72,31 @@ class BlockReceipt:
     evidence: int = 0
 
     @classmethod
-    def _from(cls, d: dict[str, object]) -> BlockReceipt:
-        outs = {
-            k[4:]: d[k]
-            for k in ("out_tx", "out_index", "out_owner", "out_asset", "out_amount", "out_expires")
+    def _from(cls, d: BlockCheck) -> BlockReceipt:
+        outputs: dict[str, NDArray[np.int64] | NDArray[np.uint64]] = {
+            "tx": d["out_tx"],
+            "index": d["out_index"],
+            "owner": d["out_owner"],
+            "asset": d["out_asset"],
+            "amount": d["out_amount"],
+            "expires": d["out_expires"],
         }
-        spent = {"tx_seq": d["spent_tx_seq"], "index": d["spent_index"]}
         return cls(
-            d["block_hash"],  # type: ignore[arg-type]
-            d["ids"],  # type: ignore[arg-type]
-            d["kinds"],  # type: ignore[arg-type]
-            outs,  # type: ignore[arg-type]
-            spent,  # type: ignore[arg-type]
-            d["new_keys"],  # type: ignore[arg-type]
-            d["first_tx_seq"],  # type: ignore[arg-type]
-            d["fees"],  # type: ignore[arg-type]
-            d["signatures"],  # type: ignore[arg-type]
-            d["winner"],  # type: ignore[arg-type]
-            d["on_time"],  # type: ignore[arg-type]
-            d["late"],  # type: ignore[arg-type]
-            d["penalised"],  # type: ignore[arg-type]
-            d["missed"],  # type: ignore[arg-type]
-            d["evidence"],  # type: ignore[arg-type]
+            d["block_hash"],
+            d["ids"],
+            d["kinds"],
+            outputs,
+            {"tx_seq": d["spent_tx_seq"], "index": d["spent_index"]},
+            d["new_keys"],
+            d["first_tx_seq"],
+            d["fees"],
+            d["signatures"],
+            d["winner"],
+            d["on_time"],
+            d["late"],
+            d["penalised"],
+            d["missed"],
+            d["evidence"],
         )
 
 
@@ -227,13 +231,11 @@ class Chain:
         """
         txs = tuple(bytes(t) for t in txs)
         alg = self.genesis.algorithm
+        ids, _, winner = scan(txs, alg)
         if next_winner is None and self.genesis.consensus.producer_rule == "auction":
-            for t in txs:
-                d = _core.decode_tx(t)
-                if d["kind"] == "winner" and d["winner"] != bytes(32):
-                    next_winner = d["winner"]
+            next_winner = winner
         header = self.next_header(
-            tx_ids(txs, alg), timestamp_ms=timestamp_ms, miner=miner.public_key, next_winner=next_winner
+            ids, timestamp_ms=timestamp_ms, miner=miner.public_key, next_winner=next_winner
         )
         return Block(header, miner.sign(header.hash(alg)), txs)
 
@@ -254,7 +256,7 @@ class Chain:
         w = self._state.no_candidate_winner()
         return self.genesis.producer(1) if w is None else w
 
-    def member_stats(self) -> dict[str, NDArray[np.generic]]:
+    def member_stats(self) -> MemberStats:
         """Per member (genesis order): last_period (-1 never), made, penalties, strikes, barred."""
         return self._state.member_stats()
 

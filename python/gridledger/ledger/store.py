@@ -348,11 +348,9 @@ class ChainStore:
         """Every block hash in height order, recomputed from the stored headers."""
         from gridledger import hashing
 
-        alg = self.genesis.algorithm
-        return [
-            hashing.hash_one(r[0], alg)
-            for r in self._conn.execute("SELECT header FROM blocks ORDER BY height")
-        ]
+        headers = [r[0] for r in self._conn.execute("SELECT header FROM blocks ORDER BY height")]
+        flat = hashing.hash_many(headers, self.genesis.algorithm).tobytes()
+        return [flat[i : i + 32] for i in range(0, len(flat), 32)]
 
     def keys(self) -> pl.DataFrame:
         """Key ids, public keys (hex) and labels."""

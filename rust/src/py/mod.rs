@@ -9,8 +9,10 @@ mod errors;
 mod ev;
 mod hash;
 mod ledger;
+mod ledger_batch;
 mod merkle;
 mod pob;
+mod pob_parent;
 mod sig;
 
 use pyo3::prelude::*;
@@ -24,8 +26,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ev::register(m)?;
     hash::register(m)?;
     ledger::register(m)?;
+    ledger_batch::register(m)?;
     merkle::register(m)?;
     pob::register(m)?;
+    pob_parent::register(m)?;
     sig::register(m)?;
     Ok(())
 }
