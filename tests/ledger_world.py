@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+from gridledger.errors import GridLedgerError
 from gridledger.keys import SigningKey
 from gridledger.ledger import (
     Asset,
@@ -114,3 +116,26 @@ class World:
             if isinstance(t.tx, Create):
                 d = [k.public_key for k in self.devices].index(t.tx.device)
                 self.seq[d] = max(self.seq[d], t.tx.seq)
+
+
+def snapshot(w: World) -> tuple[object, ...]:
+    c = w.chain
+    keys = [w.vpp, *w.members, *w.devices]
+    return (
+        c.height,
+        c.tip_hash,
+        c.n_tx,
+        c._state.n_utxo,
+        tuple(c.balance(k.public_key) for k in keys),
+        tuple(c.device_seq().tolist()),
+        c.log_root(),
+    )
+
+
+def rejected(w: World, block: Block, error: type[GridLedgerError], field: str) -> GridLedgerError:
+    before = snapshot(w)
+    with pytest.raises(error) as info:
+        w.chain.append(block)
+    assert field in (info.value.field or ""), (info.value.field, str(info.value))
+    assert snapshot(w) == before, "a rejected block changed the chain"
+    return info.value

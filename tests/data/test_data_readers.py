@@ -13,7 +13,7 @@ import pytest
 from gridledger import data
 from gridledger.errors import BadDataError
 
-ENTSOE = Path(__file__).resolve().parents[2] / "shared" / "data" / "entsoe"
+ENTSOE = Path(__file__).resolve().parents[3] / "shared" / "data" / "entsoe"
 RAW = ENTSOE / "raw"
 COVERAGE = json.loads((ENTSOE / "coverage.json").read_text())["files"]
 WIDE_FILES = [n for n in COVERAGE if "columns" in COVERAGE[n]]

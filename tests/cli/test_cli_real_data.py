@@ -8,7 +8,7 @@ import pytest
 from gridledger import cli
 from gridledger.ledger.store import ChainStore
 
-ENTSOE = Path(__file__).resolve().parents[2] / "shared" / "data" / "entsoe"
+ENTSOE = Path(__file__).resolve().parents[3] / "shared" / "data" / "entsoe"
 Q15 = ENTSOE / "entsoe_transparency_15min_load.csv.gz"
 H60 = ENTSOE / "entsoe_transparency_60min_load.csv.gz"
 

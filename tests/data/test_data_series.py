@@ -145,7 +145,7 @@ def test_wide_view() -> None:
 
 def test_cli_inspect_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = (
-        Path(__file__).resolve().parents[2]
+        Path(__file__).resolve().parents[3]
         / "shared/data/entsoe/raw/transparency_export_AT_2022_60min.csv.gz"
     )
     png = tmp_path / "week.png"

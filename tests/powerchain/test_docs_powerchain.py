@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "powerchain.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "powerchain.md"
 
 
 def test_the_walkthrough_script_in_the_docs_runs_and_prints_the_documented_output() -> None:

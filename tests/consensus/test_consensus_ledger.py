@@ -21,8 +21,7 @@ from gridledger.ledger import (
     SignedTransaction,
     Winner,
 )
-from ledger_world import D, World
-from test_ledger_rules import rejected
+from ledger_world import D, World, rejected
 
 END_GRACE = 120_000
 

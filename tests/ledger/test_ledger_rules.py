@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from gridledger.errors import (
     DoubleSpendError,
-    GridLedgerError,
     InsufficientFundsError,
     InvalidBlockError,
     InvalidSignatureError,
@@ -15,30 +14,7 @@ from gridledger.errors import (
 )
 from gridledger.hashing import hash_one
 from gridledger.ledger import Asset, Block, Outpoint, Output, SignedTransaction, Transfer
-from ledger_world import D, V, World
-
-
-def snapshot(w: World) -> tuple[object, ...]:
-    c = w.chain
-    keys = [w.vpp, *w.members, *w.devices]
-    return (
-        c.height,
-        c.tip_hash,
-        c.n_tx,
-        c._state.n_utxo,
-        tuple(c.balance(k.public_key) for k in keys),
-        tuple(c.device_seq().tolist()),
-        c.log_root(),
-    )
-
-
-def rejected(w: World, block: Block, error: type[GridLedgerError], field: str) -> GridLedgerError:
-    before = snapshot(w)
-    with pytest.raises(error) as info:
-        w.chain.append(block)
-    assert field in (info.value.field or ""), (info.value.field, str(info.value))
-    assert snapshot(w) == before, "a rejected block changed the chain"
-    return info.value
+from ledger_world import D, V, World, rejected
 
 
 @pytest.fixture(params=["blake3", "sha256"])
