@@ -15,8 +15,8 @@
 use std::collections::HashSet;
 
 use super::codec::{Key, Reader};
+use crate::crypto::hash::{Algorithm, Digest};
 use crate::error::{CoreError, CoreResult, Rule};
-use crate::hash::{Algorithm, Digest};
 
 pub const GENESIS_MAGIC: &[u8; 4] = b"GLGN";
 pub const GENESIS_VERSION: u8 = 1;
@@ -79,11 +79,11 @@ impl Consensus {
         self.producer_rule == 1
     }
 
-    pub fn draw_rule(&self) -> crate::draw::DrawRule {
+    pub fn draw_rule(&self) -> crate::consensus::draw::DrawRule {
         if self.draw == 1 {
-            crate::draw::DrawRule::Proportional
+            crate::consensus::draw::DrawRule::Proportional
         } else {
-            crate::draw::DrawRule::ArgmaxWOverU
+            crate::consensus::draw::DrawRule::ArgmaxWOverU
         }
     }
 

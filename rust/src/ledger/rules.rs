@@ -9,9 +9,9 @@ use super::block::{period_end_ms, Header};
 use super::codec::{short, Key};
 use super::state::{rule, Accepted, AuctionDelta, ChainState, NewOutput, Utxo};
 use super::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, MAX_AMOUNT, NEVER};
+use crate::crypto::hash::Digest;
+use crate::crypto::sig;
 use crate::error::{CoreResult, Rule};
-use crate::hash::Digest;
-use crate::sig;
 
 /// The per-block scratch: outputs created and spent so far in this block.
 struct Overlay<'s> {

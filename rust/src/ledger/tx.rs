@@ -17,8 +17,8 @@
 //! decoder that accepts a buffer re-encodes it byte for byte.
 
 use super::codec::{Key, Reader, Sig};
+use crate::crypto::hash::{Algorithm, Digest};
 use crate::error::{CoreResult, Rule};
-use crate::hash::{Algorithm, Digest};
 
 pub const TX_MAGIC: &[u8; 4] = b"GLTX";
 pub const TX_VERSION: u8 = 1;

@@ -6,8 +6,8 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
+use crate::crypto::hash::Digest;
 use crate::error::CoreError;
-use crate::hash::Digest;
 
 /// A C-contiguous `(n, width)` uint8 array as one slice.
 pub fn rows<'a>(

@@ -4,11 +4,11 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArra
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::buffers::{digest, rows, slice};
-use crate::bidding::{gini, play, play_many, Scenario};
-use crate::draw::{self, DrawRule};
+use crate::consensus::bidding::{gini, play, play_many, Scenario};
+use crate::consensus::draw::{self, DrawRule};
+use crate::crypto::hash::Algorithm;
 use crate::error::CoreError;
-use crate::hash::Algorithm;
+use crate::py::buffers::{digest, rows, slice};
 
 fn weights<'a>(a: &'a PyReadonlyArray1<'_, f64>) -> Result<&'a [f64], CoreError> {
     slice("weights", a)
@@ -99,7 +99,7 @@ fn simulate_bidding<'py>(
     let starts = vec![start; candidates];
     let out = py.detach(|| play_many(&sc, rule, &starts, turns, seeds));
     let n = out.len();
-    let flat = |f: &dyn Fn(&crate::bidding::Outcome) -> Vec<i64>| -> Vec<i64> {
+    let flat = |f: &dyn Fn(&crate::consensus::bidding::Outcome) -> Vec<i64>| -> Vec<i64> {
         out.iter().flat_map(f).collect()
     };
     let d = PyDict::new(py);

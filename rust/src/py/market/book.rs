@@ -4,9 +4,11 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::buffers::slice;
-use crate::book::{Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, TapeColumns, Trade};
 use crate::error::CoreError;
+use crate::market::book::{
+    Book, Kind, LevelRow, Op, PriceRule, SelfTrade, Side, TapeColumns, Trade,
+};
+use crate::py::buffers::slice;
 
 fn side(s: &str) -> Result<Side, CoreError> {
     match s {

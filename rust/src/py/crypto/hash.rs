@@ -4,8 +4,8 @@ use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::buffers::{offsets, rows, to_rows};
-use crate::hash::{hash_fixed_into, hash_ragged_into, Algorithm};
+use crate::crypto::hash::{hash_fixed_into, hash_ragged_into, Algorithm};
+use crate::py::buffers::{offsets, rows, to_rows};
 
 /// Hash one input; returns 32 bytes.
 #[pyfunction]

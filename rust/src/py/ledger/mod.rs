@@ -5,17 +5,17 @@ use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use super::buffers::{digest, offsets, rows, slice, to_rows};
+use crate::crypto::hash::{check_offsets, Algorithm, Digest};
+use crate::crypto::merkle::MerkleTree;
+use crate::crypto::sig::Keypair;
 use crate::error::{CoreError, Rule};
-use crate::hash::{check_offsets, Algorithm, Digest};
 use crate::ledger::block::Header;
 use crate::ledger::block::HEADER_LEN;
 use crate::ledger::codec::{Key, Sig};
 use crate::ledger::genesis::{Consensus, Device, Genesis, Member};
 use crate::ledger::state::{Accepted, ChainState};
 use crate::ledger::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, MAX_AMOUNT};
-use crate::merkle::MerkleTree;
-use crate::sig::Keypair;
+use crate::py::buffers::{digest, offsets, rows, slice, to_rows};
 
 /// (txid, index, asset, amount, expires) of an unspent output.
 type Unspent<'py> = (Bound<'py, PyBytes>, u16, u8, u64, u64);
@@ -1230,7 +1230,7 @@ fn tx_proof<'py>(
 ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
     let alg = Algorithm::parse(algorithm)?;
     let (data, _, _) = rows("ids", &ids, Some(32))?;
-    let tree = MerkleTree::from_records(alg, data, crate::hash::Records::Fixed(32))?;
+    let tree = MerkleTree::from_records(alg, data, crate::crypto::hash::Records::Fixed(32))?;
     let p = tree.inclusion_proof(index, tree.size())?;
     Ok(p.iter().map(|h| PyBytes::new(py, h)).collect())
 }

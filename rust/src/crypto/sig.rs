@@ -17,7 +17,7 @@ use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 
-use crate::decompress::decompress_many;
+use crate::crypto::simd::decompress::decompress_many;
 use ed25519_dalek::{Signer, SigningKey};
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};

@@ -4,11 +4,11 @@ use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::buffers::{digest, digests, offsets, rows, slice, to_rows};
+use crate::crypto::hash::Records;
+use crate::crypto::hash::{Algorithm, Digest};
+use crate::crypto::merkle::{self, MerkleTree};
 use crate::error::CoreError;
-use crate::hash::Records;
-use crate::hash::{Algorithm, Digest};
-use crate::merkle::{self, MerkleTree};
+use crate::py::buffers::{digest, digests, offsets, rows, slice, to_rows};
 
 /// Proof hashes `(m, 32)` and their `(n + 1,)` offsets.
 type ProofArrays<'py> = (Bound<'py, PyArray2<u8>>, Bound<'py, PyArray1<i64>>);
@@ -295,7 +295,7 @@ fn verify_inclusion_batch<'py>(
         )
         .into());
     }
-    crate::hash::check_offsets(&offs, proofs.len()).map_err(|_| {
+    crate::crypto::hash::check_offsets(&offs, proofs.len()).map_err(|_| {
         CoreError::invalid(
             "proof_offsets",
             format!("{} entries", offs.len()),

@@ -4,13 +4,13 @@ use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::buffers::{offsets, rows, to_rows};
+use crate::crypto::sig::{self, Keypair};
 use crate::error::CoreError;
-use crate::sig::{self, Keypair};
+use crate::py::buffers::{offsets, rows, to_rows};
 
 /// Messages given as flat bytes plus int64 offsets, borrowed as slices.
 fn split_messages<'a>(data: &'a [u8], offs: &[usize]) -> Result<Vec<&'a [u8]>, CoreError> {
-    crate::hash::check_offsets(offs, data.len()).map_err(|_| {
+    crate::crypto::hash::check_offsets(offs, data.len()).map_err(|_| {
         CoreError::invalid(
             "message_offsets",
             format!("{} entries", offs.len()),

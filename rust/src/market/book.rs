@@ -9,7 +9,7 @@
 //! a rejected operation leaves the book as it was.
 
 use crate::error::{CoreError, CoreResult};
-use crate::ladder::{Ladder, NIL};
+use crate::market::ladder::{Ladder, NIL};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {

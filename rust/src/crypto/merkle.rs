@@ -8,8 +8,8 @@
 
 use rayon::prelude::*;
 
+use crate::crypto::hash::{Algorithm, Digest, Records};
 use crate::error::{CoreError, CoreResult};
-use crate::hash::{Algorithm, Digest, Records};
 
 const LEAF_PREFIX: u8 = 0x00;
 const NODE_PREFIX: u8 = 0x01;

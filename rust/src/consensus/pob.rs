@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 
 use crate::error::{CoreError, CoreResult, Rule};
-use crate::ev::{choose, Scheduler};
+use crate::ev::choice::{choose, Scheduler};
 
 /// λ is stored as floor(LAMBDA_SCALE · λ[kW⁻²]).
 pub const LAMBDA_SCALE: i128 = 1_000_000_000_000;
@@ -425,7 +425,7 @@ pub fn simulate(
         }
         let hi = (p.cap_wh - base).max(0);
         let (k, b) = win.target(base);
-        let mut best: Option<(u64, usize, crate::ev::Choice)> = None;
+        let mut best: Option<(u64, usize, crate::ev::choice::Choice)> = None;
         for (m, &s) in miners.iter().enumerate() {
             let c = choose(s, &weights, k, b, i64::MIN / 4, hi)?;
             let l = win.lambda_with(base + c.sum, p)?;

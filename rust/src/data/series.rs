@@ -24,7 +24,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use crate::civil::{format_us, US_PER_MINUTE};
+use crate::data::civil::{format_us, US_PER_MINUTE};
 use crate::error::{CoreError, CoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

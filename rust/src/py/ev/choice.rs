@@ -3,8 +3,8 @@
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::buffers::slice;
-use crate::ev::{choose, Scheduler};
+use crate::ev::choice::{choose, Scheduler};
+use crate::py::buffers::slice;
 
 /// Choose which optional transactions execute this round.
 ///

@@ -18,7 +18,7 @@
 
 use rayon::prelude::*;
 
-use crate::draw::{winner_of, DrawRule};
+use crate::consensus::draw::{winner_of, DrawRule};
 use crate::error::{CoreError, CoreResult};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -161,7 +161,7 @@ pub fn play(
             }
             // U ∈ (0, 1]: (u + 1) / 2^64 as in the chain's draw.
             if let Some(v) = ln_u.get_mut(i) {
-                *v = crate::draw::ln_u(rng.next());
+                *v = crate::consensus::draw::ln_u(rng.next());
             }
         }
         shares(&e, &active, &mut eh);

@@ -12,8 +12,8 @@
 
 use rayon::prelude::*;
 
+use crate::crypto::hash::{Algorithm, Digest};
 use crate::error::{CoreError, CoreResult};
-use crate::hash::{Algorithm, Digest};
 
 /// Candidates per rayon task when hashing U.
 const PAR_MIN: usize = 4096;
@@ -162,7 +162,9 @@ pub fn draw(
     let chunk_best = |(c, (ws, ks)): (usize, (&[f64], &[[u8; 32]]))| -> Option<(f64, usize)> {
         let mut us = vec![0u64; ks.len()];
         match alg {
-            Algorithm::Blake3 => crate::lanes::blake3_u(prev_hash, period, ks, &mut us),
+            Algorithm::Blake3 => {
+                crate::crypto::simd::lanes::blake3_u(prev_hash, period, ks, &mut us)
+            }
             Algorithm::Sha256 => {
                 for (u, k) in us.iter_mut().zip(ks) {
                     *u = u_of(alg, prev_hash, period, k);

@@ -4,10 +4,10 @@
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::buffers::slice;
+use crate::consensus::pob::{evaluate, simulate, validate_chain, Params, Pool, Proposal, Window};
 use crate::error::CoreError;
-use crate::ev::Scheduler;
-use crate::pob::{evaluate, simulate, validate_chain, Params, Pool, Proposal, Window};
+use crate::ev::choice::Scheduler;
+use crate::py::buffers::slice;
 
 /// CSR blocks: per block (round, base, indices, λ).
 fn proposals<'a>(

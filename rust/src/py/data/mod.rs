@@ -6,11 +6,11 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::buffers::{offsets, slice};
+use crate::data::inflate::{gunzip_into, gzip_size};
+use crate::data::series::{resample, runs, Request, Upsample};
+use crate::data::table::{parse_table, wide_to_long, Layout, TimeFormat};
 use crate::error::CoreError;
-use crate::inflate::{gunzip_into, gzip_size};
-use crate::series::{resample, runs, Request, Upsample};
-use crate::table::{parse_table, wide_to_long, Layout, TimeFormat};
+use crate::py::buffers::{offsets, slice};
 
 /// Sizes as numpy's int64 (they come from allocations, so they fit).
 fn to_i64(sizes: &[usize]) -> Vec<i64> {

@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use crate::civil::{days_from_civil, days_in_month, US_PER_DAY, US_PER_MINUTE};
+use crate::data::civil::{days_from_civil, days_in_month, US_PER_DAY, US_PER_MINUTE};
 use crate::error::{CoreError, CoreResult};
 
 mod scan;
