@@ -19,7 +19,8 @@
 //! ```
 //!
 //! Layers: a module uses only modules on an earlier line, never a later one,
-//! so the graph between the folders has no cycle:
+//! so the graph has no cycle, between the folders or between the files
+//! (`python3 scripts/rust_modules.py` checks both; `scripts/lint.sh` runs it):
 //!
 //! ```text
 //! error

@@ -6,7 +6,7 @@
 //! | miner key [32] | producer chosen for the next period [32] | timestamp ms i64
 //! ```
 
-use super::codec::{Key, Reader};
+use super::codec::{Key, Reader, HEADER_LEN};
 use super::genesis::Genesis;
 use crate::crypto::hash::{Algorithm, Digest};
 use crate::crypto::merkle::MerkleTree;
@@ -14,7 +14,6 @@ use crate::error::{CoreResult, Rule};
 
 pub const HEADER_MAGIC: &[u8; 4] = b"GLBK";
 pub const HEADER_VERSION: u8 = 1;
-pub const HEADER_LEN: usize = 4 + 1 + 32 + 8 + 8 + 32 + 32 + 4 + 32 + 32 + 8;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {

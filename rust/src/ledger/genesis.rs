@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 
-use super::codec::{Key, Reader};
+use super::codec::{Key, Reader, MAX_AMOUNT};
 use crate::crypto::hash::{Algorithm, Digest};
 use crate::error::{CoreError, CoreResult, Rule};
 
@@ -216,10 +216,7 @@ impl Genesis {
             }
         }
         for d in &self.devices {
-            if d.v_wh == 0
-                || d.v_wh > super::tx::MAX_AMOUNT
-                || d.votes_per_quantum > super::tx::MAX_AMOUNT
-            {
+            if d.v_wh == 0 || d.v_wh > MAX_AMOUNT || d.votes_per_quantum > MAX_AMOUNT {
                 return Err(err("devices.v_wh", d.v_wh, "V must be ≥ 1 Wh"));
             }
         }

@@ -10,11 +10,11 @@ use crate::crypto::merkle::MerkleTree;
 use crate::crypto::sig::Keypair;
 use crate::error::{CoreError, Rule};
 use crate::ledger::block::Header;
-use crate::ledger::block::HEADER_LEN;
-use crate::ledger::codec::{Key, Sig};
+
+use crate::ledger::codec::{Key, Sig, HEADER_LEN, MAX_AMOUNT};
 use crate::ledger::genesis::{Consensus, Device, Genesis, Member};
 use crate::ledger::state::{Accepted, ChainState};
-use crate::ledger::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, MAX_AMOUNT};
+use crate::ledger::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx};
 use crate::py::buffers::{digest, offsets, rows, slice, to_rows};
 
 /// (txid, index, asset, amount, expires) of an unspent output.
