@@ -98,3 +98,11 @@ pub fn to_rows<'py>(
     let n = flat.len().checked_div(width).unwrap_or(0);
     PyArray1::from_vec(py, flat).reshape([n, width])
 }
+
+/// Sizes as numpy's int64 (they come from allocations, so they fit).
+pub fn to_i64(sizes: &[usize]) -> Vec<i64> {
+    sizes
+        .iter()
+        .map(|&n| i64::try_from(n).unwrap_or(i64::MAX))
+        .collect()
+}
