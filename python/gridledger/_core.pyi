@@ -128,8 +128,13 @@ def verify_batch(
 ) -> NDArray[np.bool_]: ...
 
 # Data: gunzip, the CSV body parser and the resampler (rust/src/data/, py/data/).
-def gunzip(data: bytes) -> bytes | None:
-    """A whole single-member gzip file inflated (libdeflate); None for anything else."""
+def gunzip(data: bytes, *, source: str) -> bytes:
+    """A whole gzip file (every member) inflated by libdeflate.
+
+    Memory follows the content: a size stated by the trailer is believed only up to 1032
+    bytes per compressed byte. Raises BadDataError naming ``source`` for data that is not
+    gzip, is corrupt or truncated, or inflates to more than 2 GiB.
+    """
 
 def parse_table(
     body: bytes,
