@@ -16,7 +16,9 @@
 //! coordinates (integers only), then a self-test compares that path with
 //! dalek's own decompression on points of every kind; if anything differs
 //! (another dalek layout) or the CPU lacks IFMA, `decompress_many` uses dalek's
-//! `decompress` for every point. Tests compare both paths point by point.
+//! `decompress` for every point. Tests compare both paths point by point, and
+//! show that a layout other than this one is refused and the fallback gives
+//! dalek's points (docs/ed25519.md, "Dependency policy").
 
 // Field elements are fixed-size arrays indexed by loop counters below their
 // length; no index here can be out of bounds.
@@ -117,7 +119,7 @@ fn negate(x: Limbs) -> Limbs {
 #[allow(unsafe_code)]
 fn assemble(x: Limbs, y: Limbs, z: Limbs, t: Limbs) -> EdwardsPoint {
     let words: [Limbs; 4] = [x, y, z, t];
-    // SAFETY: `EdwardsPoint` (curve25519-dalek 5.0, pinned in Cargo.toml) is
+    // SAFETY: `EdwardsPoint` (curve25519-dalek 5.0.x, see Cargo.toml) is
     // four `FieldElement51`, each a `[u64; 5]`: 160 bytes of plain integers
     // with no invalid bit patterns, so any 20 words are a valid value
     // (`transmute` also refuses to compile if the sizes differ). Which word
@@ -419,6 +421,15 @@ fn fast_path_agrees() -> bool {
 #[allow(unsafe_code)]
 fn layout_is_ours() -> bool {
     use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    // SAFETY: the reverse of `assemble`: 160 bytes of plain integers read as
+    // 20 u64 words (any bit pattern is a valid u64; sizes are checked by
+    // `transmute` at compile time).
+    let words = unsafe { std::mem::transmute::<EdwardsPoint, [Limbs; 4]>(ED25519_BASEPOINT_POINT) };
+    is_basepoint_in_our_layout(&words)
+}
+
+/// Are these 20 words the basepoint as X, Y, Z, T in radix 2^51 (Z = 1)?
+fn is_basepoint_in_our_layout(words: &[Limbs; 4]) -> bool {
     const B: [Limbs; 4] = [
         [
             1_738_742_601_995_546,
@@ -443,11 +454,7 @@ fn layout_is_ours() -> bool {
             1_821_297_809_914_039,
         ],
     ];
-    // SAFETY: the reverse of `assemble`: 160 bytes of plain integers read as
-    // 20 u64 words (any bit pattern is a valid u64; sizes are checked by
-    // `transmute` at compile time).
-    let words = unsafe { std::mem::transmute::<EdwardsPoint, [Limbs; 4]>(ED25519_BASEPOINT_POINT) };
-    words == B
+    *words == B
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -511,10 +518,17 @@ fn vector_path(encs: &[[u8; 32]]) -> Vec<Option<EdwardsPoint>> {
 /// on CPUs with AVX-512 IFMA (the same points, about 5× faster), one at a
 /// time through dalek elsewhere.
 pub fn decompress_many(encs: &[[u8; 32]]) -> Vec<Option<EdwardsPoint>> {
+    decompress_gated(encs, encs.len() >= 8 && fast_path_agrees())
+}
+
+/// The vector path when `fast` (the checks passed), dalek's otherwise.
+fn decompress_gated(encs: &[[u8; 32]], fast: bool) -> Vec<Option<EdwardsPoint>> {
     #[cfg(target_arch = "x86_64")]
-    if encs.len() >= 8 && fast_path_agrees() {
+    if fast {
         return vector_path(encs);
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = fast;
     encs.iter()
         .map(|e| CompressedEdwardsY(*e).decompress())
         .collect()
@@ -536,6 +550,43 @@ mod tests {
         // This machine has IFMA; elsewhere the test only checks the fallback.
         if ifma_available() {
             assert!(fast_path_agrees(), "the self-test must pass on IFMA CPUs");
+        }
+    }
+
+    /// A dalek patch release that stores points differently (other field
+    /// order, other limbs, another Z) fails the layout check, and the
+    /// fallback then gives dalek's own points for every kind of encoding.
+    #[test]
+    fn another_layout_fails_closed_to_dalek() {
+        // SAFETY: as in `layout_is_ours`.
+        #[allow(unsafe_code)]
+        let words = unsafe { std::mem::transmute::<EdwardsPoint, [Limbs; 4]>(B) };
+        assert!(is_basepoint_in_our_layout(&words));
+        let [x, y, z, t] = words;
+        // The same integers, limbs carried differently (as a backend keeping
+        // loosely reduced limbs would hold them).
+        let recarried = |l: Limbs| [l[0] + (1 << 51), l[1] - 1, l[2], l[3], l[4]];
+        let doubled = |l: Limbs| l.map(|w| w * 2);
+        for other in [
+            [y, x, z, t],
+            [x, y, t, z],
+            [t, x, y, z],
+            [recarried(x), recarried(y), z, recarried(t)],
+            [doubled(x), doubled(y), doubled(z), doubled(t)],
+        ] {
+            assert!(!is_basepoint_in_our_layout(&other));
+        }
+        let mut encs: Vec<[u8; 32]> = (0u64..40)
+            .map(|k| (Scalar::from(k) * B).compress().to_bytes())
+            .collect();
+        encs.extend((0u8..24).map(|i| [i.wrapping_mul(37); 32]));
+        let fallback = decompress_gated(&encs, false);
+        for (e, f) in encs.iter().zip(&fallback) {
+            assert_eq!(*f, CompressedEdwardsY(*e).decompress());
+        }
+        assert!(fallback.iter().filter(|p| p.is_none()).count() > 5);
+        if fast_path_agrees() {
+            assert_eq!(decompress_gated(&encs, true), fallback);
         }
     }
 
