@@ -134,7 +134,7 @@ impl Window {
         self.theta_prev = theta;
     }
 
-    /// The per-round objective |K·Σ − B| of `ev::choose` for a round whose
+    /// The per-round objective |K·Σ − B| of `ev::choice::choose` for a round whose
     /// fixed part of Θ is `base`: minimising it maximises λ.
     fn target(&self, base: i64) -> (i64, i128) {
         let k = self.slopes.len() as i64;
