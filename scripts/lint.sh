@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Static checks: rustfmt, clippy (deny warnings), ruff, mypy --strict and
-# stubtest of the native module's stub. Expects the .venv made by test.sh.
+# Static checks: rustfmt, the Rust module graph (no cycles), clippy (deny
+# warnings), ruff, mypy --strict and stubtest of the native module's stub.
+# Expects the .venv made by test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --check
+python3 scripts/rust_modules.py >/dev/null
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --no-default-features --all-targets -- -D warnings
 .venv/bin/ruff check python tests benches fuzz

@@ -131,9 +131,14 @@ def verify_batch(
     signatures: NDArray[np.uint8],
 ) -> NDArray[np.bool_]: ...
 
-# Data: gunzip, the CSV body parser and the resampler (rust/src/table.rs, series.rs).
-def gunzip(data: bytes) -> bytes | None:
-    """A whole single-member gzip file inflated (libdeflate); None for anything else."""
+# Data: gunzip, the CSV body parser and the resampler (rust/src/data/, py/data/).
+def gunzip(data: bytes, *, source: str) -> bytes:
+    """A whole gzip file (every member) inflated by libdeflate.
+
+    Memory follows the content: a size stated by the trailer is believed only up to 1032
+    bytes per compressed byte. Raises BadDataError naming ``source`` for data that is not
+    gzip, is corrupt or truncated, or inflates to more than 2 GiB.
+    """
 
 def parse_table(
     body: bytes,
@@ -177,7 +182,7 @@ def resample_series(
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], bool]:
     """(time µs, values, offsets, native minutes per series, changed)."""
 
-# Ledger (rust/src/ledger/, py/ledger.rs): canonical encodings, key ring, chain state.
+# Ledger (rust/src/ledger/, py/ledger/): canonical encodings, key ring, chain state.
 def encode_create(
     chain_tag: bytes, period: int, device: bytes, seq: int, v_wh: int, votes: int, vote_expires: int
 ) -> bytes:
@@ -366,7 +371,7 @@ class ChainState:
     def block_proof(self, height: int, size: int | None = None) -> list[bytes]: ...
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]: ...
 
-# Consensus (rust/src/draw.rs, bidding.rs): the auction draw and the bidding game.
+# Consensus (rust/src/consensus/draw.rs, bidding.rs): the auction draw and the bidding game.
 def draw_winner(
     weights_: NDArray[np.float64],
     seed_hash: bytes,
@@ -406,7 +411,7 @@ def bidding_trajectory(
 ) -> NDArray[np.int64]:
     """Tokens after each turn: (turns + 1, candidates)."""
 
-# Markets (rust/src/book.rs): the continuous double auction order book.
+# Markets (rust/src/market/book.rs): the continuous double auction order book.
 @final
 class OrderBook:
     def __new__(

@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use gridledger_core::book::{Book, Kind, Op, PriceRule, SelfTrade, Side, Trade};
+use gridledger_core::market::book::{Book, Kind, Op, PriceRule, SelfTrade, Side, Trade};
 
 const ROW: usize = 43;
 

@@ -4,11 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gridledger_core::ev::{choose, Scheduler};
-use gridledger_core::hash::{hash_fixed_into, Algorithm, Records};
-use gridledger_core::merkle::{verify_inclusion, MerkleTree};
-use gridledger_core::pob::{evaluate, Params, Pool, Proposal, Window};
-use gridledger_core::sig::{verify, verify_batch, Keypair};
+use gridledger_core::consensus::pob::{evaluate, Params, Pool, Proposal, Window};
+use gridledger_core::crypto::hash::{hash_fixed_into, Algorithm, Records};
+use gridledger_core::crypto::merkle::{verify_inclusion, MerkleTree};
+use gridledger_core::crypto::sig::{verify, verify_batch, Keypair};
+use gridledger_core::ev::choice::{choose, Scheduler};
 
 fn large() -> usize {
     std::env::var("GRIDLEDGER_BENCH_LARGE")
@@ -116,7 +116,7 @@ fn bench_decompress(c: &mut Criterion) {
         .collect();
     g.throughput(Throughput::Elements(n));
     g.bench_function(BenchmarkId::new("decompress_many", n), |b| {
-        b.iter(|| gridledger_core::decompress::decompress_many(&encs))
+        b.iter(|| gridledger_core::crypto::simd::decompress::decompress_many(&encs))
     });
     g.bench_function(BenchmarkId::new("dalek_one_by_one", n), |b| {
         b.iter(|| {

@@ -10,9 +10,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use gridledger_core::hash::{Algorithm, Digest};
-use gridledger_core::merkle::{leaf_hash, verify_consistency, verify_inclusion, MerkleTree};
-use gridledger_core::sig::{verify, verify_batch, Keypair};
+use gridledger_core::crypto::hash::{Algorithm, Digest};
+use gridledger_core::crypto::merkle::{
+    leaf_hash, verify_consistency, verify_inclusion, MerkleTree,
+};
+use gridledger_core::crypto::sig::{verify, verify_batch, Keypair};
 use serde_json::Value;
 
 fn vectors() -> PathBuf {

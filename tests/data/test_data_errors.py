@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import tracemalloc
 from pathlib import Path
 
 import polars as pl
@@ -156,3 +158,51 @@ def test_cli_reports_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert cli.main(["data", "inspect", str(p)]) == 2
     err = capsys.readouterr().err
     assert "weird.csv:1: unrecognised format" in err and "hint:" in err
+
+
+@pytest.mark.parametrize("stated", [2**28, 2**32 - 1])
+def test_gzip_trailer_cannot_make_read_allocate(tmp_path: Path, stated: int) -> None:
+    """Issue 19: eight bytes whose trailer states up to 4 GiB cost no memory beyond the data.
+
+    The stated size is refused before any buffer is set aside: a DEFLATE byte inflates
+    to at most 1032, so 8 bytes cannot hold more than 8256 (docs/data.md, "Limits").
+    """
+    p = tmp_path / "x.csv.gz"
+    p.write_bytes(b"\x1f\x8b\x08\x00" + stated.to_bytes(4, "little"))
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadDataError) as info:
+            data.read(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak} bytes allocated for an 8-byte file"
+    assert f"x.csv.gz:1: cannot read (gzip: the trailer states {stated} bytes" in str(info.value)
+
+
+def test_gzip_with_a_wrong_trailer_or_bad_deflate_is_bad_data(tmp_path: Path) -> None:
+    body = TP_HEAD.encode() + b"".join(
+        f'"01.01.2019 {h:02d}:00 - 01.01.2019 {h:02d}:00","{6000 + h}"\n'.encode() for h in range(24)
+    )
+    packed = gzip.compress(body)
+    assert data.read(_write_bytes(tmp_path, "ok.csv.gz", packed)).height == 24
+    # A believable but wrong size: inflated into exactly that much, then refused.
+    lying = packed[:-4] + (len(body) + 1).to_bytes(4, "little")
+    with pytest.raises(BadDataError, match=r"lying\.csv\.gz:1: cannot read \(gzip: corrupt"):
+        data.read(_write_bytes(tmp_path, "lying.csv.gz", lying))
+    # A corrupt DEFLATE stream: format detection reads it through the gzip module.
+    flipped = bytearray(packed)
+    flipped[12] ^= 0xFF
+    p = _write_bytes(tmp_path, "flip.csv.gz", bytes(flipped))
+    with pytest.raises(BadDataError, match=r"flip\.csv\.gz:1: cannot read"):
+        data.detect_format(p)
+    with pytest.raises(BadDataError, match=r"flip\.csv\.gz:1: cannot read \(gzip: corrupt"):
+        data.read(p)
+    with pytest.raises(BadDataError, match=r"tail\.csv\.gz:1: cannot read \(gzip: corrupt"):
+        data.read(_write_bytes(tmp_path, "tail.csv.gz", packed + b"junk\0\0\0\0"))
+
+
+def _write_bytes(tmp_path: Path, name: str, blob: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(blob)
+    return p

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use super::codec::Key;
 use super::genesis::{Consensus, Genesis};
 use super::tx::Outpoint;
-use crate::draw::{self, ln_u, u_of, DrawRule};
-use crate::hash::{Algorithm, Digest};
+use crate::consensus::draw::{self, ln_u, u_of, DrawRule};
+use crate::crypto::hash::{Algorithm, Digest};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemberStats {

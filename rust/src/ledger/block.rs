@@ -6,15 +6,14 @@
 //! | miner key [32] | producer chosen for the next period [32] | timestamp ms i64
 //! ```
 
-use super::codec::{Key, Reader};
+use super::codec::{Key, Reader, HEADER_LEN};
 use super::genesis::Genesis;
+use crate::crypto::hash::{Algorithm, Digest};
+use crate::crypto::merkle::MerkleTree;
 use crate::error::{CoreResult, Rule};
-use crate::hash::{Algorithm, Digest};
-use crate::merkle::MerkleTree;
 
 pub const HEADER_MAGIC: &[u8; 4] = b"GLBK";
 pub const HEADER_VERSION: u8 = 1;
-pub const HEADER_LEN: usize = 4 + 1 + 32 + 8 + 8 + 32 + 32 + 4 + 32 + 32 + 8;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -90,7 +89,7 @@ pub fn tx_root(alg: Algorithm, ids: &[Digest]) -> Digest {
     for id in ids {
         flat.extend_from_slice(id);
     }
-    MerkleTree::from_records(alg, &flat, crate::hash::Records::Fixed(32))
+    MerkleTree::from_records(alg, &flat, crate::crypto::hash::Records::Fixed(32))
         .map(|t| t.root())
         .unwrap_or([0; 32])
 }

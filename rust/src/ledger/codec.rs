@@ -1,11 +1,21 @@
-//! Little-endian fixed-width reading for the ledger's canonical encodings.
-//! Every read is checked: a short buffer is an error naming the record and
-//! the byte offset, never a panic.
+//! Little-endian fixed-width reading for the ledger's canonical encodings,
+//! and the constants those encodings share. Every read is checked: a short
+//! buffer is an error naming the record and the byte offset, never a panic.
+//!
+//! The ledger's modules form layers, each using only those before it:
+//! `codec`; `tx` and `genesis`; `block`; `auction`; `state` and `rules`. A
+//! constant that two of them share lives here, below all of them.
 
 use crate::error::{CoreError, CoreResult, Rule};
 
 pub type Key = [u8; 32];
 pub type Sig = [u8; 64];
+
+/// Amounts stay below 2^63 so that SQLite, numpy int64 and Python agree.
+pub const MAX_AMOUNT: u64 = i64::MAX as u64;
+/// Bytes of an encoded block header (`block::Header`); an Evidence
+/// transaction carries two.
+pub const HEADER_LEN: usize = 4 + 1 + 32 + 8 + 8 + 32 + 32 + 4 + 32 + 32 + 8;
 
 /// A cursor over one encoded record.
 pub struct Reader<'a> {

@@ -14,9 +14,9 @@
 
 use std::collections::HashSet;
 
-use super::codec::{Key, Reader};
+use super::codec::{Key, Reader, MAX_AMOUNT};
+use crate::crypto::hash::{Algorithm, Digest};
 use crate::error::{CoreError, CoreResult, Rule};
-use crate::hash::{Algorithm, Digest};
 
 pub const GENESIS_MAGIC: &[u8; 4] = b"GLGN";
 pub const GENESIS_VERSION: u8 = 1;
@@ -79,11 +79,11 @@ impl Consensus {
         self.producer_rule == 1
     }
 
-    pub fn draw_rule(&self) -> crate::draw::DrawRule {
+    pub fn draw_rule(&self) -> crate::consensus::draw::DrawRule {
         if self.draw == 1 {
-            crate::draw::DrawRule::Proportional
+            crate::consensus::draw::DrawRule::Proportional
         } else {
-            crate::draw::DrawRule::ArgmaxWOverU
+            crate::consensus::draw::DrawRule::ArgmaxWOverU
         }
     }
 
@@ -216,10 +216,7 @@ impl Genesis {
             }
         }
         for d in &self.devices {
-            if d.v_wh == 0
-                || d.v_wh > super::tx::MAX_AMOUNT
-                || d.votes_per_quantum > super::tx::MAX_AMOUNT
-            {
+            if d.v_wh == 0 || d.v_wh > MAX_AMOUNT || d.votes_per_quantum > MAX_AMOUNT {
                 return Err(err("devices.v_wh", d.v_wh, "V must be ≥ 1 Wh"));
             }
         }

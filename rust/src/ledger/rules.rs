@@ -6,12 +6,12 @@ use std::collections::{HashMap, HashSet};
 
 use super::auction::{self, Offer};
 use super::block::{period_end_ms, Header};
-use super::codec::{short, Key};
+use super::codec::{short, Key, MAX_AMOUNT};
 use super::state::{rule, Accepted, AuctionDelta, ChainState, NewOutput, Utxo};
-use super::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, MAX_AMOUNT, NEVER};
+use super::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, NEVER};
+use crate::crypto::hash::Digest;
+use crate::crypto::sig;
 use crate::error::{CoreResult, Rule};
-use crate::hash::Digest;
-use crate::sig;
 
 /// The per-block scratch: outputs created and spent so far in this block.
 struct Overlay<'s> {

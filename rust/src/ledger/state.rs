@@ -18,10 +18,10 @@ use super::block::{period_end_ms, tx_root, Header};
 use super::codec::{short, Key, Sig};
 use super::genesis::Genesis;
 use super::tx::{Asset, Outpoint, Output, Tx};
+use crate::crypto::hash::{Algorithm, Digest};
+use crate::crypto::merkle::{leaf_hash, MerkleTree};
+use crate::crypto::sig;
 use crate::error::{CoreError, CoreResult, Rule};
-use crate::hash::{Algorithm, Digest};
-use crate::merkle::{leaf_hash, MerkleTree};
-use crate::sig;
 
 /// Blocks at least this large decode and hash on the rayon pool.
 const PAR_MIN_TXS: usize = 256;

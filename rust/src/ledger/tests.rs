@@ -10,9 +10,9 @@ use super::block::{period_end_ms, tx_root, Header};
 use super::genesis::{Device, Genesis, Member};
 use super::state::ChainState;
 use super::tx::{Asset, Outpoint, Output, Payload, Tx, NEVER};
+use crate::crypto::hash::{Algorithm, Digest};
+use crate::crypto::sig::Keypair;
 use crate::error::{CoreError, Rule};
-use crate::hash::{Algorithm, Digest};
-use crate::sig::Keypair;
 
 fn kp(i: u8) -> Keypair {
     Keypair::from_seed(&[i; 32])

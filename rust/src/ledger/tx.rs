@@ -16,16 +16,14 @@
 //! the id) are not part of it; the body has one encoding per value, and a
 //! decoder that accepts a buffer re-encodes it byte for byte.
 
-use super::codec::{Key, Reader, Sig};
+use super::codec::{Key, Reader, Sig, HEADER_LEN};
+use crate::crypto::hash::{Algorithm, Digest};
 use crate::error::{CoreResult, Rule};
-use crate::hash::{Algorithm, Digest};
 
 pub const TX_MAGIC: &[u8; 4] = b"GLTX";
 pub const TX_VERSION: u8 = 1;
 /// `expires` of an output that never expires (energy).
 pub const NEVER: u64 = u64::MAX;
-/// Amounts stay below 2^63 so that SQLite, numpy int64 and Python agree.
-pub const MAX_AMOUNT: u64 = i64::MAX as u64;
 /// Bytes of one encoded output.
 pub const OUTPUT_LEN: usize = 32 + 1 + 8 + 8;
 
@@ -353,7 +351,7 @@ fn read_inputs(r: &mut Reader<'_>) -> CoreResult<Vec<Outpoint>> {
 
 fn read_signed_header(r: &mut Reader<'_>) -> CoreResult<SignedHeader> {
     Ok(SignedHeader {
-        header: r.bytes(super::block::HEADER_LEN)?.to_vec(),
+        header: r.bytes(HEADER_LEN)?.to_vec(),
         signature: r.array()?,
     })
 }

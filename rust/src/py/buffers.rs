@@ -6,8 +6,8 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
+use crate::crypto::hash::Digest;
 use crate::error::CoreError;
-use crate::hash::Digest;
 
 /// A C-contiguous `(n, width)` uint8 array as one slice.
 pub fn rows<'a>(
@@ -97,4 +97,12 @@ pub fn to_rows<'py>(
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
     let n = flat.len().checked_div(width).unwrap_or(0);
     PyArray1::from_vec(py, flat).reshape([n, width])
+}
+
+/// Sizes as numpy's int64 (they come from allocations, so they fit).
+pub fn to_i64(sizes: &[usize]) -> Vec<i64> {
+    sizes
+        .iter()
+        .map(|&n| i64::try_from(n).unwrap_or(i64::MAX))
+        .collect()
 }

@@ -1,35 +1,27 @@
-//! PyO3 wrappers: argument checks, GIL release, numpy in and out.
+//! PyO3 wrappers: argument checks, GIL release, numpy in and out. One folder
+//! per domain, as the pure modules; `buffers` is the one place that turns
+//! numpy arrays into slices, `errors` the one mapping of `CoreError`.
 
 mod alloc;
-mod book;
 mod buffers;
+mod consensus;
+mod crypto;
 mod data;
-mod draw;
 mod errors;
 mod ev;
-mod hash;
 mod ledger;
-mod ledger_batch;
-mod merkle;
-mod pob;
-mod pob_parent;
-mod sig;
+mod market;
 
 use pyo3::prelude::*;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     alloc::keep_freed_memory();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    book::register(m)?;
+    consensus::register(m)?;
+    crypto::register(m)?;
     data::register(m)?;
-    draw::register(m)?;
     ev::register(m)?;
-    hash::register(m)?;
     ledger::register(m)?;
-    ledger_batch::register(m)?;
-    merkle::register(m)?;
-    pob::register(m)?;
-    pob_parent::register(m)?;
-    sig::register(m)?;
+    market::register(m)?;
     Ok(())
 }

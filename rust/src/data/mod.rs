@@ -1,0 +1,7 @@
+//! ENTSO-E / OPSD files: gunzip, the CSV table reader, the calendar and the
+//! resampler.
+
+pub mod civil;
+pub mod inflate;
+pub mod series;
+pub mod table;

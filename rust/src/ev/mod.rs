@@ -1,0 +1,3 @@
+//! EV scheduling (SPEC §6): one round's exact choice.
+
+pub mod choice;

@@ -1,0 +1,4 @@
+//! The continuous double auction (SPEC §4): the order book and its level ladder.
+
+pub mod book;
+mod ladder;
