@@ -119,7 +119,7 @@ fn synthetic(n: usize) -> Vec<Op> {
                 Op::Replace { id, price: p, qty }
             }
         };
-        let (_, id) = book.apply(op, &mut tape);
+        let (_, id) = book.apply(op, &mut tape).unwrap();
         if matches!(
             op,
             Op::Submit {

@@ -342,9 +342,17 @@ fn replay_columns<'py>(
     [p, q, w, i, t]: [&[i64]; 5],
 ) -> PyResult<Bound<'py, PyDict>> {
     let n = o.len();
+    // A code as given (a column shorter than op has none).
+    let code = |x: Option<&u8>| x.map_or_else(|| "missing".to_owned(), u8::to_string);
     let row = |r: usize| -> Result<Op, CoreError> {
         let g = |c: &[i64]| c.get(r).copied().unwrap_or(0);
-        let q_r = u64::try_from(g(q)).unwrap_or(0);
+        // The value as given: a negative quantity is reported, not read as 0.
+        let q_r = || {
+            u64::try_from(g(q)).ok().filter(|&x| x > 0).ok_or_else(|| {
+                CoreError::invalid(format!("ops[{r}].quantity"), g(q), "must be in 1..2^63-1")
+            })
+        };
+        // A negative id names no order: status 1 (unknown order).
         let id_r = u64::try_from(g(i)).unwrap_or(u64::MAX);
         let s_r = match s.get(r) {
             Some(0) => Side::Buy,
@@ -352,7 +360,7 @@ fn replay_columns<'py>(
             x => {
                 return Err(CoreError::invalid(
                     format!("ops[{r}].side"),
-                    format!("{x:?}"),
+                    code(x),
                     "0 = buy, 1 = sell",
                 ))
             }
@@ -366,7 +374,7 @@ fn replay_columns<'py>(
                     x => {
                         return Err(CoreError::invalid(
                             format!("ops[{r}].kind"),
-                            format!("{x:?}"),
+                            code(x),
                             "0 = limit, 1 = market, 2 = ioc",
                         ))
                     }
@@ -378,22 +386,25 @@ fn replay_columns<'py>(
                     side: s_r,
                     kind: k_r,
                     price: g(p),
-                    qty: q_r,
+                    qty: q_r()?,
                     owner: owner_r,
                     period: g(t),
                 }
             }
             Some(1) => Op::Cancel { id: id_r },
-            Some(2) => Op::Reduce { id: id_r, qty: q_r },
+            Some(2) => Op::Reduce {
+                id: id_r,
+                qty: q_r()?,
+            },
             Some(3) => Op::Replace {
                 id: id_r,
                 price: g(p),
-                qty: q_r,
+                qty: q_r()?,
             },
             x => {
                 return Err(CoreError::invalid(
                     format!("ops[{r}].op"),
-                    format!("{x:?}"),
+                    code(x),
                     "0 submit, 1 cancel, 2 reduce, 3 replace",
                 ))
             }
