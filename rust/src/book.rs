@@ -117,6 +117,25 @@ fn bad(field: &str, value: impl std::fmt::Display, reason: &str) -> CoreError {
     CoreError::invalid(field, value, reason)
 }
 
+/// Why `push` refused an order: small and `Copy`, so the hot path returns
+/// it cheaply; it becomes a [`CoreError`] only when it happens.
+#[derive(Clone, Copy, Debug)]
+enum Refused {
+    /// `qty` would take the level at `price`, holding `held`, past [`MAX_QTY`].
+    LevelFull { price: i64, held: u64, qty: u64 },
+    /// No slab slot or id-map entry is left.
+    Full { orders: usize },
+}
+
+impl From<Refused> for CoreError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::LevelFull { price, held, qty } => level_full(price, held, qty),
+            Refused::Full { orders } => bad("orders", orders, "the book is full"),
+        }
+    }
+}
+
 /// `qty` cannot rest at `price`, whose level holds `held`.
 fn level_full(price: i64, held: u64, qty: u64) -> CoreError {
     bad(
@@ -314,25 +333,32 @@ impl Book {
 
     /// Rest `o` at the tail of its level. Fails, before changing anything but
     /// (perhaps) adding an empty level, if the level's total would pass [`MAX_QTY`].
-    fn push(&mut self, o: Order) -> CoreResult<u32> {
+    fn push(&mut self, o: Order) -> Result<u32, Refused> {
+        let full = Refused::Full {
+            orders: self.resting,
+        };
         let slot = match self.free.last() {
             Some(&s) => s,
             None => u32::try_from(self.slab.len())
                 .ok()
                 .filter(|&s| s != NIL)
-                .ok_or_else(|| bad("orders", self.slab.len(), "the book is full"))?,
+                .ok_or(full)?,
         };
         let id = usize::try_from(o.id)
             .ok()
             .filter(|&i| i < usize::MAX)
-            .ok_or_else(|| bad("order_id", o.id, "beyond the id map"))?;
+            .ok_or(full)?;
         let (price, side) = (o.price, o.side);
         let tail = {
             let Some(level) = self.levels(side).get_or_insert(price) else {
-                return Err(bad("price", price, "no level for this price"));
+                return Err(full);
             };
             let Some(total) = level.qty.checked_add(o.qty).filter(|&t| t <= MAX_QTY) else {
-                return Err(level_full(price, level.qty, o.qty));
+                return Err(Refused::LevelFull {
+                    price,
+                    held: level.qty,
+                    qty: o.qty,
+                });
             };
             let t = level.tail;
             level.tail = slot;
@@ -531,7 +557,7 @@ impl Book {
         kind: Kind,
         period: i64,
         tape: &mut impl Tape,
-    ) -> CoreResult<(u64, u64)> {
+    ) -> Result<(u64, u64), Refused> {
         let id = self.next_id;
         // check_room ran first: no overflow.
         self.next_id += 1;
@@ -721,7 +747,7 @@ impl Book {
         new_price: i64,
         new_qty: u64,
         tape: &mut impl Tape,
-    ) -> CoreResult<u64> {
+    ) -> Result<u64, Refused> {
         let id = o.id;
         self.unlink(slot);
         let remaining = self.match_incoming(o.side, Some(new_price), new_qty, o.owner, id, tape);
@@ -892,6 +918,11 @@ impl Book {
     /// full), and then possibly after trading: `replay_into` runs such streams
     /// on a snapshot.
     pub fn apply(&mut self, op: Op, tape: &mut impl Tape) -> CoreResult<(u8, u64)> {
+        Ok(self.apply_op(op, tape)?)
+    }
+
+    /// `apply` with the small error of the hot path.
+    fn apply_op(&mut self, op: Op, tape: &mut impl Tape) -> Result<(u8, u64), Refused> {
         Ok(match op {
             Op::Submit {
                 side,
@@ -999,7 +1030,7 @@ impl Book {
         let mut status = Vec::with_capacity(ops.len());
         let mut ids = Vec::with_capacity(ops.len());
         for (i, op) in ops.enumerate() {
-            let (st, id) = self.apply(op, tape).map_err(|e| at_op(e, i))?;
+            let (st, id) = self.apply_op(op, tape).map_err(|e| at_op(e.into(), i))?;
             status.push(st);
             ids.push(id);
         }

@@ -346,12 +346,7 @@ fn replay_columns<'py>(
     let code = |x: Option<&u8>| x.map_or_else(|| "missing".to_owned(), u8::to_string);
     let row = |r: usize| -> Result<Op, CoreError> {
         let g = |c: &[i64]| c.get(r).copied().unwrap_or(0);
-        // The value as given: a negative quantity is reported, not read as 0.
-        let q_r = || {
-            u64::try_from(g(q)).ok().filter(|&x| x > 0).ok_or_else(|| {
-                CoreError::invalid(format!("ops[{r}].quantity"), g(q), "must be in 1..2^63-1")
-            })
-        };
+        let q_r = u64::try_from(g(q)).unwrap_or(0);
         // A negative id names no order: status 1 (unknown order).
         let id_r = u64::try_from(g(i)).unwrap_or(u64::MAX);
         let s_r = match s.get(r) {
@@ -386,20 +381,17 @@ fn replay_columns<'py>(
                     side: s_r,
                     kind: k_r,
                     price: g(p),
-                    qty: q_r()?,
+                    qty: q_r,
                     owner: owner_r,
                     period: g(t),
                 }
             }
             Some(1) => Op::Cancel { id: id_r },
-            Some(2) => Op::Reduce {
-                id: id_r,
-                qty: q_r()?,
-            },
+            Some(2) => Op::Reduce { id: id_r, qty: q_r },
             Some(3) => Op::Replace {
                 id: id_r,
                 price: g(p),
-                qty: q_r()?,
+                qty: q_r,
             },
             x => {
                 return Err(CoreError::invalid(
@@ -416,6 +408,16 @@ fn replay_columns<'py>(
     let (statuses, ids) = py.detach(|| -> Result<_, CoreError> {
         for r in 0..n {
             row(r)?;
+            // A negative quantity is reported as given (row reads it as 0).
+            if let (Some(0 | 2 | 3), Some(&v)) = (o.get(r), q.get(r)) {
+                if v < 0 {
+                    return Err(CoreError::invalid(
+                        format!("ops[{r}].quantity"),
+                        v,
+                        "must be in 1..2^63-1",
+                    ));
+                }
+            }
         }
         // Every row decoded above; the fallback is never taken.
         let ops = (0..n).map(|r| row(r).unwrap_or(Op::Cancel { id: u64::MAX }));
