@@ -42,6 +42,10 @@ def _decimal(field: str, value: Amount) -> Decimal:
 
 def _scaled(field: str, value: Amount, exponent: int, unit_name: str) -> int:
     d = _decimal(field, value)
+    # 10^19 micro-units are past LIMIT (< 4.7 · 10^18): refuse before scaling, which
+    # would raise decimal.Overflow near the context's exponent limit ("1e999999").
+    if d and d.adjusted() + exponent >= 19:
+        raise InvalidArgumentError(f"{field} = {value}: too large", field, value)
     scaled = d.scaleb(exponent)
     if scaled != scaled.to_integral_value():
         raise InvalidArgumentError(
