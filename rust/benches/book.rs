@@ -119,7 +119,7 @@ fn synthetic(n: usize) -> Vec<Op> {
                 Op::Replace { id, price: p, qty }
             }
         };
-        let (_, id) = book.apply(op, &mut tape);
+        let (_, id) = book.apply(op, &mut tape).unwrap();
         if matches!(
             op,
             Op::Submit {
@@ -182,7 +182,7 @@ fn latency(name: &str, ops: &[Op]) {
     let mut ns: Vec<(&'static str, u32)> = Vec::with_capacity(ops.len());
     for op in ops {
         let t0 = Instant::now();
-        black_box(book.apply(*op, &mut tape));
+        black_box(book.apply(*op, &mut tape).unwrap());
         ns.push((
             kind_name(op),
             t0.elapsed().as_nanos().min(u32::MAX as u128) as u32,

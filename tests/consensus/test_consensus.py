@@ -85,6 +85,42 @@ def test_bad_draw_input(weights: list[float], keys: int) -> None:
             consensus.win_probabilities(weights)
 
 
+@pytest.mark.parametrize(
+    ("seed", "period", "field"),
+    [
+        (bytes(32), -1, "period"),
+        (bytes(32), 1 << 64, "period"),
+        (bytes(32), 1.5, "period"),
+        (bytes(32), 2.0, "period"),
+        (bytes(32), "3", "period"),
+        (bytes(32), None, "period"),
+        ("ab" * 16, 1, "seed_hash"),
+        (None, 1, "seed_hash"),
+        (bytes(31), 1, "seed_hash"),
+    ],
+)
+def test_draw_refuses_a_bad_period_or_seed_with_a_typed_error(
+    seed: object, period: object, field: str
+) -> None:
+    """Issue 19 item 9: a negative or float period and a str seed raised OverflowError / TypeError."""
+    with pytest.raises(InvalidArgumentError) as e:
+        consensus.draw([1.0, 2.0], seed, period, np.zeros((2, 32), np.uint8))  # type: ignore[arg-type]
+    assert e.value.field == field
+    assert consensus.draw([1.0, 2.0], bytes(32), np.uint64((1 << 64) - 1), np.zeros((2, 32), np.uint8)) in (
+        0,
+        1,
+    )
+
+
+@pytest.mark.parametrize("rule", ["argmax_w_over_u", "proportional"])
+def test_win_probabilities_of_weights_whose_sum_overflows_are_exact(rule: str) -> None:
+    """Issue 19 item 9: weights summing past the largest double gave all zeros."""
+    huge = consensus.win_probabilities([1.5e308, 0.75e308, 0.0], rule)  # type: ignore[arg-type]
+    small = consensus.win_probabilities([2.0, 1.0, 0.0], rule)  # type: ignore[arg-type]
+    np.testing.assert_allclose(huge, small, rtol=0, atol=1e-13)
+    assert abs(huge.sum() - 1.0) < 1e-12
+
+
 def test_unknown_rule() -> None:
     with pytest.raises(BadConfigurationError):
         consensus.win_probabilities([1.0], "lottery")  # type: ignore[arg-type]

@@ -67,11 +67,6 @@ def test_book_bounds_beyond_i64() -> None:
     assert info.value.field == "max_price"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=BaseException,  # pyo3_runtime.PanicException
-    reason="issue 19 item 1 (unchecked quantity totals), fixed on branch book-rel",
-)
 def test_replay_three_sells_of_max_quantity_at_one_price() -> None:
     book = OrderBook()
     ops = pl.DataFrame(
@@ -88,11 +83,6 @@ def test_replay_three_sells_of_max_quantity_at_one_price() -> None:
     assert _book_state(book) == (0, None, None, [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # DID NOT RAISE: op 256 is read as 0 (submit)
-    reason="issue 19 item 10 (replay narrows columns), fixed on branch book-rel",
-)
 def test_replay_op_256_is_refused() -> None:
     book = OrderBook()
     with pytest.raises(InvalidArgumentError):
@@ -100,11 +90,6 @@ def test_replay_op_256_is_refused() -> None:
     assert len(book) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,  # "invalid value encountered in cast", then wrapped
-    reason="issue 19 item 10 (replay narrows columns), fixed on branch book-rel",
-)
 def test_replay_float_quantity_beyond_int64_is_refused_exactly() -> None:
     book = OrderBook()
     ops = pl.DataFrame(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from gridledger.errors import BadConfigurationError, InvalidArgumentError, NotAuthorisedError
+from gridledger.errors import BadConfigurationError, GridLedgerError, InvalidArgumentError, NotAuthorisedError
 from gridledger.market import OrderBook, ops_frame
 from gridledger.market.book import RECORDS_MIN_ROWS, _records, _tape_frame
 from hypothesis import given, settings
@@ -251,3 +251,231 @@ def test_gathered_rows_name_the_malformed_operation_and_change_nothing() -> None
     want_tape, want_status = OrderBook().replay(pl.from_numpy(arr))
     assert tape.rows() == want_tape.rows() and status.tolist() == want_status.tolist()
     assert len(book) == n
+
+
+# --- Issue 19: extreme values (items 1 and 10) -------------------------------------------------
+
+MAX = (1 << 63) - 1
+
+
+def _state(book: OrderBook) -> tuple[object, ...]:
+    """Everything a caller sees of a book, and what a fixed follow-up stream does to a copy of it."""
+    return (book.orders(), book.depth(1 << 20).rows(), book.best_bid, book.best_ask, len(book))
+
+
+def test_three_sells_of_2_63_at_one_price_are_a_typed_error_and_change_nothing() -> None:
+    """The issue's case: a PanicException (a BaseException), two of three rows kept, depth() then failing."""
+    book = OrderBook()
+    book.submit("buy", 3, 7, owner=2)
+    before = _state(book)
+    ops = ops_frame(op=[0, 0, 0], side=[1, 1, 1], price=[5, 5, 5], quantity=[MAX, MAX, MAX], owner=[1, 1, 1])
+    with pytest.raises(InvalidArgumentError, match=r"ops\[1\]\.quantity") as e:
+        book.replay(ops)
+    assert e.value.field == "ops[1].quantity" and e.value.value == str(MAX)
+    assert _state(book) == before
+    # one order at a time: the third is refused before it changes anything
+    book.submit("sell", 5, MAX - 1, owner=1)
+    book.submit("sell", 5, 1, owner=1)
+    assert book.depth().rows() == [("buy", 3, 7, 1), ("sell", 5, MAX, 2)]
+    full = _state(book)
+    with pytest.raises(InvalidArgumentError):
+        book.submit("sell", 5, 1, owner=1)
+    assert _state(book) == full
+    tape, status = book.replay(ops_frame(op=[0], side=[0], price=[5], quantity=[MAX], owner=[3]))
+    assert tape["quantity"].to_list() == [MAX - 1, 1] and status.tolist() == [0]
+
+
+def test_the_midpoint_at_the_ends_of_the_tick_range() -> None:
+    book = OrderBook("midpoint", min_price=-(1 << 63), max_price=MAX)
+    book.submit("sell", MAX - 1, 1, owner=1)
+    assert book.submit("buy", MAX, 1, owner=2).trades[0].price == MAX - 1
+    book.submit("buy", -(1 << 63) + 1, 1, owner=1)
+    assert book.submit("sell", -(1 << 63), 1, owner=2).trades[0].price == -(1 << 63)  # ⌊(a + b) / 2⌋
+
+
+def _frame(**cols: object) -> pl.DataFrame:
+    return pl.DataFrame({k: pl.Series(k, v) for k, v in cols.items()})
+
+
+def _records_of(frame: pl.DataFrame, dtypes: dict[str, str]) -> np.ndarray:
+    arr = np.zeros(frame.height, [(c, dtypes.get(c, "<i8")) for c in frame.columns])
+    for c in frame.columns:
+        arr[c] = frame[c].to_list()
+    return arr
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "dtype", "value"),
+    [
+        ("op", [0, 256], "<i8", 256),
+        ("op", [0, -1], "<i8", -1),
+        ("side", [1, 256], "<i8", 256),
+        ("kind", [0, 258], "<u2", 258),
+        ("quantity", [1, (1 << 63) + 5], "<u8", (1 << 63) + 5),
+        ("quantity", [1, 2.0**63], "<f8", 2.0**63),
+        ("price", [5, 1e30], "<f8", 1e30),
+        ("price", [5, 5.5], "<f8", 5.5),
+        ("owner", [1, (1 << 64) - 1], "<u8", (1 << 64) - 1),
+    ],
+)
+@pytest.mark.parametrize("form", ["frame", "records"])
+def test_replay_never_narrows_a_column(
+    column: str, values: list[object], dtype: str, value: object, form: str
+) -> None:
+    """Issue 19 item 10: a value the engine's column type cannot hold is refused by row and value,
+    never wrapped (an op or side of 256 was read as 0, a quantity of 2^63 + 5 as 0)."""
+    cols: dict[str, object] = {
+        "op": [0, 0],
+        "side": [1, 1],
+        "price": [5, 6],
+        "quantity": [1, 1],
+        "owner": [1, 1],
+    }
+    cols[column] = values
+    frame = pl.DataFrame(
+        cols, schema_overrides={column: {"<u8": pl.UInt64, "<f8": pl.Float64}.get(dtype, pl.Int64)}
+    )
+    ops: object = frame if form == "frame" else _records_of(frame, {column: dtype})
+    book = OrderBook()
+    book.submit("buy", 2, 1, owner=9)
+    before = _state(book)
+    with pytest.raises(InvalidArgumentError) as e:
+        book.replay(ops)  # type: ignore[arg-type]
+    assert e.value.field == f"ops[1].{column}" and e.value.value == value
+    assert _state(book) == before
+
+
+@pytest.mark.parametrize("gathered", [False, True])
+def test_a_negative_quantity_is_reported_as_given(gathered: bool) -> None:
+    """It was reported as 0 (on the column path and on the core's gathering path for long arrays)."""
+    n = RECORDS_MIN_ROWS + 2 if gathered else 3
+    arr = np.zeros(n, np.dtype(_RECORD))
+    arr["side"], arr["price"], arr["quantity"] = 1, 7, 1
+    arr["quantity"][n - 1] = -5
+    assert (_records(arr) is not None) == gathered
+    book = OrderBook()
+    with pytest.raises(InvalidArgumentError) as e:
+        book.replay(arr)
+    assert (e.value.field, e.value.value) == (f"ops[{n - 1}].quantity", "-5")
+    assert len(book) == 0
+
+
+def test_op_names_and_exact_conversions_still_work() -> None:
+    frame = pl.DataFrame(
+        {
+            "op": ["submit", "submit", "cancel"],
+            "side": pl.Series([True, False, False]),
+            "price": [5.0, 5.0, 0.0],
+            "quantity": np.array([3, 2, 0], np.uint64),
+            "owner": np.array([1, 2, 0], np.int8),
+            "order_id": [0, 0, 1],
+        }
+    )
+    tape, status = OrderBook().replay(frame)
+    assert tape.rows() == [(1, 1, 2, 1, 2, 5, 2)] and status.tolist() == [0, 0, 0]
+    with pytest.raises(InvalidArgumentError, match=r"ops\[1\]\.op = 'sumbit'"):
+        OrderBook().replay(pl.DataFrame({"op": ["submit", "sumbit"], "quantity": [1, 1]}))
+    with pytest.raises(InvalidArgumentError, match=r"ops\[0\]\.price = '5'"):
+        OrderBook().replay(pl.DataFrame({"op": [0], "price": ["5"], "quantity": [1]}))
+
+
+# Values at and past every limit: 0, 1, 2^31, 2^62, 2^63-1, negatives, the tick range's ends and
+# beyond. Streams are valid but for at most one field of one row, so that most of them replay far
+# enough for large quantities to meet at one of the few prices.
+_LO, _HI = -(1 << 40), 1 << 40
+_INVALID = {
+    0: [4, 255],
+    1: [2, 255],
+    2: [3],
+    3: [_LO - 1, _HI + 1, MAX, -(1 << 63)],
+    4: [0, -1, -(1 << 63)],
+    5: [-1, -(1 << 63)],
+}
+
+
+@st.composite
+def _extreme_ops(draw: st.DrawFn) -> list[tuple[int, ...]]:
+    op = st.tuples(
+        st.sampled_from([0, 0, 0, 1, 2, 3]),
+        st.sampled_from([0, 1]),
+        st.sampled_from([0, 0, 0, 1, 2]),
+        st.sampled_from([_LO, _HI, 0, 1]),
+        st.sampled_from([MAX, MAX - 1, 1 << 62, 1 << 31, 2, 1]),
+        st.sampled_from([0, 1, 2]),
+        st.one_of(st.integers(-1, 12), st.just(MAX)),
+        st.sampled_from([0, 1, -(1 << 63), MAX]),
+    )
+    ops = [list(x) for x in draw(st.lists(op, max_size=16))]
+    if ops and draw(st.booleans()):
+        field = draw(st.sampled_from(sorted(_INVALID)))
+        ops[draw(st.integers(0, len(ops) - 1))][field] = draw(st.sampled_from(_INVALID[field]))
+    return [tuple(x) for x in ops]
+
+
+def _book_frame(ops: list[tuple[int, ...]]) -> pl.DataFrame:
+    return pl.DataFrame(ops, schema={c: pl.Int64 for c in _COLUMNS_ORDER}, orient="row")
+
+
+_COLUMNS_ORDER = ["op", "side", "kind", "price", "quantity", "owner", "order_id", "period"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    _extreme_ops(),
+    _extreme_ops(),
+    st.sampled_from(["resting", "midpoint"]),
+    st.sampled_from(["allow", "cancel_resting", "reject"]),
+    st.sampled_from(["frame", "records", "gathered"]),
+)
+def test_extreme_streams_succeed_or_raise_a_typed_error_and_change_nothing(
+    history: list[tuple[int, ...]], batch: list[tuple[int, ...]], rule: str, self_trade: str, form: str
+) -> None:
+    """Any stream either replays or raises a GridLedgerError (never a PanicException or another
+    exception); a refused stream leaves depth, best bid/ask, the orders and what a later stream does
+    exactly as in a twin book that never saw it."""
+    books = [OrderBook(rule, self_trade, min_price=_LO, max_price=_HI) for _ in range(2)]  # type: ignore[arg-type]
+    for b in books:  # the same history for both (refused or not, identically)
+        try:
+            b.replay(_book_frame(history))
+        except GridLedgerError:
+            pass
+    book, twin = books
+    frame = _book_frame(batch)
+    try:
+        if form == "frame":
+            book.replay(frame)
+        else:
+            arr = _records_of(frame, dict(_RECORD))
+            if form == "records":
+                book.replay(arr)
+            else:
+                records = _records(arr, min_rows=0)
+                assert records is not None
+                book._book.replay_records(*records)
+        refused = False
+    except GridLedgerError:
+        refused = True
+    except BaseException as e:  # the property: nothing else escapes
+        pytest.fail(f"{type(e).__name__} escaped replay: {e}")
+    if refused:
+        assert _state(book) == _state(twin)
+    else:
+        twin.replay(frame)
+        assert _state(book) == _state(twin)
+    # every level's total is the exact sum of its orders (no wrapped or saturated total)
+    levels: dict[tuple[str, int], list[int]] = {}
+    for _, _, side, price, qty in book.orders():
+        levels.setdefault((side, price), []).append(qty)
+    want = {k: (sum(v), len(v)) for k, v in levels.items()}
+    assert {(s, p): (q, n) for s, p, q, n in book.depth(1 << 20).rows()} == want
+    assert all(q <= MAX for q, _ in want.values())
+    follow = _book_frame([(0, 0, 0, 3, 5, 7, 0, 0), (0, 1, 0, -3, 5, 8, 0, 0), (3, 0, 0, 2, 9, 0, 1, 0)])
+    a, b = book.replay(follow), twin.replay(follow)
+    assert a[0].equals(b[0]) and a[1].tolist() == b[1].tolist()
+    assert _state(book) == _state(twin)
+
+
+def test_a_column_of_dates_is_refused_by_name() -> None:
+    arr = np.zeros(2, [("op", "u1"), ("price", "M8[s]"), ("quantity", "<i8")])
+    with pytest.raises(InvalidArgumentError, match=r"ops\.price: a column of datetime64"):
+        OrderBook().replay(arr)

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridledger import _core
-from gridledger._buffers import rows
+from gridledger._buffers import as_bytes, rows
 from gridledger.errors import InvalidArgumentError
 from gridledger.hashing import Algorithm
 
@@ -27,10 +27,27 @@ Rule = Literal["argmax_w_over_u", "proportional"]
 
 
 def _weights(weights: Sequence[float] | NDArray[np.floating]) -> NDArray[np.float64]:
-    w = np.ascontiguousarray(weights, dtype=np.float64)
+    try:
+        w = np.ascontiguousarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"weights must be numbers, got {type(weights).__name__}", "weights", type(weights).__name__
+        ) from None
     if w.ndim != 1:
         raise InvalidArgumentError(f"weights must be 1-D, got shape {w.shape}", "weights", w.shape)
     return w
+
+
+def _period(period: object) -> int:
+    """``period`` as an int in 0..2^64-1 (a numpy integer too; not a bool or a float)."""
+    if isinstance(period, bool) or not isinstance(period, int | np.integer):
+        raise InvalidArgumentError(
+            f"period must be an integer, got {type(period).__name__}", "period", type(period).__name__
+        )
+    p = int(period)
+    if not 0 <= p < 1 << 64:
+        raise InvalidArgumentError(f"period = {p}: must be in 0..2^64-1", "period", p)
+    return p
 
 
 def draw(
@@ -59,10 +76,13 @@ def draw(
     Raises
     ------
     InvalidArgumentError
-        On NaN, infinite or negative weights, lengths that differ, or no candidate.
+        On NaN, infinite or negative weights, lengths that differ, no
+        candidate, a seed that is not 32 bytes, or a period that is not an
+        integer in 0..2^64-1.
     """
     keys = rows("public_keys", public_keys, 32)
-    return _core.draw_winner(_weights(weights), bytes(seed_hash), period, keys, rule, algorithm)
+    seed = as_bytes("seed_hash", seed_hash)
+    return _core.draw_winner(_weights(weights), seed, _period(period), keys, rule, algorithm)
 
 
 def win_probabilities(
@@ -73,5 +93,9 @@ def win_probabilities(
     ``proportional``: w_i / Σw. ``argmax_w_over_u``:
     P_i = ∫₀^{min(1, w_i/w_max)} Π_{j≠i} (1 − u·w_j/w_i) du, integrated by
     Gauss–Legendre quadrature that is exact for this polynomial integrand.
+
+    The result is exact for any finite weights, however large: weights whose
+    sum overflows a double (two of 10^308) are first divided by the largest,
+    which leaves both rules' probabilities unchanged.
     """
     return _core.win_probabilities(_weights(weights), rule)

@@ -316,20 +316,63 @@ def _columns(ops: pl.DataFrame | NDArray[np.void]) -> _Cols:
     for c, dt in zip(_COLUMNS, _DTYPES, strict=True):
         col = get(c)
         if c == "op" and isinstance(col, np.ndarray) and col.dtype.kind in "OUS":
-            col = np.array([OP_CODES.get(str(x), 255) for x in col])
-        arr = np.asarray(col)
-        if arr.dtype.kind == "f":
-            bad = ~np.isfinite(arr) | (arr != np.floor(arr))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise InvalidArgumentError(
-                    f"ops[{i}].{c} = {arr[i]}: must be a whole number", f"ops[{i}].{c}", arr[i]
-                )
+            col = _op_codes(col)
+        arr = _exact(c, np.asarray(col), np.dtype(dt))
         # Aligned as well: a one-row or empty field view of a packed record is
         # "contiguous" without a copy, at an offset no int64 may start at (and
         # numpy calls an empty array aligned wherever it points).
         out.append(np.require(arr, dtype=dt, requirements=["C", "A"]) if arr.size else np.empty(0, dt))
     return tuple(out)  # type: ignore[return-value]
+
+
+def _op_codes(col: NDArray[Any]) -> NDArray[np.int64] | NDArray[Any]:
+    """Operation names as their codes; a column that is not all names is returned as is."""
+    names = [x.decode() if isinstance(x, bytes) else x for x in col.tolist()]
+    if not all(isinstance(x, str) for x in names):
+        return col
+    for i, x in enumerate(names):
+        if x not in OP_CODES:
+            raise InvalidArgumentError(
+                f"ops[{i}].op = {x!r}: expected one of {', '.join(OP_CODES)} or 0..3", f"ops[{i}].op", x
+            )
+    return np.array([OP_CODES[x] for x in names], np.int64)
+
+
+def _exact(c: str, arr: NDArray[Any], dt: np.dtype[Any]) -> NDArray[Any]:
+    """Column ``c`` as ``dt``, value for value.
+
+    Integers and whole floats are converted when ``dt`` holds them; any value
+    it cannot hold (op or side 256, a quantity of 2^63, NaN, 1.5) raises
+    :class:`InvalidArgumentError` naming the first such row and its value:
+    nothing is ever wrapped or truncated. Other dtypes (strings, dates) are refused.
+    """
+    if arr.dtype == dt or arr.size == 0:
+        return arr
+    kind = arr.dtype.kind
+    if kind == "b" or (kind in "iu" and np.can_cast(arr.dtype, dt, "safe")):
+        return arr.astype(dt)
+    info = np.iinfo(dt)
+    rng = f"must be an integer in {info.min}..{info.max}"
+    if kind == "O":
+        for i, x in enumerate(arr.tolist()):
+            if not isinstance(x, int) or not info.min <= x <= info.max:
+                raise InvalidArgumentError(f"ops[{i}].{c} = {x!r}: {rng}", f"ops[{i}].{c}", x)
+        return np.array(arr.tolist(), dt)
+    if kind in "iu":
+        bad = (arr < info.min) | (arr > info.max)
+    elif kind == "f":
+        # float(max + 1) is exact (a power of two); float(max) would round up to it.
+        bad = ~np.isfinite(arr) | (arr != np.floor(arr)) | (arr < info.min) | (arr >= float(info.max + 1))
+        rng = f"must be a whole number in {info.min}..{info.max}"
+    else:
+        raise InvalidArgumentError(
+            f"ops.{c}: a column of {arr.dtype} cannot be read as {dt}", f"ops.{c}", str(arr.dtype)
+        )
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        v = arr[i].item()
+        raise InvalidArgumentError(f"ops[{i}].{c} = {v}: {rng}", f"ops[{i}].{c}", v)
+    return arr.astype(dt)
 
 
 def ops_frame(**columns: object) -> pl.DataFrame:

@@ -237,7 +237,19 @@ pub fn win_probabilities(rule: DrawRule, weights: &[f64]) -> CoreResult<Vec<f64>
     if n == 0 {
         return Ok(Vec::new());
     }
-    let total: f64 = weights.iter().sum();
+    // Both rules depend on the ratios of the weights only. Weights whose sum
+    // overflows (two of 1e308) are divided by the largest first, so the sum
+    // is finite (≤ n); otherwise they are used as given.
+    let w_top = weights.iter().copied().fold(0.0, f64::max);
+    let mut total: f64 = weights.iter().sum();
+    let scaled: Vec<f64>;
+    let weights = if total.is_finite() {
+        weights
+    } else {
+        scaled = weights.iter().map(|x| x / w_top).collect();
+        total = scaled.iter().sum();
+        &scaled
+    };
     let w: Vec<f64> = if total > 0.0 {
         weights.iter().map(|x| x / total).collect()
     } else {
@@ -334,6 +346,17 @@ mod tests {
         assert!(p[5] > p[0] && p[0] > p[2] && (p[2] - p[3]).abs() < 1e-14 && p[4] < p[1]);
         let z = win_probabilities(DrawRule::ArgmaxWOverU, &[0.0, 0.0]).unwrap();
         assert!((z[0] - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn weights_whose_sum_overflows_keep_their_probabilities() {
+        for rule in [DrawRule::ArgmaxWOverU, DrawRule::Proportional] {
+            let big = win_probabilities(rule, &[f64::MAX, f64::MAX / 2.0, 0.0]).unwrap();
+            let small = win_probabilities(rule, &[2.0, 1.0, 0.0]).unwrap();
+            for (a, b) in big.iter().zip(&small) {
+                assert!((a - b).abs() < 1e-13, "{rule:?}: {big:?} vs {small:?}");
+            }
+        }
     }
 
     #[test]

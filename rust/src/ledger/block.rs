@@ -72,13 +72,13 @@ impl Header {
         Self {
             chain_id: g.chain_id(),
             height: 0,
-            period: g.first_period - 1,
+            period: g.first_period.saturating_sub(1),
             prev_hash: [0; 32],
             tx_root: tx_root(g.algorithm, &[]),
             n_tx: 0,
             miner: [0; 32],
             next_winner: g.round_robin(1),
-            timestamp_ms: period_end_ms(g, g.first_period - 1),
+            timestamp_ms: period_end_ms(g, g.first_period.saturating_sub(1)),
         }
     }
 }

@@ -313,15 +313,15 @@ impl ChainState {
             .get(&d.index)
             .copied()
             .unwrap_or_else(|| self.device_seq.get(d.index).copied().unwrap_or(0));
-        if seq != last + 1 {
+        if last.checked_add(1) != Some(seq) {
             return Err(rule(
                 Rule::Transaction,
                 f("seq"),
                 seq,
-                format!(
-                    "the device's quanta are numbered in order: expected {}",
-                    last + 1
-                ),
+                match last.checked_add(1) {
+                    Some(n) => format!("the device's quanta are numbered in order: expected {n}"),
+                    None => "the device has used every sequence number".to_owned(),
+                },
             ));
         }
         let mut expect = vec![Output {
@@ -786,7 +786,20 @@ impl ChainState {
         }
         let mut expect = Vec::new();
         if let Some(k) = won {
-            let pot: u64 = ov.candidates.iter().filter(|c| c.5).map(|c| c.3).sum();
+            let pot = ov
+                .candidates
+                .iter()
+                .filter(|c| c.5)
+                .try_fold(0u64, |a, c| a.checked_add(c.3))
+                .filter(|&p| p <= MAX_AMOUNT)
+                .ok_or_else(|| {
+                    rule(
+                        Rule::Transaction,
+                        f("outputs"),
+                        "pot",
+                        "the on-time offers add up to more than an output can hold (2^63-1)",
+                    )
+                })?;
             let exp = ov
                 .candidates
                 .iter()

@@ -220,7 +220,8 @@ impl ChainState {
     }
 
     /// Unspent (energy Wh, votes) of `key`, votes counted only while valid at `period`.
-    pub fn balance(&self, key: &Key, period: u64) -> (u64, u64) {
+    /// Exact: summed in u128 (each output < 2^63; fewer than 2^64 outputs), never saturated.
+    pub fn balance(&self, key: &Key, period: u64) -> (u128, u128) {
         let Some(&id) = self.key_ids.get(key) else {
             return (0, 0);
         };
@@ -228,8 +229,8 @@ impl ChainState {
             .values()
             .filter(|u| u.owner == id)
             .fold((0, 0), |(e, v), u| match u.asset {
-                Asset::Energy => (e.saturating_add(u.amount), v),
-                Asset::Vote if u.expires >= period => (e, v.saturating_add(u.amount)),
+                Asset::Energy => (e + u128::from(u.amount), v),
+                Asset::Vote if u.expires >= period => (e, v + u128::from(u.amount)),
                 Asset::Vote => (e, v),
             })
     }

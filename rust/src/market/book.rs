@@ -7,6 +7,17 @@
 //! Order ids are assigned by the book, 1, 2, 3…; `id_slot` maps an id to its
 //! slot. Every operation validates its arguments before changing anything, so
 //! a rejected operation leaves the book as it was.
+//!
+//! Quantities, level totals and prices use checked arithmetic. A price level's
+//! total is at most [`MAX_QTY`] (depth reports it as an int64); an order that
+//! would take its level past that is refused. Whether it would can depend on
+//! the matching before it, so it cannot always be known up front: when the
+//! book's resting quantity plus every quantity an operation (or a stream)
+//! could add stays within [`MAX_QTY`], no level can overflow and the
+//! operations run directly; otherwise (extreme quantities only) they run on a
+//! snapshot of the book that is restored if one of them is refused.
+
+use std::collections::HashMap;
 
 use crate::error::{CoreError, CoreResult};
 use crate::market::ladder::{Ladder, NIL};
@@ -95,10 +106,50 @@ pub struct Book {
     next_id: u64,
     trade_seq: u64,
     resting: usize,
+    /// Σ quantity of the resting orders (the sum of every level's total).
+    resting_qty: u128,
 }
+
+/// The largest quantity of an order, and of a price level's total: 2^63 − 1.
+pub const MAX_QTY: u64 = i64::MAX as u64;
 
 fn bad(field: &str, value: impl std::fmt::Display, reason: &str) -> CoreError {
     CoreError::invalid(field, value, reason)
+}
+
+/// Why `push` refused an order: small and `Copy`, so the hot path returns
+/// it cheaply; it becomes a [`CoreError`] only when it happens.
+#[derive(Clone, Copy, Debug)]
+enum Refused {
+    /// `qty` would take the level at `price`, holding `held`, past [`MAX_QTY`].
+    LevelFull { price: i64, held: u64, qty: u64 },
+    /// No slab slot or id-map entry is left.
+    Full { orders: usize },
+}
+
+impl From<Refused> for CoreError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::LevelFull { price, held, qty } => level_full(price, held, qty),
+            Refused::Full { orders } => bad("orders", orders, "the book is full"),
+        }
+    }
+}
+
+/// `qty` cannot rest at `price`, whose level holds `held`.
+fn level_full(price: i64, held: u64, qty: u64) -> CoreError {
+    bad(
+        "quantity",
+        qty,
+        &format!(
+            "cannot rest at price {price}: its level holds {held}, and a level's total is at most 2^63-1"
+        ),
+    )
+}
+
+/// ⌊(a + b) / 2⌋ without overflow: the mean of two i64 lies between them.
+fn midpoint(a: i64, b: i64) -> i64 {
+    i64::try_from((i128::from(a) + i128::from(b)) >> 1).unwrap_or(b)
 }
 
 impl Book {
@@ -128,6 +179,7 @@ impl Book {
             next_id: 1,
             trade_seq: 0,
             resting: 0,
+            resting_qty: 0,
         })
     }
 
@@ -193,43 +245,148 @@ impl Book {
         }
     }
 
-    fn push(&mut self, o: Order) -> u32 {
-        let slot = match self.free.pop() {
-            Some(s) => {
-                if let Some(x) = self.slab.get_mut(s as usize) {
-                    *x = o;
-                }
-                s
-            }
-            None => {
-                self.slab.push(o);
-                u32::try_from(self.slab.len() - 1).unwrap_or(NIL)
-            }
+    /// The total quantity resting at `price` on `side`.
+    fn level_qty(&self, side: Side, price: i64) -> u64 {
+        let levels = match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
         };
-        let id = usize::try_from(o.id).unwrap_or(usize::MAX);
-        if self.id_slot.len() <= id {
-            self.id_slot.resize(id + 1, NIL);
+        levels.get(price).map_or(0, |l| l.qty)
+    }
+
+    /// Can `qty` more rest at `price` on `side`, once `leaving` (a replaced
+    /// order) has left? Exact before matching: if that level holds anything,
+    /// the other side does not cross `price`, so nothing trades and all of
+    /// `qty` would rest; if it holds nothing, any quantity ≤ [`MAX_QTY`] fits.
+    fn check_rest(
+        &self,
+        side: Side,
+        price: i64,
+        qty: u64,
+        leaving: Option<&Order>,
+    ) -> CoreResult<()> {
+        let gone = leaving
+            .filter(|o| o.side == side && o.price == price)
+            .map_or(0, |o| o.qty);
+        let held = self.level_qty(side, price).saturating_sub(gone);
+        match held.checked_add(qty) {
+            Some(t) if t <= MAX_QTY => Ok(()),
+            _ => Err(level_full(price, held, qty)),
         }
-        if let Some(x) = self.id_slot.get_mut(id) {
-            *x = slot;
+    }
+
+    /// Could a stream resting up to `incoming` in all make a level's total
+    /// pass [`MAX_QTY`]? A level's total never exceeds the book's resting
+    /// quantity, so usually the sum decides; past it, each level is bounded by
+    /// what it holds plus what the stream's ops could rest at its price (a
+    /// replace of an order the stream submits counts on both sides). When
+    /// this is false, no op of the stream can fail while it is applied.
+    fn may_overflow(&self, incoming: u128, ops: impl Iterator<Item = Op>) -> bool {
+        if self.resting_qty.saturating_add(incoming) <= u128::from(MAX_QTY) {
+            return false;
         }
+        let mut add: HashMap<(bool, i64), u128> = HashMap::new();
+        let mut put = |buy: bool, price: i64, q: u64| {
+            let x = add.entry((buy, price)).or_insert(0);
+            *x = x.saturating_add(u128::from(q));
+        };
+        for op in ops {
+            match op {
+                Op::Submit {
+                    side,
+                    kind: Kind::Limit,
+                    price,
+                    qty,
+                    ..
+                } => put(side == Side::Buy, price, qty),
+                Op::Replace { id, price, qty } => match self.get(id) {
+                    Some((_, side, ..)) => put(side == Side::Buy, price, qty),
+                    None => {
+                        put(true, price, qty);
+                        put(false, price, qty);
+                    }
+                },
+                _ => {}
+            }
+        }
+        add.iter().any(|(&(buy, price), &q)| {
+            let side = if buy { Side::Buy } else { Side::Sell };
+            u128::from(self.level_qty(side, price)).saturating_add(q) > u128::from(MAX_QTY)
+        })
+    }
+
+    /// Run `f`, which may fail part-way only if `risky`: then it runs on a
+    /// snapshot of the book, restored if `f` fails, so a refusal changes nothing.
+    fn transact<T>(
+        &mut self,
+        risky: bool,
+        f: impl FnOnce(&mut Self) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        let snapshot = risky.then(|| self.clone());
+        let r = f(self);
+        debug_assert!(risky || r.is_ok(), "a safe operation failed part-way");
+        if let (Err(_), Some(s)) = (&r, snapshot) {
+            *self = s;
+        }
+        r
+    }
+
+    /// Rest `o` at the tail of its level. Fails, before changing anything but
+    /// (perhaps) adding an empty level, if the level's total would pass [`MAX_QTY`].
+    fn push(&mut self, o: Order) -> Result<u32, Refused> {
+        let full = Refused::Full {
+            orders: self.resting,
+        };
+        let slot = match self.free.last() {
+            Some(&s) => s,
+            None => u32::try_from(self.slab.len())
+                .ok()
+                .filter(|&s| s != NIL)
+                .ok_or(full)?,
+        };
+        let id = usize::try_from(o.id)
+            .ok()
+            .filter(|&i| i < usize::MAX)
+            .ok_or(full)?;
         let (price, side) = (o.price, o.side);
         let tail = {
             let Some(level) = self.levels(side).get_or_insert(price) else {
-                return slot;
+                return Err(full);
+            };
+            let Some(total) = level.qty.checked_add(o.qty).filter(|&t| t <= MAX_QTY) else {
+                return Err(Refused::LevelFull {
+                    price,
+                    held: level.qty,
+                    qty: o.qty,
+                });
             };
             let t = level.tail;
             level.tail = slot;
             if level.head == NIL {
                 level.head = slot;
             }
-            level.qty += o.qty;
+            level.qty = total;
             level.count += 1;
             t
         };
-        if let Some(x) = self.slab.get_mut(slot as usize) {
-            x.prev = tail;
-            x.next = NIL;
+        let o = Order {
+            prev: tail,
+            next: NIL,
+            ..o
+        };
+        match self.free.pop() {
+            Some(s) => {
+                if let Some(x) = self.slab.get_mut(s as usize) {
+                    *x = o;
+                }
+            }
+            None => self.slab.push(o),
+        }
+        if self.id_slot.len() <= id {
+            self.id_slot.resize(id + 1, NIL);
+        }
+        if let Some(x) = self.id_slot.get_mut(id) {
+            *x = slot;
         }
         if tail != NIL {
             if let Some(t) = self.slab.get_mut(tail as usize) {
@@ -237,7 +394,9 @@ impl Book {
             }
         }
         self.resting += 1;
-        slot
+        // At most 2^32 orders of at most 2^63 each: no u128 overflow.
+        self.resting_qty += u128::from(o.qty);
+        Ok(slot)
     }
 
     /// Unlink a resting order; returns its remaining quantity.
@@ -263,12 +422,14 @@ impl Book {
             if level.tail == slot {
                 level.tail = o.prev;
             }
+            // A level's total is the sum of its orders' quantities (each add checked).
             level.qty -= o.qty;
             level.count -= 1;
             if level.count == 0 {
                 levels.remove(o.price);
             }
         }
+        self.resting_qty -= u128::from(o.qty);
         if let Some(x) = self
             .id_slot
             .get_mut(usize::try_from(o.id).unwrap_or(usize::MAX))
@@ -324,9 +485,10 @@ impl Book {
         kind: Kind,
         period: i64,
     ) -> CoreResult<Submitted> {
-        if qty == 0 || qty > i64::MAX as u64 {
+        if qty == 0 || qty > MAX_QTY {
             return Err(bad("quantity", qty, "must be in 1..2^63-1"));
         }
+        self.check_room(1)?;
         let limit = match kind {
             Kind::Market => None,
             Kind::Limit | Kind::Ioc => {
@@ -341,9 +503,12 @@ impl Book {
                 "self_trade=\"reject\": the order would trade with its owner's resting order",
             ));
         }
+        if kind == Kind::Limit {
+            self.check_rest(side, price, qty, None)?;
+        }
         let mut trades = Vec::new();
         let (id, remaining) =
-            self.submit_checked(side, limit, qty, owner, kind, period, &mut trades);
+            self.submit_checked(side, limit, qty, owner, kind, period, &mut trades)?;
         Ok(Submitted {
             id,
             trades,
@@ -352,7 +517,36 @@ impl Book {
         })
     }
 
+    /// Is there room for `n` more orders: ids (below 2^63, as the tape's
+    /// int64 columns need) and slab slots (below 2^32 − 1)?
+    fn check_room(&self, n: usize) -> CoreResult<()> {
+        let last = u64::try_from(n)
+            .ok()
+            .and_then(|n| self.next_id.checked_add(n))
+            .filter(|&end| end <= MAX_QTY + 1);
+        if last.is_none() {
+            return Err(bad(
+                "order_id",
+                self.next_id,
+                &format!("no ids left for {n} more orders (ids end at 2^63-1)"),
+            ));
+        }
+        let slots = self
+            .slab
+            .len()
+            .checked_add(n.saturating_sub(self.free.len()));
+        if slots.is_none_or(|s| s >= NIL as usize) {
+            return Err(bad(
+                "orders",
+                n,
+                &format!("the book holds {} orders; at most 2^32-2", self.resting),
+            ));
+        }
+        Ok(())
+    }
+
     /// Submit an order already checked: its trades go to `tape`; returns (id, remaining).
+    /// Fails only if its rest would take a level past [`MAX_QTY`] (see `check_rest`, `may_overflow`).
     #[allow(clippy::too_many_arguments)]
     fn submit_checked(
         &mut self,
@@ -363,8 +557,9 @@ impl Book {
         kind: Kind,
         period: i64,
         tape: &mut impl Tape,
-    ) -> (u64, u64) {
+    ) -> Result<(u64, u64), Refused> {
         let id = self.next_id;
+        // check_room ran first: no overflow.
         self.next_id += 1;
         let remaining = self.match_incoming(side, limit, qty, owner, id, tape);
         if let (Kind::Limit, Some(price), true) = (kind, limit, remaining > 0) {
@@ -377,9 +572,9 @@ impl Book {
                 period,
                 prev: NIL,
                 next: NIL,
-            });
+            })?;
         }
-        (id, remaining)
+        Ok((id, remaining))
     }
 
     /// Match an incoming order against the other side; trades are appended to
@@ -421,9 +616,10 @@ impl Book {
                 continue;
             }
             let fill = qty.min(maker.qty);
+            // One per fill, and each fill ends a resting order or the incoming one: < 2^64.
             self.trade_seq += 1;
             let price = match (self.price_rule, limit) {
-                (PriceRule::Midpoint, Some(p)) => (p + level_price).div_euclid(2),
+                (PriceRule::Midpoint, Some(p)) => midpoint(p, level_price),
                 _ => level_price,
             };
             tape.record(Trade {
@@ -435,8 +631,10 @@ impl Book {
                 price,
                 qty: fill,
             });
+            // fill ≤ qty, fill ≤ maker.qty ≤ level.qty: no underflow.
             qty -= fill;
             level.qty -= fill;
+            self.resting_qty -= u128::from(fill);
             if fill < maker.qty {
                 if let Some(m) = self.slab.get_mut(slot as usize) {
                     m.qty -= fill;
@@ -503,6 +701,7 @@ impl Book {
         if let Some(l) = self.levels(o.side).get_mut(o.price) {
             l.qty -= cut;
         }
+        self.resting_qty -= u128::from(cut);
         Ok(())
     }
 
@@ -515,7 +714,7 @@ impl Book {
         let Some(o) = self.order(slot).copied() else {
             return Err(bad("order_id", id, "no such resting order"));
         };
-        if new_qty == 0 || new_qty > i64::MAX as u64 {
+        if new_qty == 0 || new_qty > MAX_QTY {
             return Err(bad("quantity", new_qty, "must be in 1..2^63-1"));
         }
         self.check_price(new_price)?;
@@ -529,8 +728,9 @@ impl Book {
                 "self_trade=\"reject\": the order would trade with its owner's resting order",
             ));
         }
+        self.check_rest(o.side, new_price, new_qty, Some(&o))?;
         let mut trades = Vec::new();
-        let remaining = self.replace_checked(slot, o, new_price, new_qty, &mut trades);
+        let remaining = self.replace_checked(slot, o, new_price, new_qty, &mut trades)?;
         Ok(Submitted {
             id,
             trades,
@@ -547,7 +747,7 @@ impl Book {
         new_price: i64,
         new_qty: u64,
         tape: &mut impl Tape,
-    ) -> u64 {
+    ) -> Result<u64, Refused> {
         let id = o.id;
         self.unlink(slot);
         let remaining = self.match_incoming(o.side, Some(new_price), new_qty, o.owner, id, tape);
@@ -561,9 +761,9 @@ impl Book {
                 period: o.period,
                 prev: NIL,
                 next: NIL,
-            });
+            })?;
         }
-        remaining
+        Ok(remaining)
     }
 
     /// Cancel every resting order submitted for a period before `period`; returns their ids.
@@ -654,8 +854,11 @@ pub mod status {
 }
 
 impl Book {
-    /// Check a stream without touching the book: the first malformed op is an error naming its index.
-    pub fn check_ops(&self, ops: impl IntoIterator<Item = Op>) -> CoreResult<()> {
+    /// Check a stream without touching the book: the first malformed op is an
+    /// error naming its index. Returns the quantity the stream could rest: the
+    /// sum over its limit submits and replaces.
+    pub fn check_ops(&self, ops: impl IntoIterator<Item = Op>) -> CoreResult<u128> {
+        let mut incoming: u128 = 0;
         for (i, op) in ops.into_iter().enumerate() {
             let price = |p: i64| -> CoreResult<()> {
                 self.check_price(p).map_err(|_| {
@@ -670,7 +873,7 @@ impl Book {
                 })
             };
             let qty = |q: u64| -> CoreResult<()> {
-                if q == 0 || q > i64::MAX as u64 {
+                if q == 0 || q > MAX_QTY {
                     return Err(bad(
                         &format!("ops[{i}].quantity"),
                         q,
@@ -690,6 +893,10 @@ impl Book {
                     if kind != Kind::Market {
                         price(p)?;
                     }
+                    if kind == Kind::Limit {
+                        // < 2^64 ops of < 2^63 each: no u128 overflow.
+                        incoming += u128::from(q);
+                    }
                 }
                 Op::Cancel { .. } => {}
                 Op::Reduce { qty: q, .. } => qty(q)?,
@@ -698,16 +905,25 @@ impl Book {
                 } => {
                     qty(q)?;
                     price(p)?;
+                    incoming += u128::from(q);
                 }
             }
         }
-        Ok(())
+        Ok(incoming)
     }
 
     /// Apply one operation that `check_ops` accepted: trades are appended to
-    /// `tape`; returns its status and the id it concerned.
-    pub fn apply(&mut self, op: Op, tape: &mut impl Tape) -> (u8, u64) {
-        match op {
+    /// `tape`; returns its status and the id it concerned. It fails only if
+    /// its rest would take a level's total past [`MAX_QTY`] (or the book is
+    /// full), and then possibly after trading: `replay_into` runs such streams
+    /// on a snapshot.
+    pub fn apply(&mut self, op: Op, tape: &mut impl Tape) -> CoreResult<(u8, u64)> {
+        Ok(self.apply_op(op, tape)?)
+    }
+
+    /// `apply` with the small error of the hot path.
+    fn apply_op(&mut self, op: Op, tape: &mut impl Tape) -> Result<(u8, u64), Refused> {
+        Ok(match op {
             Op::Submit {
                 side,
                 kind,
@@ -720,9 +936,9 @@ impl Book {
                 if self.self_trade == SelfTrade::Reject
                     && self.meets_itself(side, limit, qty, owner)
                 {
-                    return (status::SELF_TRADE, 0);
+                    return Ok((status::SELF_TRADE, 0));
                 }
-                let (id, _) = self.submit_checked(side, limit, qty, owner, kind, period, tape);
+                let (id, _) = self.submit_checked(side, limit, qty, owner, kind, period, tape)?;
                 (status::OK, id)
             }
             Op::Cancel { id } => match self.slot_of(id) {
@@ -740,21 +956,23 @@ impl Book {
             Op::Replace { id, price, qty } => {
                 let Some((slot, o)) = self.slot_of(id).and_then(|s| Some((s, *self.order(s)?)))
                 else {
-                    return (status::UNKNOWN_ORDER, id);
+                    return Ok((status::UNKNOWN_ORDER, id));
                 };
                 if self.self_trade == SelfTrade::Reject
                     && self.meets_itself(o.side, Some(price), qty, o.owner)
                 {
-                    return (status::SELF_TRADE, id);
+                    return Ok((status::SELF_TRADE, id));
                 }
-                self.replace_checked(slot, o, price, qty, tape);
+                self.replace_checked(slot, o, price, qty, tape)?;
                 (status::OK, id)
             }
-        }
+        })
     }
 
     /// Apply a stream; returns the trade tape, each op's status and the id each op concerned.
-    /// The stream is checked whole first (`check_ops`), so a malformed op changes nothing.
+    /// The stream is checked whole first (`check_ops`), so a malformed op changes nothing;
+    /// an op refused while applying (a level's total past [`MAX_QTY`]) restores the book
+    /// as it was before the stream.
     pub fn replay_iter<I>(&mut self, ops: I) -> CoreResult<Replayed>
     where
         I: IntoIterator<Item = Op>,
@@ -776,7 +994,7 @@ impl Book {
         I::IntoIter: Clone + ExactSizeIterator,
     {
         let ops = ops.into_iter();
-        self.check_ops(ops.clone())?;
+        let incoming = self.check_ops(ops.clone())?;
         // Room for every order the stream submits: the slab and the id map are
         // not grown by doubling (a doubling copies the book and, with mimalloc
         // keeping freed pages a while, holds the old copy as resident memory).
@@ -785,6 +1003,24 @@ impl Book {
             .clone()
             .filter(|op| matches!(op, Op::Submit { .. }))
             .count();
+        self.check_room(submits)?;
+        // Only a stream that could overflow a level pays for a snapshot (one
+        // copy of the book); every other stream cannot fail past this point.
+        let risky = self.may_overflow(incoming, ops.clone());
+        self.transact(risky, |b| b.apply_all(ops, submits, tape))
+    }
+
+    /// Reserve room for `submits` orders, then apply `ops` in order.
+    fn apply_all<I, T>(
+        &mut self,
+        ops: I,
+        submits: usize,
+        tape: &mut T,
+    ) -> CoreResult<(Vec<u8>, Vec<u64>)>
+    where
+        I: ExactSizeIterator<Item = Op>,
+        T: Tape,
+    {
         self.slab.reserve(submits.saturating_sub(self.free.len()));
         let last_id = usize::try_from(self.next_id)
             .unwrap_or(usize::MAX)
@@ -793,8 +1029,8 @@ impl Book {
             .reserve(last_id.saturating_sub(self.id_slot.len()));
         let mut status = Vec::with_capacity(ops.len());
         let mut ids = Vec::with_capacity(ops.len());
-        for op in ops {
-            let (st, id) = self.apply(op, tape);
+        for (i, op) in ops.enumerate() {
+            let (st, id) = self.apply_op(op, tape).map_err(|e| at_op(e.into(), i))?;
             status.push(st);
             ids.push(id);
         }
@@ -805,6 +1041,22 @@ impl Book {
     pub fn replay(&mut self, ops: &[Op]) -> CoreResult<(Vec<Trade>, Vec<u8>, Vec<u64>)> {
         let r = self.replay_iter(ops.iter().copied())?;
         Ok((r.tape, r.status, r.ids))
+    }
+}
+
+/// `e` of the op at index `i`: its field becomes `ops[i].field`.
+fn at_op(e: CoreError, i: usize) -> CoreError {
+    match e {
+        CoreError::InvalidArgument {
+            field,
+            value,
+            reason,
+        } => CoreError::InvalidArgument {
+            field: format!("ops[{i}].{field}"),
+            value,
+            reason,
+        },
+        other => other,
     }
 }
 
@@ -955,5 +1207,91 @@ mod tests {
             .is_err());
         assert_eq!(b.orders(), before);
         assert!(Book::new(5, 4, PriceRule::Resting, SelfTrade::Allow).is_err());
+    }
+
+    fn sell(price: i64, qty: u64) -> Op {
+        Op::Submit {
+            side: Side::Sell,
+            kind: Kind::Limit,
+            price,
+            qty,
+            owner: 1,
+            period: 0,
+        }
+    }
+
+    /// Everything a caller can see of a book.
+    fn seen(b: &Book) -> impl PartialEq + std::fmt::Debug {
+        (
+            b.orders(),
+            b.depth(usize::MAX),
+            b.best_bid(),
+            b.best_ask(),
+            b.len(),
+            b.next_id,
+            b.trade_seq,
+            b.resting_qty,
+        )
+    }
+
+    #[test]
+    fn a_level_past_2_63_is_refused_and_the_stream_changes_nothing() {
+        let mut b = book();
+        b.submit(Side::Buy, 3, 7, 2, Kind::Limit, 0).unwrap();
+        let before = seen(&b);
+        let e = b
+            .replay(&[sell(5, MAX_QTY), sell(5, MAX_QTY), sell(5, MAX_QTY)])
+            .unwrap_err();
+        assert_eq!(e.field_value().0, "ops[1].quantity");
+        assert_eq!(seen(&b), before);
+        // A trade before the refused op is undone too.
+        let e = b
+            .replay(&[
+                sell(3, 2),
+                sell(4, MAX_QTY - 1),
+                Op::Reduce { id: 2, qty: 1 },
+                sell(4, 2),
+            ])
+            .unwrap_err();
+        assert_eq!(e.field_value().0, "ops[3].quantity");
+        assert_eq!(seen(&b), before);
+        // Exactly 2^63-1 at one level is fine, in a stream and one order at a time.
+        b.replay(&[sell(5, MAX_QTY - 1), sell(5, 1)]).unwrap();
+        assert_eq!(b.depth(1).1, vec![(5, MAX_QTY, 2)]);
+        let other = b.submit(Side::Sell, 6, 1, 3, Kind::Limit, 0).unwrap().id;
+        let before = seen(&b);
+        assert!(b.submit(Side::Sell, 5, 1, 3, Kind::Limit, 0).is_err());
+        let e = b.replace(other, 5, 1).unwrap_err();
+        assert_eq!(e.field_value(), ("quantity", "1"));
+        assert_eq!(seen(&b), before);
+        // A replace within its own level moves its own quantity: fine.
+        let id = b.orders()[1].0;
+        b.replace(id, 5, MAX_QTY - 1).unwrap();
+        assert_eq!(b.depth(1).1, vec![(5, MAX_QTY, 2)]);
+    }
+
+    #[test]
+    fn the_midpoint_does_not_overflow_at_the_ends_of_the_tick_range() {
+        for (lo, hi) in [(i64::MAX - 1, i64::MAX), (i64::MIN, i64::MIN + 1)] {
+            let mut b =
+                Book::new(i64::MIN, i64::MAX, PriceRule::Midpoint, SelfTrade::Allow).unwrap();
+            b.submit(Side::Sell, lo, 1, 1, Kind::Limit, 0).unwrap();
+            let t = b.submit(Side::Buy, hi, 1, 2, Kind::Limit, 0).unwrap();
+            assert_eq!(t.trades[0].price, lo); // ⌊(lo + hi) / 2⌋ = lo
+        }
+        assert_eq!(midpoint(-3, 0), -2);
+        assert_eq!(midpoint(i64::MIN, i64::MAX), -1);
+    }
+
+    #[test]
+    fn a_stream_of_large_orders_at_other_levels_takes_no_snapshot_path_by_mistake() {
+        // The sum passes 2^63-1 but no single level does: every op is applied.
+        let mut b = book();
+        let ops: Vec<Op> = (1..=4).map(|p| sell(p + 10, MAX_QTY / 2)).collect();
+        let incoming = b.check_ops(ops.iter().copied()).unwrap();
+        assert!(incoming > u128::from(MAX_QTY) && !b.may_overflow(incoming, ops.iter().copied()));
+        let (_, st, _) = b.replay(&ops).unwrap();
+        assert_eq!(st, vec![0; 4]);
+        assert_eq!(b.len(), 4);
     }
 }

@@ -70,6 +70,14 @@ impl Ladder {
             + self.overflow.len() * (std::mem::size_of::<Level>() + 8 + 16)
     }
 
+    pub fn get(&self, price: i64) -> Option<&Level> {
+        match self.index(price) {
+            Some(i) if self.is_set(i) => self.chunks.get(i / 64)?.as_ref()?.get(i % 64),
+            Some(_) => None,
+            None => self.overflow.get(&price),
+        }
+    }
+
     pub fn get_mut(&mut self, price: i64) -> Option<&mut Level> {
         match self.index(price) {
             Some(i) if self.is_set(i) => self.slot_mut(i),
@@ -134,7 +142,9 @@ impl Ladder {
     }
 
     fn window_price(&self, i: usize) -> i64 {
-        self.base + i as i64
+        // A set bit i came from a price base + i, so this never saturates.
+        self.base
+            .saturating_add(i64::try_from(i).unwrap_or(i64::MAX))
     }
 
     /// The highest price with a level (the best bid).

@@ -206,7 +206,7 @@ impl PyChainState {
     }
 
     /// Unspent (energy Wh, valid votes at `period`) of a key.
-    fn balance(&self, key_: &[u8], period: u64) -> PyResult<(u64, u64)> {
+    fn balance(&self, key_: &[u8], period: u64) -> PyResult<(u128, u128)> {
         Ok(self.inner.balance(&key("key", key_)?, period))
     }
 

@@ -344,9 +344,12 @@ fn replay_columns<'py>(
     [p, q, w, i, t]: [&[i64]; 5],
 ) -> PyResult<Bound<'py, PyDict>> {
     let n = o.len();
+    // A code as given (a column shorter than op has none).
+    let code = |x: Option<&u8>| x.map_or_else(|| "missing".to_owned(), u8::to_string);
     let row = |r: usize| -> Result<Op, CoreError> {
         let g = |c: &[i64]| c.get(r).copied().unwrap_or(0);
         let q_r = u64::try_from(g(q)).unwrap_or(0);
+        // A negative id names no order: status 1 (unknown order).
         let id_r = u64::try_from(g(i)).unwrap_or(u64::MAX);
         let s_r = match s.get(r) {
             Some(0) => Side::Buy,
@@ -354,7 +357,7 @@ fn replay_columns<'py>(
             x => {
                 return Err(CoreError::invalid(
                     format!("ops[{r}].side"),
-                    format!("{x:?}"),
+                    code(x),
                     "0 = buy, 1 = sell",
                 ))
             }
@@ -368,7 +371,7 @@ fn replay_columns<'py>(
                     x => {
                         return Err(CoreError::invalid(
                             format!("ops[{r}].kind"),
-                            format!("{x:?}"),
+                            code(x),
                             "0 = limit, 1 = market, 2 = ioc",
                         ))
                     }
@@ -395,7 +398,7 @@ fn replay_columns<'py>(
             x => {
                 return Err(CoreError::invalid(
                     format!("ops[{r}].op"),
-                    format!("{x:?}"),
+                    code(x),
                     "0 submit, 1 cancel, 2 reduce, 3 replace",
                 ))
             }
@@ -407,6 +410,16 @@ fn replay_columns<'py>(
     let (statuses, ids) = py.detach(|| -> Result<_, CoreError> {
         for r in 0..n {
             row(r)?;
+            // A negative quantity is reported as given (row reads it as 0).
+            if let (Some(0 | 2 | 3), Some(&v)) = (o.get(r), q.get(r)) {
+                if v < 0 {
+                    return Err(CoreError::invalid(
+                        format!("ops[{r}].quantity"),
+                        v,
+                        "must be in 1..2^63-1",
+                    ));
+                }
+            }
         }
         // Every row decoded above; the fallback is never taken.
         let ops = (0..n).map(|r| row(r).unwrap_or(Op::Cancel { id: u64::MAX }));
