@@ -19,6 +19,7 @@ __all__ = [
     "InvalidBlockError",
     "InvalidSignatureError",
     "InvalidTransactionError",
+    "MissingExtraError",
     "NotAuthorisedError",
 ]
 
@@ -81,3 +82,15 @@ class InvalidTransactionError(GridLedgerError, ValueError):
     voting token, a malformed encoding, a zero amount, a VPP distribution that
     does not distribute exactly its inputs.
     """
+
+
+class MissingExtraError(GridLedgerError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it.
+
+    ``field`` is ``"extra"`` and ``value`` the extra's name (``"plot"``);
+    ``name`` (from :class:`ImportError`) is the module that could not be imported.
+    """
+
+    def __init__(self, message: str, extra: str, module: str) -> None:
+        super().__init__(message, "extra", extra)
+        self.name = module
