@@ -4,12 +4,14 @@
 layout: utc_timestamp, area, quantity, value_mw; the same rows, values and
 order), built the way a polars user would: ``polars.read_csv`` on the file as
 it is (polars inflates the gzip itself), then expressions for the time zone,
-the DST rule, missing markers, wide to long and the trimming of each series.
-No Python loop over rows; one over the value columns to name them.
+the DST rule, wide to long and the trimming of each series. No Python loop
+over rows; one over the series (at most 27 a file) to label and trim them
+(``unpivot`` with the trimming as a window expression measured 2-3x slower).
 
-``read_csv_only(path)`` is ``polars.read_csv`` alone, with the dtypes and
-missing markers the file needs: a lower bound on any polars reader of these
-files, the part our hand-written CSV body parser replaces.
+``read_csv_only(path)`` is that ``polars.read_csv`` call alone: values parsed
+to Float64 with the files' missing markers, the time column left as text. It
+is a lower bound on any polars reader of these files, and the part our
+hand-written CSV body parser does.
 """
 
 from __future__ import annotations
@@ -22,60 +24,55 @@ from _pandas_data import MISSING, OPSD, SIMPLE, _tp_key
 from gridledger.data import detect_format
 
 ZONES = {"Time (CET/CEST)": "Europe/Brussels", "Time (CET)": "Etc/GMT-1", "Time (UTC)": "UTC"}
-LAYOUT = {
-    "utc_timestamp": pl.Datetime("us", "UTC"),
-    "area": pl.Categorical,
-    "quantity": pl.Categorical,
-    "value_mw": pl.Float64,
-}
+
+
+def _header(path: Path) -> list[str]:
+    return pl.read_csv(path, n_rows=0).columns
 
 
 def read_csv_only(path: Path) -> pl.DataFrame:
     fmt = detect_format(path)
-    if fmt == "transparency":
-        return pl.read_csv(path, infer_schema=False, null_values=MISSING)
-    if fmt == "opsd":
-        return pl.read_csv(path, infer_schema_length=0, schema_overrides={"utc_timestamp": pl.String})
-    return pl.read_csv(path, has_header=False, new_columns=["ts", "v"], schema_overrides={"v": pl.Float64})
+    if fmt == "entsoepy":
+        return pl.read_csv(
+            path, has_header=False, new_columns=["ts", "v"], schema_overrides={"v": pl.Float64}
+        )
+    header = _header(path)
+    keep = [c for c in header if c != "cet_cest_timestamp"]
+    schema = {c: pl.Float64 for c in keep[1:]}
+    missing = MISSING if fmt == "transparency" else None
+    return pl.read_csv(path, columns=keep, schema_overrides=schema, null_values=missing)
 
 
 def _long(wide: pl.DataFrame, keys: dict[str, tuple[str, str]], trim: bool) -> pl.DataFrame:
-    """Wide value columns to the long layout, series by area and quantity, each in time order."""
+    """Wide value columns to the long layout: series by area and quantity, each in time order."""
     parts = []
     for column, (area, quantity) in sorted(keys.items(), key=lambda kv: kv[1]):
-        s = wide.select("utc_timestamp", pl.col(column).cast(pl.Float64).alias("value_mw"))
-        if trim:
-            valid = s["value_mw"].is_not_null()
-            if not valid.any():
+        s = wide.select("utc_timestamp", pl.col(column).alias("value_mw"))
+        if trim:  # an OPSD series runs from its first to its last value
+            valid = s["value_mw"].is_not_null().arg_true()
+            if valid.len() == 0:
                 continue
-            idx = valid.arg_true()
-            s = s.slice(idx[0], idx[-1] - idx[0] + 1)
-        parts.append(s.with_columns(pl.lit(area).alias("area"), pl.lit(quantity).alias("quantity")))
-    if not parts:
-        return pl.DataFrame(schema=LAYOUT)
+            s = s.slice(valid[0], valid[-1] - valid[0] + 1)
+        parts.append(s.with_columns(area=pl.lit(area), quantity=pl.lit(quantity)))
     return pl.concat(parts).select(
-        pl.col("utc_timestamp"),
-        pl.col("area").cast(pl.Categorical),
-        pl.col("quantity").cast(pl.Categorical),
-        pl.col("value_mw"),
+        "utc_timestamp", pl.col("area", "quantity").cast(pl.Categorical), "value_mw"
     )
 
 
 def read(path: Path) -> pl.DataFrame:
     fmt = detect_format(path)
+    wide = read_csv_only(path)
     if fmt == "transparency":
-        df = pl.read_csv(path, infer_schema=False, null_values=MISSING)
-        tcol = df.columns[0]
-        local = pl.col(tcol).str.split(" - ").list.first().str.strptime(pl.Datetime("us"), "%d.%m.%Y %H:%M")
+        tcol = wide.columns[0]
+        local = pl.col(tcol).str.slice(0, 16).str.to_datetime("%d.%m.%Y %H:%M", time_unit="us")
         # A repeated local hour is summer time the first time it appears, winter time the second.
         ambiguous = pl.when(local.is_first_distinct()).then(pl.lit("earliest")).otherwise(pl.lit("latest"))
         utc = local.dt.replace_time_zone(ZONES[tcol], ambiguous=ambiguous, non_existent="null")
-        wide = df.with_columns(utc.dt.convert_time_zone("UTC").alias("utc_timestamp")).filter(
-            pl.col("utc_timestamp").is_not_null()
-        )
-        return _long(wide, {c: _tp_key(c) for c in df.columns[1:]}, trim=False)
+        wide = wide.with_columns(utc.dt.convert_time_zone("UTC").alias("utc_timestamp")).drop(tcol)
+        wide = wide.filter(pl.col("utc_timestamp").is_not_null())
+        return _long(wide, {c: _tp_key(c) for c in wide.columns if c != "utc_timestamp"}, trim=False)
     if fmt == "opsd":
-        wide = pl.read_csv(path, infer_schema_length=10_000).with_columns(
+        wide = wide.with_columns(
             pl.col("utc_timestamp").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC")
         )
         keys: dict[str, tuple[str, str]] = {}
@@ -85,9 +82,8 @@ def read(path: Path) -> pl.DataFrame:
             elif m := OPSD.match(c):
                 keys[c] = (m["area"], m["q"]) if m["area"] else (m["garea"], m["g"])
         return _long(wide, keys, trim=True)
-    raw = pl.read_csv(path, has_header=False, new_columns=["ts", "v"], schema_overrides={"v": pl.Float64})
     area = re.search(r"load_([A-Z]{2})", path.name)
-    wide = raw.select(
+    wide = wide.select(
         pl.col("ts")
         .str.to_datetime("%Y-%m-%d %H:%M:%S%:z", time_unit="us")
         .dt.convert_time_zone("UTC")
