@@ -15,7 +15,8 @@ if ! command -v cargo >/dev/null; then
 fi
 
 python3 -m venv .venv
-# The package and its [test] extra, pinned by constraints.txt. The extension
+# The package with every optional extra and the test tools ([test] pulls in
+# [all]: plot, ev, milp, study), pinned by constraints.txt. The extension
 # is built in the dev profile (dependencies optimised, our code debuggable),
 # which keeps the CI build lean.
 MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install -q --disable-pip-version-check \

@@ -20,6 +20,7 @@ __all__ = [
     "InvalidBlockError",
     "InvalidSignatureError",
     "InvalidTransactionError",
+    "MissingExtraError",
     "NotAuthorisedError",
 ]
 
@@ -86,3 +87,15 @@ class InvalidTransactionError(GridLedgerError, ValueError):
 
 class ClusterError(GridLedgerError, ConnectionError):
     """A Dask cluster that cannot be reached or used (studies)."""
+
+
+class MissingExtraError(GridLedgerError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it.
+
+    ``field`` is ``"extra"`` and ``value`` the extra's name (``"plot"``);
+    ``name`` (from :class:`ImportError`) is the module that could not be imported.
+    """
+
+    def __init__(self, message: str, extra: str, module: str) -> None:
+        super().__init__(message, "extra", extra)
+        self.name = module

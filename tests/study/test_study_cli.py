@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("distributed")
-
 ROOT = Path(__file__).resolve().parents[2]
 GRIDLEDGER = Path(sys.executable).parent / "gridledger"
 

@@ -20,8 +20,6 @@ import pytest
 from gridledger.errors import ClusterError
 from gridledger.study import Study, read_results, run, run_cell, status
 
-pytest.importorskip("distributed")
-
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "RAYON_NUM_THREADS": "1"}
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from gridledger import __version__
 from gridledger.cli import data_inspect, demo, ev_sim, pos_sim, prove, simulate, study, verify
 from gridledger.cli.common import Command, Parser, UsageError, render_error
-from gridledger.errors import GridLedgerError
+from gridledger.errors import GridLedgerError, MissingExtraError
 
 __all__ = ["COMMANDS", "main"]
 
@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = COMMANDS[args.command]
         try:
             return command.run(args)
+        except MissingExtraError as e:
+            render_error(str(e), f"install it with: pip install 'gridledger[{e.value}]'")
+            return 2
         except GridLedgerError as e:
             # The library refused a value the command line let through: still bad input.
             render_error(str(e), command.hint_for(e.field))

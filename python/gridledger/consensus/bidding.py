@@ -19,6 +19,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from gridledger import _core
+from gridledger._extras import require
 from gridledger.consensus.draw import Rule
 from gridledger.errors import BadConfigurationError, InvalidArgumentError
 
@@ -174,7 +175,11 @@ def plot_trajectories(
     turns: int = 1000,
     rule: Rule = "argmax_w_over_u",
 ) -> Path:
-    """Token trajectories of one run per scenario, as seed 000's figures 1–2 (PNG)."""
+    """Token trajectories of one run per scenario, as seed 000's figures 1–2 (PNG).
+
+    Needs the ``plot`` extra (matplotlib); without it raises :class:`~gridledger.errors.MissingExtraError`.
+    """
+    require("matplotlib", "plot")
     import matplotlib
 
     matplotlib.use("Agg")

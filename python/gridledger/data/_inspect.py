@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from gridledger._extras import require
 from gridledger.data._formats import read_with_info
 from gridledger.data._series import gap_report, resolution_minutes
 
@@ -111,7 +112,11 @@ def inspect(path: str | Path, *, area: str | None = None) -> Inspection:
 
 
 def plot_week(frame: pl.DataFrame, start: datetime, out: str | Path, *, title: str = "") -> Path:
-    """Plot every series of ``frame`` over the week from ``start`` (UTC) to a PNG."""
+    """Plot every series of ``frame`` over the week from ``start`` (UTC) to a PNG.
+
+    Needs the ``plot`` extra (matplotlib); without it raises :class:`~gridledger.errors.MissingExtraError`.
+    """
+    require("matplotlib", "plot")
     import matplotlib
 
     matplotlib.use("Agg")

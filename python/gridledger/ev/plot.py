@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from gridledger._extras import require
 from gridledger.ev.simulate import SimResult
 
 __all__ = ["plot_result"]
@@ -26,7 +27,10 @@ def plot_result(result: SimResult, out_dir: str | Path, *, day: int = 0) -> list
       each round of day ``day``, without scheduling and with the scheduler.
     - ``ev_load_profile.png`` (seed Fig. 5): day ``day``'s base load, Θ
       without scheduling and Θ with the scheduler (kW per round).
+
+    Needs the ``plot`` extra (matplotlib); without it raises :class:`~gridledger.errors.MissingExtraError`.
     """
+    require("matplotlib", "plot")
     import matplotlib
 
     matplotlib.use("Agg")

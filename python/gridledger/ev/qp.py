@@ -12,21 +12,37 @@ bound on the PF any scheduler can reach on that day.
 
 from __future__ import annotations
 
-import clarabel
+from types import ModuleType
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from gridledger._extras import require
 from gridledger.errors import BadDataError
 
-__all__ = ["day_bound", "plan_round"]
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+__all__ = ["day_bound", "plan_round", "solvers"]
+
+
+def solvers() -> tuple[ModuleType, ModuleType]:
+    """``(clarabel, scipy.sparse)``, imported on first use from the ``ev`` extra.
+
+    Raises
+    ------
+    MissingExtraError
+        Either is not installed.
+    """
+    return require("clarabel", "ev"), require("scipy.sparse", "ev")
 
 
 def _solve(
     n_x: int,
     groups: NDArray[np.int64],
     n_groups: int,
-    e_rows: sp.csr_matrix,
+    e_rows: csr_matrix,
     rhs: NDArray[np.float64],
     weight: NDArray[np.float64],
     m_fixed: float | None,
@@ -35,6 +51,7 @@ def _solve(
 
     Variables z = [x, m, e]; returns (objective, x).
     """
+    clarabel, sp = solvers()
     r = e_rows.shape[0]
     n = n_x + 1 + r
     p = sp.diags(np.concatenate([np.zeros(n_x + 1), 2.0 * weight]), format="csc")
@@ -100,6 +117,7 @@ def day_bound(
     r1 = len(base_kw)
     if r1 < 2:
         raise BadDataError("a day needs at least two rounds", "base_kw", r1)
+    _, sp = solvers()
     group, rounds, var, coef = _structure(published, grid_kw, 0, r1, max_defer)
     keep = coef != 0.0
     theta = sp.csr_matrix((coef[keep], (rounds[keep], var[keep])), shape=(r1, len(var)))
@@ -130,6 +148,7 @@ def plan_round(
     n = len(published)
     if n == 0:
         return np.zeros(0)
+    _, sp = solvers()
     group, rounds, var, coef = _structure(published, grid_kw, 0, h, max_defer)
     # Drop the rounds already gone (a pending transaction cannot run in the past).
     alive = rounds >= 0

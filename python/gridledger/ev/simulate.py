@@ -22,7 +22,7 @@ from gridledger import _core, data
 from gridledger.errors import BadConfigurationError, BadDataError
 from gridledger.ev.fleet import Fleet, FleetConfig, Transactions, make_fleet, make_transactions
 from gridledger.ev.pf import kw_to_wh, lambda_from_sums, wh_to_kw
-from gridledger.ev.qp import day_bound, plan_round
+from gridledger.ev.qp import day_bound, plan_round, solvers
 
 __all__ = ["SCHEDULERS", "Scenario", "SimResult", "community_load_kw", "simulate"]
 
@@ -420,6 +420,12 @@ def simulate(
     Returns
     -------
     SimResult
+
+    Raises
+    ------
+    MissingExtraError
+        ``bound`` or ``scheduler="receding_horizon"`` without the ``ev``
+        extra (clarabel, scipy): ``pip install 'gridledger[ev]'``.
     """
     _check(scheduler in SCHEDULERS, "scheduler", scheduler, f"one of {', '.join(SCHEDULERS)}")
     _check(isinstance(horizon, int) and 1 <= horizon <= 288, "horizon", horizon, "1 … 288")
@@ -432,6 +438,8 @@ def simulate(
         rivals,
         "no rivals with receding_horizon (its plan runs in Python, one miner)",
     )
+    if bound or scheduler == "receding_horizon":
+        solvers()  # the QPs' extra, missing: say so now rather than after the simulation
     sc = _prepare(households, capacity_kw, evs, round_minutes, days, seed, load, start, fleet)
     t0 = time.perf_counter()
     miners = (scheduler, *rivals)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from gridledger._extras import require
 from gridledger.errors import BadConfigurationError, InvalidArgumentError
 
 __all__ = ["MultiPeriodResult", "clear_multi_period"]
@@ -87,7 +88,11 @@ def _check(bids: pl.DataFrame) -> None:
 
 def clear_multi_period(bids: pl.DataFrame, *, time_limit_s: float = 60.0) -> MultiPeriodResult:
     """Clear ``bids`` (one row per bid and period: ``bid``, ``owner``, ``side``,
-    ``period``, ``quantity``, ``price``, ``all_or_nothing``) for maximum welfare."""
+    ``period``, ``quantity``, ``price``, ``all_or_nothing``) for maximum welfare.
+
+    Needs the ``milp`` extra (highspy); without it raises :class:`~gridledger.errors.MissingExtraError`.
+    """
+    require("highspy", "milp")
     import highspy
 
     _check(bids)

@@ -37,7 +37,10 @@ class MarketStats:
 
 
 def optimal_welfare(orders: pl.DataFrame) -> float:
-    """The largest welfare the orders allow (``owner``, ``side``, ``quantity``, ``price``)."""
+    """The largest welfare the orders allow (``owner``, ``side``, ``quantity``, ``price``).
+
+    Solved by :func:`~gridledger.market.clear_multi_period`: needs the ``milp`` extra (highspy).
+    """
     if orders.height == 0:
         return 0.0
     bids = orders.with_row_index("bid").with_columns(
@@ -49,7 +52,10 @@ def optimal_welfare(orders: pl.DataFrame) -> float:
 def market_stats(trades: pl.DataFrame, orders: pl.DataFrame) -> MarketStats:
     """Statistics of ``trades`` (``buyer``, ``seller``, ``quantity``, ``price``) given
     the ``orders`` they came from (``owner``, ``side``, ``quantity``, ``price``:
-    one order per owner, its price the owner's unit value)."""
+    one order per owner, its price the owner's unit value).
+
+    The optimum comes from :func:`optimal_welfare`: needs the ``milp`` extra (highspy).
+    """
     for name, frame, cols in (
         ("trades", trades, ("buyer", "seller", "quantity", "price")),
         ("orders", orders, ("owner", "side", "quantity", "price")),

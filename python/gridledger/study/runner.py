@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gridledger._extras import require
 from gridledger.errors import BadConfigurationError, ClusterError
 from gridledger.study import results
 from gridledger.study.studyfile import Study, load_study
@@ -29,14 +30,8 @@ __all__ = ["RunSummary", "run"]
 
 
 def require_distributed() -> Any:
-    """The ``distributed`` module, or an error naming the extra that installs it."""
-    try:
-        import distributed
-    except ImportError:
-        raise ClusterError(
-            "dask.distributed is needed for studies: pip install 'gridledger[study]'", "scheduler", None
-        ) from None
-    return distributed
+    """The ``distributed`` module, or :class:`MissingExtraError` naming the ``study`` extra."""
+    return require("distributed", "study")
 
 
 class RunSummary(dict[str, Any]):
