@@ -71,3 +71,18 @@ def test_data_that_does_not_cover_the_run_is_refused_up_front(
     assert err[-2].startswith("error: ") and error in err[-2]
     assert err[-1].startswith("hint: ") and hint in err[-1]
     assert not (tmp_path / "x.sqlite").exists()
+
+
+@pytest.mark.parametrize(("demand", "deferral"), [("per_slot", "within_two"), ("sessions", "one_round")])
+def test_ev_sim_demand_model_and_deferral_reading(
+    demand: str, deferral: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["ev-sim", "--scheduler", "optimal", "--no-bound", "--quiet", "--evs", "20"]
+    assert cli.main([*args, "--demand", demand, "--deferral", deferral]) == 0
+    assert f"({demand} demand, deferral {deferral})" in capsys.readouterr().out
+
+
+def test_ev_sim_unknown_demand_model_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ev-sim", "--demand", "hourly"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'hourly'" in err and "per_slot" in err.splitlines()[-1]

@@ -10,8 +10,9 @@ import pytest
 from gridledger import _core, cli, data
 from gridledger.errors import BadConfigurationError, BadDataError, GridLedgerError
 from gridledger.ev import FleetConfig, SimResult, plot_result, simulate
-from gridledger.ev.fleet import local_halfhour, make_fleet, make_transactions
+from gridledger.ev.fleet import CHARGER_KW, Transactions, local_halfhour, make_fleet, make_transactions
 from gridledger.ev.pf import lambda_fp, lambda_from_sums, pf
+from numpy.typing import NDArray
 
 START = "2019-01-15"
 
@@ -35,7 +36,7 @@ def test_fleet_classes_capacities_and_efficiencies() -> None:
 
 
 def test_transactions_follow_the_profile_and_the_2_to_1_ratio() -> None:
-    cfg = FleetConfig(evs=400, seed=2)
+    cfg = FleetConfig(evs=400, seed=2, demand="sessions")
     fleet = make_fleet(cfg)
     first = 1_546_300_800 // 300  # 2019-01-01 00:00 UTC, 5-min rounds
     txs = make_transactions(fleet, cfg, first, 288 * 3, 5)
@@ -50,6 +51,155 @@ def test_transactions_follow_the_profile_and_the_2_to_1_ratio() -> None:
     q, k = txs.quantity_wh, txs.kind
     assert (txs.grid_wh == np.where(k > 0, (900 * q + 500) // 1000, -((900 * q + 500) // 1000))).all()
     assert len(np.unique(txs.ids, axis=0)) == len(txs)
+
+
+# -- the per-slot stream (the seed's text) ----------------------------------------------------------
+FIRST = 1_546_300_800 // 300  # 2019-01-01 00:00 UTC, 5-min rounds
+
+
+def _per_slot(evs: int, days: int, seed: int = 7) -> tuple[FleetConfig, NDArray[np.int64], Transactions]:
+    cfg = FleetConfig(evs=evs, seed=seed, demand="per_slot")
+    txs = make_transactions(make_fleet(cfg), cfg, FIRST, 288 * days, 5)
+    return cfg, local_halfhour(FIRST, 288 * days, 5, cfg.timezone), txs
+
+
+def test_per_slot_connections_match_the_profile_within_binomial_error() -> None:
+    # Each (EV, round) is connected with the profile's probability p: over the n·m EV-rounds of a
+    # half-hour the count is Binomial(n·m, p). Every half-hour's frequency lies within 4.5 sd
+    # (the chance that one of 48 honest ones does not is below 0.04 %; the seed is fixed).
+    cfg, hh, txs = _per_slot(evs=200, days=20)
+    trials = np.bincount(hh, minlength=48) * cfg.evs
+    hits = np.bincount(hh[txs.round - FIRST], minlength=48)
+    p = np.asarray(cfg.profile)
+    sd = np.sqrt(p * (1 - p) / trials)
+    z = (hits / trials - p) / sd
+    assert np.abs(z).max() < 4.5, z
+    # A sum of 48 squared z-scores is χ² with 48 degrees of freedom: 99.9 % quantile 84.0.
+    assert float((z**2).sum()) < 84.0
+    # One transaction per connected EV and round, rows ordered by round then EV.
+    key = txs.round * cfg.evs + txs.ev
+    assert (np.diff(key) > 0).all()
+
+
+def test_per_slot_connections_are_independent_across_rounds() -> None:
+    # Unlike sessions, being connected now says nothing about the next round: P(next | now) = p.
+    cfg, hh, txs = _per_slot(evs=200, days=20)
+    rounds = 288 * 20
+    conn = np.zeros((rounds, cfg.evs), dtype=bool)
+    conn[txs.round - FIRST, txs.ev] = True
+    same = hh[:-1] == hh[1:]
+    both = (conn[:-1] & conn[1:])[same].sum()
+    now = conn[:-1][same].sum()
+    p = np.asarray(cfg.profile)[hh[1:][same]]
+    expected = float((conn[:-1][same] * p[:, None]).sum())
+    sd = float(np.sqrt((conn[:-1][same] * (p * (1 - p))[:, None]).sum()))
+    assert abs(both - expected) < 4.5 * sd, (both, expected, now)
+
+
+def test_per_slot_two_charges_per_discharge_and_quantity_is_rating_times_round() -> None:
+    cfg, _, txs = _per_slot(evs=200, days=10)
+    n = len(txs)
+    share = float((txs.kind > 0).mean())
+    assert abs(share - 2 / 3) < 4.5 * np.sqrt(2 / 9 / n), share
+    assert set(np.unique(txs.kind)) == {-1, 1}
+    # Quantity = rating × 5 min (Wh): every quantity is one of the ratings' energies.
+    kw = {c: r for c, name in enumerate(("slow", "fast", "rapid")) for r in [CHARGER_KW[name]]}
+    wh = {c: np.round(np.asarray(r) * 5 / 60 * 1000).astype(np.int64) for c, r in kw.items()}
+    assert set(np.unique(txs.quantity_wh)) <= set(np.concatenate(list(wh.values())).tolist())
+    # The classes follow the mix (each transaction draws its rating afresh).
+    for c, share_c in enumerate(cfg.charger_mix):
+        freq = float(np.isin(txs.quantity_wh, wh[c]).mean())
+        assert abs(freq - share_c) < 4.5 * np.sqrt(share_c * (1 - share_c) / n), (c, freq)
+    # 120 kW × 5 min = 10 kWh, 2.3 kW × 5 min = 192 Wh (rounded half to even: 191.67 → 192).
+    assert txs.quantity_wh.max() == 10_000 and txs.quantity_wh.min() == 192
+    q, k = txs.quantity_wh, txs.kind
+    assert (txs.grid_wh == np.where(k > 0, (900 * q + 500) // 1000, -((900 * q + 500) // 1000))).all()
+    assert len(np.unique(txs.ids, axis=0)) == n
+
+
+def test_per_slot_rating_draw_is_per_transaction_and_seeded() -> None:
+    _, _, a = _per_slot(evs=50, days=2, seed=3)
+    _, _, b = _per_slot(evs=50, days=2, seed=3)
+    _, _, c = _per_slot(evs=50, days=2, seed=4)
+    assert len(a) == len(b) and (a.ids == b.ids).all()  # the seed reproduces the stream
+    k = min(len(a), len(c))
+    assert len(a) != len(c) or not (a.ids[:k] == c.ids[:k]).all()  # another seed does not
+    # One EV publishes different ratings in different rounds (not a fixed charger).
+    per_ev = [np.unique(a.quantity_wh[a.ev == e]).size for e in range(50)]
+    assert max(per_ev) > 1
+
+
+def test_deferral_readings_set_the_rounds_a_transaction_may_execute_in() -> None:
+    assert FleetConfig().defer_rounds == 2 and FleetConfig().demand == "per_slot"
+    assert FleetConfig(deferral="one_round").defer_rounds == 1
+    assert FleetConfig(max_defer=5).defer_rounds == 5
+    for demand in ("per_slot", "sessions"):
+        for deferral, d in (("within_two", 2), ("one_round", 1)):
+            r = simulate(scheduler="optimal", start=START, bound=False, demand=demand, deferral=deferral)
+            sc, ex = r.scenario, r.executed_round
+            assert sc.max_defer == d and sc.config.demand == demand
+            done = ex >= 0
+            lag = ex[done] - sc.published[done]
+            assert lag.min() == 0 and lag.max() == d, (demand, deferral)
+            assert (sc.published[~done] >= 288 - d).all()
+
+
+def test_scheduler_results_under_both_demand_models() -> None:
+    # The same day, each model's own stream: every scheduler beats none and stays above the bound,
+    # and per-slot demand (noise a three-round pool can net out) leaves more to gain than sessions
+    # (steps a 10-minute deferral only moves).
+    out: dict[str, dict[str, SimResult]] = {}
+    for demand in ("per_slot", "sessions"):
+        out[demand] = {
+            s: simulate(scheduler=s, start=START, bound=(s == "none"), demand=demand)
+            for s in ("none", "greedy", "optimal")
+        }
+        none = out[demand]["none"]
+        for s in ("greedy", "optimal"):
+            assert none.pf_bound < out[demand][s].pf < none.pf, (demand, s)
+        assert out[demand]["optimal"].unproven_rounds == 0
+    red = {m: 1 - out[m]["optimal"].pf_cuberoot / out[m]["none"].pf_cuberoot for m in out}
+    assert red["per_slot"] > 0.33 and red["per_slot"] > red["sessions"], red
+    # The published counts differ by model, and none's PF is higher with per-slot noise.
+    assert out["per_slot"]["none"].pf > 3 * out["sessions"]["none"].pf
+
+
+def test_stream_defer_holds_the_session_stream_fixed_while_the_deferral_varies() -> None:
+    fixed = [FleetConfig(demand="sessions", max_defer=d, stream_defer=8, seed=1) for d in (2, 4, 8)]
+    streams = [make_transactions(make_fleet(c), c, FIRST, 288, 5) for c in fixed]
+    assert all((s.ids == streams[0].ids).all() for s in streams)
+    own = [FleetConfig(demand="sessions", max_defer=d, seed=1) for d in (2, 8)]
+    counts = [len(make_transactions(make_fleet(c), c, FIRST, 288, 5)) for c in own]
+    assert counts[0] > counts[1]  # the stream's own deferral changes what is published
+    # per_slot does not depend on the deferral at all.
+    ps = [FleetConfig(max_defer=d, seed=1) for d in (1, 2, 8)]
+    ids = [make_transactions(make_fleet(c), c, FIRST, 288, 5).ids for c in ps]
+    assert all((x == ids[0]).all() for x in ids)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "allowed"),
+    [
+        ({"demand": "hourly"}, "demand", "'per_slot', 'sessions'"),
+        ({"demand": None}, "demand", "'per_slot', 'sessions'"),
+        ({"deferral": "two_rounds"}, "deferral", "'within_two', 'one_round'"),
+        ({"deferral": 2}, "deferral", "'within_two', 'one_round'"),
+        ({"deferral": "one_round", "max_defer": 2}, "max_defer", "deferral='one_round'"),
+        ({"max_defer": 13}, "max_defer", "0 … 12"),
+        ({"max_defer": True}, "max_defer", "0 … 12"),
+        ({"demand": "sessions", "stream_defer": 1}, "stream_defer", "2 … 12"),
+    ],
+)
+def test_unknown_demand_model_or_deferral_reading_names_field_and_allowed_values(
+    kwargs: dict[str, object], field: str, allowed: str
+) -> None:
+    with pytest.raises(BadConfigurationError) as e:
+        FleetConfig(**kwargs).validate()  # type: ignore[arg-type]
+    assert e.value.field == field and allowed in str(e.value)
+    if set(kwargs) <= {"demand", "deferral"} and None not in kwargs.values():  # None: keep the config's
+        with pytest.raises(BadConfigurationError) as s:
+            simulate(bound=False, **kwargs)  # type: ignore[arg-type]
+        assert s.value.field == field and allowed in str(s.value)
 
 
 @pytest.mark.parametrize(
@@ -194,9 +344,16 @@ def test_native_calls_reject_bad_arguments() -> None:
 
 # -- plots and CLI ---------------------------------------------------------------------------------
 def test_plots_render(runs: dict[str, SimResult], tmp_path: Path) -> None:
-    paths = plot_result(runs["optimal"], tmp_path)
+    # The seed's figures 3–5 for the default model (per-slot demand, within-two deferral).
+    r = runs["optimal"]
+    assert r.scenario.config.demand == "per_slot" and r.scenario.max_defer == 2
+    paths = plot_result(r, tmp_path)
     assert [p.name for p in paths] == ["ev_demand_hourly.png", "ev_load_profile.png", "ev_pf_window.png"]
     for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+    # And for the sessions variant.
+    s = simulate(scheduler="optimal", days=1, start=START, bound=False, demand="sessions")
+    for p in plot_result(s, tmp_path / "sessions"):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
 
 

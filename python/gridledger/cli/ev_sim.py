@@ -143,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 start=args.start,
                 load=args.load_frame,
+                demand=args.demand,
+                deferral=args.deferral,
                 bound=want_bound,
                 horizon=args.horizon,
                 rivals=rivals if name in ("greedy", "optimal") else (),
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     t = Table(
         title=f"gridledger ev-sim: {args.households} households, {args.capacity_kw:g} kW, {args.evs} EVs, "
         f"{args.round_minutes}-min rounds, {args.days} day(s) from {sc.start.date()}, "
-        f"{len(sc.published):,} transactions"
+        f"{len(sc.published):,} transactions ({args.demand} demand, deferral {args.deferral})"
     )
     for col in ("scheduler", "PF (kW²)", "PF^(1/3)", "vs none", "PF^(1/3) − bound", "schedule s"):
         t.add_column(col, justify="left" if col == "scheduler" else "right")
@@ -236,6 +238,19 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="first day, UTC (default the load's first whole day: 2019-01-01 for the bundled load)",
     )
     add_data_options(p, solar=False)
+    p.add_argument(
+        "--demand",
+        default="per_slot",
+        choices=["per_slot", "sessions"],
+        help="EV demand: per_slot (each round every EV connects with the profile's probability, "
+        "as seed 003 reads; default) or sessions (persistent charging sessions)",
+    )
+    p.add_argument(
+        "--deferral",
+        default="within_two",
+        choices=["within_two", "one_round"],
+        help="rounds a transaction may execute in: within_two (p … p+2, default) or one_round (p, p+1)",
+    )
     p.add_argument(
         "--scheduler",
         default="all",

@@ -1,19 +1,46 @@
 """The EV fleet and the transactions it publishes (SPEC §6, seed 003 §3.2, §5.2).
 
-Each EV has a charger class (slow ≤ 3 kW, fast 7–22 kW, rapid 43/50/120 kW),
-a battery capacity and a minimum charge (the energy kept for normal use).
-EVs connect in sessions that follow a daily profile by half-hour with
-morning (07–09) and evening (18–21) peaks, local time. A session is either a
-charging or a discharging session (2:1); while connected, the EV publishes
-one transaction per round: a charge (buy) or discharge (sell) of the energy
-its charger moves in one round, capped by what the battery can take or give.
+Two demand models (``FleetConfig.demand``), both following a daily connection
+profile by half-hour with morning (07–09) and evening (18–21) peaks, local time:
 
-The stream is generated up front (it does not depend on the schedule): every
-transaction executes within ``max_defer`` rounds of its publication, so the
-battery state after all of a session's transactions is known when each is
-published, and a session only ever charges or only ever discharges, so any
-execution order keeps every battery between its minimum charge and its
-capacity (seed 003 eq. 8).
+``"per_slot"`` (default: the seed's text, §5.2)
+    Each round every EV is connected, independently of every other round,
+    with the probability of the profile at that time ("the number of
+    transactions is the total number of connected EVs in each time slot").
+    Each connected EV publishes one transaction: its charger rating is drawn
+    from the class mix ("according to the distribution of charging unit
+    types"), it charges or discharges 2:1 ("the number of charging and
+    discharging transactions are set to be 2:1"), and its quantity is the
+    rating × the round length (Wh). Battery state is not modelled.
+
+``"sessions"`` (the physically detailed variant)
+    Each EV has a charger class (slow ≤ 3 kW, fast 7–22 kW, rapid
+    43/50/120 kW), a battery capacity and a minimum charge (the energy kept
+    for normal use). EVs connect in sessions (mean ``session_minutes``); a
+    session is either a charging or a discharging session (2:1); while
+    connected, the EV publishes one transaction per round: a charge (buy) or
+    discharge (sell) of the energy its charger moves in one round, capped by
+    what the battery can take or give. Every transaction executes within the
+    deferral of its publication, so the battery state after all of a
+    session's transactions is known when each is published, and a session
+    only ever charges or only ever discharges, so any execution order keeps
+    every battery between its minimum charge and its capacity (seed 003 eq. 8).
+
+The deferral (``FleetConfig.deferral``): the seed says a transaction "has a
+maximal waiting for two rounds which means that the transaction will be
+enforced to execute after two rounds". A transaction published in round p may
+execute in rounds p … p + d and must execute in p + d:
+
+``"within_two"`` (default)
+    d = 2: it may wait two whole rounds after the one it was published in
+    (executes in p, p + 1 or p + 2).
+``"one_round"``
+    d = 1: the publication round counts as the first of the two (the block
+    of round p is "executed in the next round", Algorithm 1), so it executes
+    in p or p + 1.
+
+``FleetConfig.max_defer`` sets d directly (a sweep beyond the two readings).
+The stream is generated up front; it does not depend on the schedule.
 """
 
 from __future__ import annotations
@@ -31,6 +58,8 @@ from gridledger.errors import BadConfigurationError
 __all__ = [
     "CHARGER_KW",
     "CONNECTION_PROFILE",
+    "DEFERRALS",
+    "DEMAND_MODELS",
     "Fleet",
     "FleetConfig",
     "Transactions",
@@ -60,6 +89,12 @@ CONNECTION_PROFILE: tuple[float, ...] = (
     + (0.06,) * 4  # 22:00-24:00
 )
 
+#: The demand models: the seed's per-slot draws, and persistent charging sessions.
+DEMAND_MODELS: tuple[str, ...] = ("per_slot", "sessions")
+
+#: The readings of the seed's deferral: the last round (after publication) a transaction may execute in.
+DEFERRALS: dict[str, int] = {"within_two": 2, "one_round": 1}
+
 #: Tag and version at the start of every transaction encoding.
 TX_MAGIC = b"GLEV\x01"
 #: Bytes of one encoded transaction.
@@ -75,20 +110,38 @@ class FleetConfig:
     ----------
     evs
         Number of EVs (1 … 10^6).
+    demand
+        The demand model: ``"per_slot"`` (the seed's text: each round each EV connects with the
+        profile's probability and publishes one transaction of its drawn rating × the round) or
+        ``"sessions"`` (persistent sessions, a fixed charger, state of charge carried).
+    deferral
+        The reading of the seed's "maximal waiting for two rounds": ``"within_two"`` (a
+        transaction published in round p executes in p, p + 1 or p + 2) or ``"one_round"``
+        (p or p + 1).
     charger_mix
-        Probabilities of the slow, fast and rapid classes (sum 1).
+        Probabilities of the slow, fast and rapid classes (sum 1): of each EV's charger
+        (``sessions``) or of each transaction's rating (``per_slot``).
     capacity_kwh
-        Battery capacities are drawn uniformly in this range (kWh).
+        Battery capacities are drawn uniformly in this range (kWh); ``sessions`` only.
     min_charge_fraction
-        Minimum charge χ_min as a fraction of capacity: a discharge never takes a battery below it.
+        Minimum charge χ_min as a fraction of capacity: a discharge never takes a battery below
+        it; ``sessions`` only.
     v_permille, varpi_permille
         Charging efficiency v and discharging efficiency ϖ, in thousandths (1 … 1000).
     charge_share
-        Share of sessions that charge (the seed's 2:1 gives 2/3); the rest discharge.
+        Share of sessions (``sessions``) or of transactions (``per_slot``) that charge (the
+        seed's 2:1 gives 2/3); the rest discharge.
     session_minutes
-        Mean connection length (minutes); lengths are geometric, at least ``max_defer + 1`` rounds.
+        Mean connection length (minutes) of ``sessions``; lengths are geometric, at least
+        ``stream_defer + 1`` rounds.
     max_defer
-        Rounds a transaction may wait (the seed: 2); it executes at the latest then.
+        ``None`` (default): the rounds d that ``deferral`` names. An integer 0 … 12 sets d
+        directly (a transaction executes in p … p + d); with ``deferral="one_round"`` it must be 1.
+    stream_defer
+        ``sessions`` only: an EV stops publishing this many rounds before its session ends, so
+        that nothing is pending when it leaves. ``None`` (default): the deferral d. A larger value
+        (d … 12) keeps the same stream while d varies, which separates the scheduler's room to
+        defer from the stream's length and count of transactions.
     profile
         Fraction of EVs connected per half-hour of the local day (48 values in [0, 0.95]).
     timezone
@@ -105,14 +158,41 @@ class FleetConfig:
     varpi_permille: int = 900
     charge_share: float = 2.0 / 3.0
     session_minutes: float = 60.0
-    max_defer: int = 2
+    max_defer: int | None = None
     profile: tuple[float, ...] = CONNECTION_PROFILE
     timezone: str = "Europe/Vienna"
     seed: int = 0
+    demand: str = "per_slot"
+    deferral: str = "within_two"
+    stream_defer: int | None = None
+
+    @property
+    def defer_rounds(self) -> int:
+        """The deferral d (rounds): a transaction published in round p executes in p … p + d."""
+        if self.max_defer is not None:
+            return self.max_defer
+        return DEFERRALS.get(self.deferral, 2)
+
+    @property
+    def stream_rounds(self) -> int:
+        """Rounds before a session's end in which its EV no longer publishes (``sessions``)."""
+        return self.defer_rounds if self.stream_defer is None else self.stream_defer
 
     def validate(self) -> None:
         """Raise :class:`BadConfigurationError` naming the first out-of-range field."""
         _check(isinstance(self.evs, int) and 1 <= self.evs <= 1_000_000, "evs", self.evs, "1 … 10^6")
+        _check(
+            isinstance(self.demand, str) and self.demand in DEMAND_MODELS,
+            "demand",
+            self.demand,
+            "one of " + ", ".join(repr(m) for m in DEMAND_MODELS),
+        )
+        _check(
+            isinstance(self.deferral, str) and self.deferral in DEFERRALS,
+            "deferral",
+            self.deferral,
+            "one of " + ", ".join(repr(m) for m in DEFERRALS),
+        )
         mix = self.charger_mix
         _check(
             len(mix) == 3 and min(mix) >= 0 and abs(sum(mix) - 1.0) < 1e-9,
@@ -129,10 +209,33 @@ class FleetConfig:
         _check(0 <= self.charge_share <= 1, "charge_share", self.charge_share, "[0, 1]")
         _check(5 <= self.session_minutes <= 24 * 60, "session_minutes", self.session_minutes, "5 … 1440")
         _check(
-            isinstance(self.max_defer, int) and 0 <= self.max_defer <= 12,
+            self.max_defer is None
+            or (
+                isinstance(self.max_defer, int)
+                and not isinstance(self.max_defer, bool)
+                and 0 <= self.max_defer <= 12
+            ),
             "max_defer",
             self.max_defer,
-            "0 … 12",
+            "None or 0 … 12",
+        )
+        _check(
+            self.max_defer is None or self.deferral != "one_round" or self.max_defer == 1,
+            "max_defer",
+            self.max_defer,
+            "None or 1 with deferral='one_round' (it executes in p or p + 1)",
+        )
+        d = self.defer_rounds
+        _check(
+            self.stream_defer is None
+            or (
+                isinstance(self.stream_defer, int)
+                and not isinstance(self.stream_defer, bool)
+                and d <= self.stream_defer <= 12
+            ),
+            "stream_defer",
+            self.stream_defer,
+            f"None or {d} … 12 (at least the deferral, so nothing is pending when an EV leaves)",
         )
         _check(
             len(self.profile) == 48 and all(0 <= f <= 0.95 for f in self.profile),
@@ -282,18 +385,97 @@ def local_halfhour(first_round: int, rounds: int, round_minutes: int, timezone: 
 def make_transactions(
     fleet: Fleet, config: FleetConfig, first_round: int, rounds: int, round_minutes: int
 ) -> Transactions:
-    """The stream of transactions published in ``rounds`` rounds from ``first_round`` (seeded)."""
+    """The stream of transactions published in ``rounds`` rounds from ``first_round`` (seeded).
+
+    ``config.demand`` chooses the model (module docstring): ``per_slot`` draws every round
+    afresh, ``sessions`` follows each EV's session and battery.
+    """
     config.validate()
-    if rounds <= 0:
+    if not isinstance(rounds, int) or rounds <= 0:
         raise BadConfigurationError(f"rounds = {rounds}: must be positive", "rounds", rounds)
-    rng = np.random.default_rng([config.seed, 2, first_round])
+    _check(
+        isinstance(round_minutes, int) and 1 <= round_minutes <= 1440,
+        "round_minutes",
+        round_minutes,
+        "1 … 1440",
+    )
+    if config.demand == "per_slot":
+        rr, ev, kd, qq = _per_slot_stream(config, first_round, rounds, round_minutes)
+        rng = np.random.default_rng([config.seed, 3, first_round, 1])
+    else:
+        rng = np.random.default_rng([config.seed, 2, first_round])
+        rr, ev, kd, qq = _session_stream(fleet, config, first_round, rounds, round_minutes, rng)
+    v, w = config.v_permille, config.varpi_permille
+    price = np.where(
+        kd > 0,
+        rng.integers(150_000, 350_001, size=len(rr)),
+        rng.integers(200_000, 400_001, size=len(rr)),
+    ).astype(np.int64)
+    grid = grid_term_wh(kd, qq, v, w)
+    ids = (
+        hashing.hash_many(encode_transactions(rr, ev, kd, qq, price))
+        if len(rr)
+        else np.zeros((0, 32), np.uint8)
+    )
+    return Transactions(rr, ev, kd, qq, price, grid, ids)
+
+
+_Stream = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8], NDArray[np.int64]]
+
+
+def _per_slot_stream(config: FleetConfig, first_round: int, rounds: int, round_minutes: int) -> _Stream:
+    """The seed's demand: each round, each EV connects with the profile's probability and
+    publishes one transaction (rating drawn from the class mix, charge 2 : discharge 1,
+    quantity = rating × round in Wh). Rows ordered by round, then EV."""
+    rng = np.random.default_rng([config.seed, 3, first_round])
+    n = config.evs
+    p = np.asarray(config.profile)[local_halfhour(first_round, rounds, round_minutes, config.timezone)]
+    # Every class's ratings in one table: class c, rating j (NaN where a class has fewer).
+    width = max(len(v) for v in CHARGER_KW.values())
+    table = np.full((3, width), np.nan)
+    for c, name in enumerate(("slow", "fast", "rapid")):
+        table[c, : len(CHARGER_KW[name])] = CHARGER_KW[name]
+    sizes = np.array([len(CHARGER_KW[name]) for name in ("slow", "fast", "rapid")])
+    mix = np.asarray(config.charger_mix)
+    out_r, out_ev, out_k, out_q = [], [], [], []
+    step = max(1, 4_000_000 // n)  # rounds per chunk: bounded memory for any fleet size
+    for a in range(0, rounds, step):
+        b = min(a + step, rounds)
+        conn = rng.random((b - a, n)) < p[a:b, None]
+        r_idx, ev = np.nonzero(conn)  # row-major: round, then EV
+        k = len(r_idx)
+        cls = rng.choice(3, size=k, p=mix)
+        j = np.floor(rng.random(k) * sizes[cls]).astype(np.int64)
+        kw = table[cls, j]
+        charging = rng.random(k) < config.charge_share
+        out_r.append((first_round + a + r_idx).astype(np.int64))
+        out_ev.append(ev.astype(np.int64))
+        out_k.append(np.where(charging, 1, -1).astype(np.int8))
+        out_q.append(np.round(kw * round_minutes / 60 * 1000).astype(np.int64))
+    return (
+        np.concatenate(out_r),
+        np.concatenate(out_ev),
+        np.concatenate(out_k),
+        np.concatenate(out_q),
+    )
+
+
+def _session_stream(
+    fleet: Fleet,
+    config: FleetConfig,
+    first_round: int,
+    rounds: int,
+    round_minutes: int,
+    rng: np.random.Generator,
+) -> _Stream:
+    """Persistent sessions: a fixed charger, state of charge carried across rounds."""
     n = len(fleet.charger_kw)
-    d = config.max_defer
+    d = config.stream_rounds
     mean_rounds = max(config.session_minutes / round_minutes, d + 1.0)
     f = np.asarray(config.profile)[local_halfhour(first_round, rounds, round_minutes, config.timezone)]
     arrive_p = _arrival_rate(f, mean_rounds)
     step_wh = np.round(fleet.charger_kw * round_minutes / 60 * 1000).astype(np.int64)
-    v, w = config.v_permille, config.varpi_permille
+    v = config.v_permille
     end = np.zeros(n, dtype=np.int64)  # first round after the session (relative)
     kind = np.zeros(n, dtype=np.int8)
     soc = np.zeros(n, dtype=np.int64)  # projected state of charge (Wh)
@@ -334,16 +516,4 @@ def make_transactions(
     def cat(xs: list[NDArray[Any]], dt: type[np.generic]) -> NDArray[Any]:
         return np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt)
 
-    rr, ev, kd, qq = cat(out_r, np.int64), cat(out_ev, np.int64), cat(out_k, np.int8), cat(out_q, np.int64)
-    price = np.where(
-        kd > 0,
-        rng.integers(150_000, 350_001, size=len(rr)),
-        rng.integers(200_000, 400_001, size=len(rr)),
-    ).astype(np.int64)
-    grid = grid_term_wh(kd, qq, v, w)
-    ids = (
-        hashing.hash_many(encode_transactions(rr, ev, kd, qq, price))
-        if len(rr)
-        else np.zeros((0, 32), np.uint8)
-    )
-    return Transactions(rr, ev, kd, qq, price, grid, ids)
+    return cat(out_r, np.int64), cat(out_ev, np.int64), cat(out_k, np.int8), cat(out_q, np.int64)

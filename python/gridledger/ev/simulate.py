@@ -50,6 +50,10 @@ class Scenario:
         Slopes of the base load over the day before the start (Wh per round), as many as exist.
     cap_wh
         Feeder capacity per round (Wh per round).
+    max_defer
+        The deferral d (rounds): a transaction published in round p executes in p … p + d.
+    config
+        The fleet's parameters, ``evs``, ``seed``, ``demand`` and ``deferral`` applied.
     fleet, transactions
         The EVs and the transactions they publish (pool order: round, then EV).
     published
@@ -166,6 +170,8 @@ def _prepare(
     load: pl.DataFrame | None,
     start: date | datetime | str | None,
     fleet_config: FleetConfig | None,
+    demand: str | None = None,
+    deferral: str | None = None,
 ) -> Scenario:
     _check(isinstance(households, int) and 1 <= households <= 10**7, "households", households, "1 … 10^7")
     _check(0 < capacity_kw <= 1e7, "capacity_kw", capacity_kw, "0 < kW ≤ 10^7")
@@ -177,7 +183,12 @@ def _prepare(
     )
     _check(isinstance(days, int) and 1 <= days <= 3660, "days", days, "1 … 3660")
     cfg = fleet_config or FleetConfig()
-    cfg = FleetConfig(**{**cfg.__dict__, "evs": evs, "seed": seed})
+    over: dict[str, object] = {"evs": evs, "seed": seed}
+    if demand is not None:
+        over["demand"] = demand
+    if deferral is not None:
+        over["deferral"] = deferral
+    cfg = FleetConfig(**{**cfg.__dict__, **over})
     cfg.validate()
     per_day = 1440 // round_minutes
     frame = community_load_kw(load, households, round_minutes)
@@ -222,7 +233,7 @@ def _prepare(
         theta_prev_wh=theta_prev,
         history_wh=np.diff(hist_wh).astype(np.int64),
         cap_wh=int(kw_to_wh(capacity_kw, round_minutes)),
-        max_defer=cfg.max_defer,
+        max_defer=cfg.defer_rounds,
         config=cfg,
         fleet=fleet,
         transactions=txs,
@@ -371,6 +382,8 @@ def simulate(
     *,
     start: date | datetime | str | None = None,
     fleet: FleetConfig | None = None,
+    demand: str | None = None,
+    deferral: str | None = None,
     bound: bool = True,
     horizon: int = 12,
     rivals: Sequence[str] = (),
@@ -391,8 +404,9 @@ def simulate(
     days
         Days simulated from ``start``.
     scheduler
-        ``"none"`` (execute on arrival), ``"greedy"`` (the seed's one pass,
-        oldest first), ``"optimal"`` (the exact best subset each round) or
+        ``"none"`` (execute on arrival), ``"greedy"`` (a heuristic: one pass,
+        oldest first), ``"optimal"`` (the exact best subset each round, the
+        seed's per-round optimum, eq. 11) or
         ``"receding_horizon"`` (a convex QP over ``horizon`` rounds ahead).
     seed
         Seed of the fleet and its transactions (the same for every scheduler).
@@ -402,7 +416,16 @@ def simulate(
     start
         First day (UTC); default the first whole day of ``load``.
     fleet
-        Fleet parameters (``evs`` and ``seed`` above override its own).
+        Fleet parameters (``evs`` and ``seed`` above override its own). Default
+        :class:`FleetConfig`: the seed's case, ``per_slot`` demand, ``within_two`` deferral.
+    demand
+        The demand model, overriding ``fleet.demand`` when given: ``"per_slot"`` (the seed's
+        text: every round, each EV connects with the profile's probability and publishes one
+        transaction of rating × round) or ``"sessions"`` (persistent charging sessions).
+    deferral
+        The deferral reading, overriding ``fleet.deferral`` when given: ``"within_two"`` (a
+        transaction published in round p executes in p, p + 1 or p + 2) or ``"one_round"``
+        (p or p + 1).
     bound
         Also solve each day's offline QP bound.
     horizon
@@ -440,7 +463,9 @@ def simulate(
     )
     if bound or scheduler == "receding_horizon":
         solvers()  # the QPs' extra, missing: say so now rather than after the simulation
-    sc = _prepare(households, capacity_kw, evs, round_minutes, days, seed, load, start, fleet)
+    sc = _prepare(
+        households, capacity_kw, evs, round_minutes, days, seed, load, start, fleet, demand, deferral
+    )
     t0 = time.perf_counter()
     miners = (scheduler, *rivals)
     if scheduler == "receding_horizon":

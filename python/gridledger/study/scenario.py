@@ -150,7 +150,7 @@ WORKLOADS = tuple(PARAMS)
 #: fleet, game or network (common random numbers: a paired comparison).
 DESIGN: dict[str, frozenset[str]] = {
     "community": frozenset({"consensus", "draw", "market", "repartition", "algorithm", "bid_probability"}),
-    "ev": frozenset({"scheduler", "bound"}),
+    "ev": frozenset({"scheduler", "bound", "deferral"}),
     "bidding": frozenset({"rule"}),
     "network": frozenset({"draw", "adversary"}),
     "market": frozenset({"mechanism", "repartition"}),

@@ -117,6 +117,8 @@ def _ev(sc: Scenario, artefacts: Path | None) -> Row:
         load,
         start=p["start"],
         bound=p["bound"],
+        demand=p["demand"],
+        deferral=p["deferral"],
     )
     un = r.days_frame["pf_unscheduled"].to_numpy()
     un_cbrt = float(np.mean(np.cbrt(un)))
