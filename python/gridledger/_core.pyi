@@ -395,6 +395,7 @@ def simulate_bidding(
     gamma: float = 0.1,
     candidates: int = 4,
     start: int = 100,
+    miner_rule: str = "previous_winner",
 ) -> dict[str, NDArray[Any]]:
     """wins, zero_turn, tokens (seeds, candidates) and gini (seeds,)."""
 
@@ -408,6 +409,7 @@ def bidding_trajectory(
     gamma: float = 0.1,
     candidates: int = 4,
     start: int = 100,
+    miner_rule: str = "previous_winner",
 ) -> NDArray[np.int64]:
     """Tokens after each turn: (turns + 1, candidates)."""
 

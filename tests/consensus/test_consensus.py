@@ -142,6 +142,59 @@ def test_the_bidding_game() -> None:
     assert traj.shape == (51, 4) and (traj.sum(axis=1) == 400).all()
 
 
+def test_the_miner_rule_reproduces_table_4s_two_even_survivors() -> None:
+    """Seed 000 Table 4: sc1-sc3 end with two survivors near 490 wins each; sc4 keeps all four.
+
+    Under the miner rule (the previous winner runs the auction and does not bid)
+    most runs do so; with everyone bidding, one candidate takes nearly every turn.
+    """
+    seeds = np.arange(1000, 3000)
+    df = pl.concat(
+        [
+            consensus.simulate_bidding(sc, 1000, seeds, miner_rule=m)
+            for sc in consensus.SCENARIOS
+            for m in consensus.MINER_RULES
+        ]
+    )
+    t = consensus.bidding_table(df)
+    got = {(r["scenario"], r["miner_rule"]): r for r in t.iter_rows(named=True)}
+    for sc in ("sc1", "sc2", "sc3"):
+        ours, all_bid = got[sc, "previous_winner"], got[sc, "all_bid"]
+        assert ours["two_even_share"] > 0.75, (sc, ours)
+        assert 450 < ours["wins_2"] <= ours["wins_1"] < 520
+        assert all_bid["two_even_share"] == 0 and all_bid["wins_1"] > 850
+    assert got["sc4", "previous_winner"]["all_active_share"] > 0.95
+    assert got["sc4", "previous_winner"]["two_even_share"] == 0
+    # The seed's own runs sit in our table beside the distributions.
+    t4 = consensus.table_4(t)
+    seed = t4.filter(pl.col("source") == "seed 000").sort("scenario")
+    assert seed["wins_1"].to_list() == [494, 489, 493, 337]
+    assert seed["two_even_share"].to_list() == [1, 1, 1, 0]
+    assert t4.height == 12
+
+
+def test_a_miner_runs_the_auction_and_keeps_its_tokens() -> None:
+    traj = consensus.bidding_trajectory("sc2", seed=4, turns=200)
+    # Only the winner gains; the miner (the previous winner) neither wins nor pays.
+    # A turn whose bids were all 0 shows no winner, so the next turn's miner is unknown.
+    prev_winner = None
+    alternations = 0
+    for t in range(1, 201):
+        gained = np.flatnonzero(traj[t] > traj[t - 1])
+        assert gained.size <= 1
+        if gained.size and prev_winner is not None:
+            assert gained[0] != prev_winner
+            assert traj[t, prev_winner] == traj[t - 1, prev_winner]
+            alternations += 1
+        prev_winner = int(gained[0]) if gained.size else None
+    assert alternations > 100
+    everyone = consensus.bidding_trajectory("sc2", seed=4, turns=200, miner_rule="all_bid")
+    assert not np.array_equal(traj, everyone)
+    with pytest.raises(BadConfigurationError, match="miner_rule") as e:
+        consensus.simulate_bidding("sc2", 10, 2, miner_rule="nobody")  # type: ignore[arg-type]
+    assert e.value.field == "miner_rule"
+
+
 def test_bias_report_compares_both_rules() -> None:
     df = pl.concat(
         [consensus.simulate_bidding("sc4", 300, 100, r) for r in ("argmax_w_over_u", "proportional")]  # type: ignore[arg-type]
@@ -214,4 +267,6 @@ def test_pos_sim_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "sc4" in out and "bias" in out
     assert (tmp_path / "trajectories_argmax_w_over_u.png").stat().st_size > 10_000
-    assert pl.read_parquet(tmp_path / "bidding_runs.parquet").height == 8 * 50 * 4
+    assert "seed 000" in out and "previous_winner" in out and "all_bid" in out
+    # 4 scenarios x 2 draw rules x 2 miner rules, 50 runs of 4 candidates each.
+    assert pl.read_parquet(tmp_path / "bidding_runs.parquet").height == 16 * 50 * 4

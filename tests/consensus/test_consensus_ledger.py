@@ -285,9 +285,43 @@ def test_both_draw_rules_run_the_protocol(draw: str) -> None:
     w = auction_world(draw=draw)
     for _ in range(3):
         dist = fund(w)[3]
-        cands = [candidacy(w, 0, dist, 2), candidacy(w, 1, dist, 3)]
-        w.chain.append(w.seal([*cands, winner_tx(w, cands, [True, True])]))
+        # Members 0 and 1 hold the tokens; the period's miner does not stand.
+        cands = [
+            candidacy(w, i, dist, 2 + i) for i in (0, 1) if w.members[i].public_key != w.chain.next_miner
+        ]
+        w.chain.append(w.seal([*cands, winner_tx(w, cands, [True] * len(cands))]))
     assert w.chain.height == 6
+
+
+def funded_miner(w: World) -> tuple[int, SignedTransaction]:
+    """Fund periods until the next block's miner is member 0 or 1 (who hold voting tokens)."""
+    for _ in range(50):
+        dist = fund(w)[3]
+        for i in (0, 1):
+            if w.members[i].public_key == w.chain.next_miner:
+                return i, dist
+    raise AssertionError("member 0 or 1 never became the miner")
+
+
+def test_the_miner_is_not_a_candidate_in_the_auction_it_runs() -> None:
+    w = auction_world()
+    me, dist = funded_miner(w)
+    other = 1 - me
+    # The miner's own candidacy is refused (SPEC §3): nothing changes.
+    own = candidacy(w, me, dist, 2 + me)
+    rejected(w, w.seal([own, winner_tx(w, [own], [True])]), NotAuthorisedError, "tx[0].candidate")
+    both = [candidacy(w, other, dist, 2 + other), own]
+    rejected(w, w.seal([*both, winner_tx(w, both, [True, True])]), NotAuthorisedError, "tx[1].candidate")
+    # Another member's candidacy to the same miner is accepted and wins the auction.
+    cand = candidacy(w, other, dist, 2 + other)
+    receipt = w.chain.append(w.seal([cand, winner_tx(w, [cand], [True])]))
+    assert receipt.winner == w.members[other].public_key and receipt.on_time == 1
+    assert w.chain.next_miner == w.members[other].public_key
+    # Next period the roles swap: the former miner stands, to the new one, and is accepted.
+    again = candidacy(w, me, dist, 2 + me)
+    assert again.tx.outputs[0].owner == w.members[other].public_key
+    receipt = w.chain.append(w.seal([again, winner_tx(w, [again], [True])]))
+    assert receipt.winner == w.members[me].public_key
 
 
 def test_round_robin_chains_refuse_auction_transactions() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from gridledger.errors import BadConfigurationError
-from gridledger.ledger import Consensus, Create, Evidence, Transfer, decode
+from gridledger.ledger import Candidate, Consensus, Create, Evidence, Transfer, decode
 from gridledger.network import Adversary, NetworkConfig, NetworkReport, NetworkSim
 from gridledger.network.sim import FIRST_PERIOD as F
 from hypothesis import HealthCheck, given, settings
@@ -53,6 +53,32 @@ def test_an_honest_network_agrees_and_loses_nothing() -> None:
         seqs = sorted(c.seq for c in creates if c.device == dev.public_key)
         assert seqs == list(range(1, sim.seq[j] + 1))
     assert sum(n.count("winner") for n in k.values()) >= 10  # the auction ran
+
+
+class Recording(NetworkSim):
+    """A network that also keeps every transaction a node broadcast."""
+
+    def __init__(self, cfg: NetworkConfig) -> None:
+        super().__init__(cfg)
+        self.sent: list[bytes] = []
+
+    def broadcast_tx(self, src: int, tx: bytes, targets: list[int] | None = None) -> None:
+        self.sent.append(tx)
+        super().broadcast_tx(src, tx, targets)
+
+
+def test_the_miner_does_not_stand_in_the_auction_it_runs() -> None:
+    sim = Recording(NetworkConfig(periods=12, bid_probability=1.0, seed=5))
+    r = sim.run()
+    assert_one_chain(sim, r, 12)
+    cands = [t for t in (decode(b).tx for b in sim.sent) if isinstance(t, Candidate)]
+    assert len(cands) >= 12
+    # Every candidacy goes to a miner other than the candidate (SPEC §3) ...
+    assert all(c.outputs[0].owner != c.candidate for c in cands)
+    # ... and so every one on the final chain was sent to its block's miner and accepted.
+    on_chain = [(decode(t).tx, e.block.header.miner) for e in r.final[1:] for t in e.block.txs]
+    standing = [(t, m) for t, m in on_chain if isinstance(t, Candidate)]
+    assert standing and all(t.candidate != m for t, m in standing)
 
 
 def test_a_lossy_slow_network_still_converges() -> None:

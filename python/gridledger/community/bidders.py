@@ -1,8 +1,9 @@
 """Members standing in the proof-of-stake auction during a simulated run (SPEC §3).
 
 Each member keeps the voting tokens its virtual meter received (and what it
-won); every period a member holding valid tokens stands with probability
-``bid_probability``, offering a random non-empty share of its token outputs to
+won); every period a member holding valid tokens, other than the period's
+miner (who runs the auction and is not a candidate in it, SPEC §3), stands
+with probability ``bid_probability``, offering a random non-empty share of its token outputs to
 the current miner; a ``late_share`` of candidacies is sent after gate closure
 and refunded. The miner then passes the on-time offers to the auction's winner.
 """
@@ -55,7 +56,7 @@ class Bidders:
     def stand(
         self, period: int, miner: bytes
     ) -> tuple[bytes, NDArray[np.int64], list[int], list[tuple[int, int, int, bool]]]:
-        """This period's candidacies, encoded in one call.
+        """This period's candidacies, encoded in one call; ``miner`` (the period's) does not stand.
 
         Returns (bodies concatenated, their offsets, signing key ids, (member,
         tokens, expires, on time) per candidacy).
@@ -68,10 +69,11 @@ class Bidders:
         start = period * self.c.period_s * 1000
         end = start + self.c.period_s * 1000
         open_, close = start + self.gate[0], end - self.gate[1]
+        miner_index = self.index.get(bytes(miner))
         for m, held in enumerate(self.held):
             valid = [h for h in held if h[3] >= period]
             self.held[m] = valid
-            if not valid or self.rng.random() >= self.bid_probability:
+            if m == miner_index or not valid or self.rng.random() >= self.bid_probability:
                 continue
             offer = self.rng.sample(valid, self.rng.randint(1, len(valid)))
             late = self.rng.random() < self.late_share

@@ -2,7 +2,8 @@
 
 - :func:`draw`, :func:`win_probabilities` — the chain-derived draw and the exact
   win probabilities of both rules.
-- :func:`simulate_bidding` and friends — the bidding game sc1–sc4 over many seeds.
+- :func:`simulate_bidding` and friends — the bidding game sc1–sc4 over many seeds,
+  with the previous turn's winner as the miner (``miner_rule``).
 
 The protocol itself (candidacies, the Winner, fallback producers, strikes,
 evidence) is enforced by the ledger (:mod:`gridledger.ledger`, docs/consensus.md).
@@ -16,19 +17,25 @@ from __future__ import annotations
 
 from gridledger.consensus.bidding import (
     CANDIDATES,
+    MINER_RULES,
     SCENARIOS,
+    MinerRule,
     Scenario,
     bidding_table,
     bidding_trajectory,
     plot_trajectories,
     rule_bias,
+    seed_table_4,
     simulate_bidding,
+    table_4,
 )
 from gridledger.consensus.draw import Rule, draw, win_probabilities
 
 __all__ = [
     "CANDIDATES",
+    "MINER_RULES",
     "SCENARIOS",
+    "MinerRule",
     "Rule",
     "Scenario",
     "bidding_table",
@@ -36,6 +43,8 @@ __all__ = [
     "draw",
     "plot_trajectories",
     "rule_bias",
+    "seed_table_4",
     "simulate_bidding",
+    "table_4",
     "win_probabilities",
 ]

@@ -71,13 +71,16 @@ def world_txs(sim: NetworkSim, p: int) -> None:
 
 
 def candidacies(sim: NetworkSim, p: int) -> None:
-    """Members holding valid voting tokens stand, offering some of them to the current miner."""
+    """Members holding valid voting tokens stand, offering some of them to the current miner.
+
+    The current miner runs the auction and does not stand in it (SPEC §3).
+    """
     c = sim.genesis.consensus
     for n in sim.nodes:
         if sim.rng.random() >= sim.cfg.bid_probability:
             continue
         chain = n.best.chain
-        if chain.period + 1 != p:
+        if chain.period + 1 != p or chain.next_miner == n.key:
             continue
         held = [u for u in chain.unspent(n.key) if u[2] == Asset.VOTE and u[4] >= p]
         if not held:

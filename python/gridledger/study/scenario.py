@@ -108,6 +108,12 @@ PARAMS: dict[str, dict[str, Param]] = {
     "bidding": {
         "scenario": _p(str, "sc1", _choice("sc1", "sc2", "sc3", "sc4"), "seed 000's scenario"),
         "rule": _p(str, "argmax_w_over_u", _choice(*_SEED_DRAW), "draw rule"),
+        "miner_rule": _p(
+            str,
+            "previous_winner",
+            _choice("previous_winner", "all_bid"),
+            "who bids (seed 000 as SPEC §3 reads it)",
+        ),
         "turns": _p(int, 1000, _range(1, 10_000_000), "turns"),
         "alpha": _p(float, 0.3, _range(0, 1), "weight of tokens offered"),
         "beta": _p(float, 0.6, _range(0, 1), "weight of age"),
@@ -151,7 +157,7 @@ WORKLOADS = tuple(PARAMS)
 DESIGN: dict[str, frozenset[str]] = {
     "community": frozenset({"consensus", "draw", "market", "repartition", "algorithm", "bid_probability"}),
     "ev": frozenset({"scheduler", "bound", "deferral"}),
-    "bidding": frozenset({"rule"}),
+    "bidding": frozenset({"rule", "miner_rule"}),
     "network": frozenset({"draw", "adversary"}),
     "market": frozenset({"mechanism", "repartition"}),
 }

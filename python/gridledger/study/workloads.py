@@ -140,7 +140,14 @@ def _bidding(sc: Scenario, artefacts: Path | None) -> Row:
 
     p = dict(sc.params)
     f = simulate_bidding(
-        p["scenario"], p["turns"], [sc.seed], p["rule"], alpha=p["alpha"], beta=p["beta"], gamma=p["gamma"]
+        p["scenario"],
+        p["turns"],
+        [sc.seed],
+        p["rule"],
+        alpha=p["alpha"],
+        beta=p["beta"],
+        gamma=p["gamma"],
+        miner_rule=p["miner_rule"],
     )
     wins = np.sort(f["wins"].to_numpy())[::-1]
     zero = f["zero_turn"].drop_nulls()

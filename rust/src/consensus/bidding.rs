@@ -13,13 +13,42 @@
 //! - sc3: as sc2, and below a floor of 20 % of the start a candidate bids exactly 1;
 //! - sc4: as sc3, and a bid is capped at ⌊0.4·E⌋ (risk-averse).
 //!
-//! Hats are shares over the active candidates (0 when the sum is 0). U comes
-//! from a seeded SplitMix64 stream (the game needs no chain), in (0, 1].
+//! Hats are shares over the bidders (0 when the sum is 0). U comes from a
+//! seeded SplitMix64 stream (the game needs no chain), in (0, 1].
+//!
+//! Who bids ([`MinerRule`]): by default the previous turn's winner is the miner
+//! (SPEC §3, seed 002 Table IV): it runs the auction and does not bid in it, the
+//! other active candidates' bids go to this turn's winner, who keeps its own bid.
+//! On the first turn there is no miner and everyone bids. `AllBid` is the rule
+//! without a miner: every active candidate bids every turn.
 
 use rayon::prelude::*;
 
 use crate::consensus::draw::{winner_of, DrawRule};
 use crate::error::{CoreError, CoreResult};
+
+/// Who bids in a turn of the game.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MinerRule {
+    /// The previous turn's winner runs the auction and does not bid in it.
+    PreviousWinner,
+    /// Every active candidate bids every turn (no miner).
+    AllBid,
+}
+
+impl MinerRule {
+    pub fn parse(name: &str) -> CoreResult<Self> {
+        match name {
+            "previous_winner" => Ok(Self::PreviousWinner),
+            "all_bid" => Ok(Self::AllBid),
+            _ => Err(CoreError::config(
+                "miner_rule",
+                format!("{name:?}"),
+                "expected \"previous_winner\" or \"all_bid\"",
+            )),
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scenario {
@@ -31,6 +60,8 @@ pub struct Scenario {
     pub alpha: f64,
     pub beta: f64,
     pub gamma: f64,
+    /// Who bids each turn (default: everyone but the previous turn's winner).
+    pub miner: MinerRule,
 }
 
 impl Scenario {
@@ -62,6 +93,15 @@ impl Scenario {
             alpha,
             beta,
             gamma,
+            miner: MinerRule::PreviousWinner,
+        })
+    }
+
+    /// The same scenario under the miner rule named `"previous_winner"` or `"all_bid"`.
+    pub fn with_miner_rule(self, name: &str) -> CoreResult<Self> {
+        Ok(Self {
+            miner: MinerRule::parse(name)?,
+            ..self
         })
     }
 }
@@ -123,6 +163,8 @@ pub fn play(
     let (mut bids, mut e, mut a, mut r) = (vec![0u64; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let (mut eh, mut ah, mut rh, mut w) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let mut ln_u = vec![0.0; n];
+    // The previous turn's winner, who runs this turn's auction (PreviousWinner only).
+    let mut miner: Option<usize> = None;
     let keys: Vec<[u8; 32]> = (0..n)
         .map(|i| {
             let mut k = [0u8; 32];
@@ -135,8 +177,23 @@ pub fn play(
         if active.iter().filter(|a| **a).count() == 0 {
             break;
         }
+        // The bidders: the active candidates but the miner. Should the miner be the
+        // only one left with tokens, it stands itself (a block must still be made).
+        let mut bidding = active.clone();
+        if let Some(m) = miner {
+            let others = (0..n).any(|i| i != m && active.get(i).copied().unwrap_or(false));
+            if let (true, Some(b)) = (others, bidding.get_mut(m)) {
+                *b = false;
+            }
+        }
         for i in 0..n {
-            let big_e = tokens.get(i).copied().unwrap_or(0);
+            let big_e = if bidding.get(i).copied().unwrap_or(false) {
+                tokens.get(i).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            // Every candidate draws its x and U, bidding or not: the stream of one
+            // seed is the same under both miner rules.
             let pct = rng.percent();
             let bid = if big_e == 0 {
                 0
@@ -164,13 +221,13 @@ pub fn play(
                 *v = crate::consensus::draw::ln_u(rng.next());
             }
         }
-        shares(&e, &active, &mut eh);
+        shares(&e, &bidding, &mut eh);
         if sc.use_age_reputation {
-            shares(&a, &active, &mut ah);
-            shares(&r, &active, &mut rh);
+            shares(&a, &bidding, &mut ah);
+            shares(&r, &bidding, &mut rh);
         }
         for i in 0..n {
-            let wi = if !active.get(i).copied().unwrap_or(false) {
+            let wi = if !bidding.get(i).copied().unwrap_or(false) {
                 0.0
             } else if sc.use_age_reputation {
                 sc.alpha * eh.get(i).copied().unwrap_or(0.0)
@@ -183,9 +240,9 @@ pub fn play(
                 *v = wi;
             }
         }
-        // Only active candidates take part (an all-zero W draws among them alike).
+        // Only the bidders take part (an all-zero W draws among them alike).
         let idx: Vec<usize> = (0..n)
-            .filter(|i| active.get(*i).copied().unwrap_or(false))
+            .filter(|i| bidding.get(*i).copied().unwrap_or(false))
             .collect();
         let ws: Vec<f64> = idx
             .iter()
@@ -214,6 +271,9 @@ pub fn play(
         }
         if let Some(l) = last_win.get_mut(win) {
             *l = t;
+        }
+        if sc.miner == MinerRule::PreviousWinner {
+            miner = Some(win);
         }
         for (z, tok) in zero_turn.iter_mut().zip(&tokens) {
             if *z == 0 && *tok == 0 {
@@ -303,6 +363,64 @@ mod tests {
         }
     }
 
+    /// Who won each turn, read off runs one turn longer each.
+    fn winners(sc: &Scenario, turns: u32, seed: u64) -> Vec<usize> {
+        let mut prev = vec![0u32; 4];
+        (1..=turns)
+            .map(|t| {
+                let o = play(sc, DrawRule::ArgmaxWOverU, &[100; 4], t, seed, None);
+                let w = (0..4).find(|i| o.wins[*i] > prev[*i]).unwrap();
+                prev = o.wins;
+                w
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_miner_does_not_bid_and_keeps_its_tokens() {
+        for name in ["sc1", "sc2", "sc3", "sc4"] {
+            let sc = Scenario::named(name, 100, 0.3, 0.6, 0.1).unwrap();
+            let turns = 150;
+            let mut trace = Vec::new();
+            play(
+                &sc,
+                DrawRule::ArgmaxWOverU,
+                &[100; 4],
+                turns,
+                11,
+                Some(&mut trace),
+            );
+            let won = winners(&sc, turns, 11);
+            for t in 1..turns as usize {
+                let (miner, now) = (won[t - 1], won[t]);
+                // The miner never wins the auction it runs, and its holding is untouched.
+                assert_ne!(miner, now, "{name} turn {}", t + 1);
+                assert_eq!(trace[t * 4 + miner], trace[(t - 1) * 4 + miner]);
+                // The winner keeps its own bid: nobody but the winner gains.
+                for i in (0..4).filter(|i| *i != now) {
+                    assert!(trace[t * 4 + i] <= trace[(t - 1) * 4 + i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn all_bid_lets_a_winner_win_again() {
+        let sc = Scenario::named("sc1", 100, 0.3, 0.6, 0.1)
+            .unwrap()
+            .with_miner_rule("all_bid")
+            .unwrap();
+        let won = winners(&sc, 150, 11);
+        assert!(won.windows(2).any(|w| w[0] == w[1]));
+    }
+
+    #[test]
+    fn a_lone_candidate_stands_even_as_miner() {
+        let sc = Scenario::named("sc2", 100, 0.3, 0.6, 0.1).unwrap();
+        let o = play(&sc, DrawRule::ArgmaxWOverU, &[100], 20, 1, None);
+        assert_eq!((o.wins, o.tokens), (vec![20], vec![100]));
+    }
+
     #[test]
     fn gini_bounds() {
         assert_eq!(gini(&[5, 5, 5, 5]), 0.0);
@@ -314,5 +432,8 @@ mod tests {
     fn bad_parameters() {
         assert!(Scenario::named("sc9", 100, 0.3, 0.6, 0.1).is_err());
         assert!(Scenario::named("sc2", 100, -0.3, 0.6, 0.1).is_err());
+        let sc = Scenario::named("sc2", 100, 0.3, 0.6, 0.1).unwrap();
+        assert!(sc.with_miner_rule("everyone").is_err());
+        assert_eq!(sc.with_miner_rule("previous_winner").unwrap(), sc);
     }
 }

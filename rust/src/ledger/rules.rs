@@ -646,6 +646,14 @@ impl ChainState {
                 format!("barred after {} strikes", c.strikes),
             ));
         }
+        if candidate == &h.miner {
+            return Err(rule(
+                Rule::NotAuthorised,
+                f("candidate"),
+                short(candidate),
+                "the block's miner runs this auction and is not a candidate in it (SPEC §3)",
+            ));
+        }
         if ov.candidates.iter().any(|x| &x.2 == candidate) {
             return Err(rule(
                 Rule::Transaction,

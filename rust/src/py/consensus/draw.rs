@@ -53,8 +53,13 @@ fn win_probabilities<'py>(
     Ok(PyArray1::from_vec(py, p))
 }
 
-fn scenario(name: &str, start: u64, abg: (f64, f64, f64)) -> Result<Scenario, CoreError> {
-    Scenario::named(name, start, abg.0, abg.1, abg.2)
+fn scenario(
+    name: &str,
+    start: u64,
+    abg: (f64, f64, f64),
+    miner_rule: &str,
+) -> Result<Scenario, CoreError> {
+    Scenario::named(name, start, abg.0, abg.1, abg.2)?.with_miner_rule(miner_rule)
 }
 
 fn check_game(candidates: usize, start: u64) -> Result<(), CoreError> {
@@ -78,7 +83,7 @@ fn check_game(candidates: usize, start: u64) -> Result<(), CoreError> {
 /// Play the bidding game once per seed: wins, first zero turn (0 = never),
 /// final tokens (each (seeds, candidates)) and the Gini of the final tokens.
 #[pyfunction]
-#[pyo3(signature = (scenario_, turns, seeds, rule = "argmax_w_over_u", alpha = 0.3, beta = 0.6, gamma = 0.1, candidates = 4, start = 100))]
+#[pyo3(signature = (scenario_, turns, seeds, rule = "argmax_w_over_u", alpha = 0.3, beta = 0.6, gamma = 0.1, candidates = 4, start = 100, miner_rule = "previous_winner"))]
 #[allow(clippy::too_many_arguments)]
 fn simulate_bidding<'py>(
     py: Python<'py>,
@@ -91,9 +96,10 @@ fn simulate_bidding<'py>(
     gamma: f64,
     candidates: usize,
     start: u64,
+    miner_rule: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     check_game(candidates, start)?;
-    let sc = scenario(scenario_, start, (alpha, beta, gamma))?;
+    let sc = scenario(scenario_, start, (alpha, beta, gamma), miner_rule)?;
     let rule = DrawRule::parse(rule)?;
     let seeds = slice("seeds", &seeds)?;
     let starts = vec![start; candidates];
@@ -144,7 +150,7 @@ fn simulate_bidding<'py>(
 
 /// Tokens of every candidate after each turn of one game: a (turns + 1, candidates) array.
 #[pyfunction]
-#[pyo3(signature = (scenario_, turns, seed, rule = "argmax_w_over_u", alpha = 0.3, beta = 0.6, gamma = 0.1, candidates = 4, start = 100))]
+#[pyo3(signature = (scenario_, turns, seed, rule = "argmax_w_over_u", alpha = 0.3, beta = 0.6, gamma = 0.1, candidates = 4, start = 100, miner_rule = "previous_winner"))]
 #[allow(clippy::too_many_arguments)]
 fn bidding_trajectory<'py>(
     py: Python<'py>,
@@ -157,9 +163,10 @@ fn bidding_trajectory<'py>(
     gamma: f64,
     candidates: usize,
     start: u64,
+    miner_rule: &str,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
     check_game(candidates, start)?;
-    let sc = scenario(scenario_, start, (alpha, beta, gamma))?;
+    let sc = scenario(scenario_, start, (alpha, beta, gamma), miner_rule)?;
     let rule = DrawRule::parse(rule)?;
     let starts = vec![start; candidates];
     let mut trace: Vec<u64> = starts.clone();
