@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -223,6 +224,34 @@ def _table(baseline: dict[str, int], counts: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
+def _measure_or_say(names: Sequence[str]) -> dict[str, int] | None:
+    try:
+        return measure(names)
+    except GateError as e:
+        print(f"error: {e.what}", file=sys.stderr)
+        print(f"hint: {e.hint}", file=sys.stderr)
+        return None
+
+
+def _record(names: Sequence[str], path: Path) -> int:
+    counts = _measure_or_say(names)
+    if counts is None:
+        return 2
+    if path.is_file() and set(names) != set(GATED):
+        counts = {**json.loads(path.read_text())["counts"], **counts}  # re-record only these
+    doc: dict[str, Any] = {
+        "tolerance": TOLERANCE,
+        "arch": platform.machine(),
+        "note": "instructions of one call, callgrind, RAYON_NUM_THREADS=1; re-record: " + RECORD,
+        "counts": counts,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    print(_table(counts, counts))
+    print(f"baseline written to {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``check`` (exit 1 on a regression, 2 when the gate cannot run), ``record`` or ``driver``."""
     p = argparse.ArgumentParser(prog="python -m gridledger.bench.gate", description=__doc__)
@@ -239,28 +268,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.action == "driver":
         driver(names)
         return 0
-    try:
-        counts = measure(names)
-    except GateError as e:
-        print(f"error: {e.what}", file=sys.stderr)
-        print(f"hint: {e.hint}", file=sys.stderr)
-        return 2
     if args.action == "record":
-        doc: dict[str, Any] = {
-            "tolerance": TOLERANCE,
-            "note": "instructions of one call, callgrind, RAYON_NUM_THREADS=1; re-record: " + RECORD,
-            "counts": counts,
-        }
-        args.baseline.parent.mkdir(parents=True, exist_ok=True)
-        args.baseline.write_text(json.dumps(doc, indent=2) + "\n")
-        print(_table(counts, counts))
-        print(f"baseline written to {args.baseline}")
-        return 0
+        return _record(names, args.baseline)
     if not args.baseline.is_file():
         print(f"error: no gate baseline at {args.baseline}", file=sys.stderr)
         print(f"hint: record one with `{RECORD}`", file=sys.stderr)
         return 2
-    baseline = {k: int(v) for k, v in json.loads(args.baseline.read_text())["counts"].items()}
+    recorded = json.loads(args.baseline.read_text())
+    if recorded.get("arch") != platform.machine():
+        print(
+            f"error: the baseline {args.baseline} was recorded on {recorded.get('arch')}, this is "
+            f"{platform.machine()}: instruction counts differ between architectures",
+            file=sys.stderr,
+        )
+        print(
+            f"hint: compare on {recorded.get('arch')}, or record a baseline here with `{RECORD}`",
+            file=sys.stderr,
+        )
+        return 2
+    counts = _measure_or_say(names)
+    if counts is None:
+        return 2
+    baseline = {k: int(v) for k, v in recorded["counts"].items()}
     print(_table(baseline, counts))
     bad = check(baseline, counts)
     if bad:
