@@ -152,3 +152,22 @@ def test_threads_run_in_a_child_with_the_pool_size() -> None:
         ("hash_many", 1), ("verify_batch", 1), ("hash_many", 2), ("verify_batch", 2),
     ]  # fmt: skip
     assert doc["gridledger"]["rayon_threads"] == "1,2"
+
+
+def test_render_rewrites_only_the_generated_block(smoke: Path, tmp_path: Path) -> None:
+    from gridledger.bench import render
+
+    md = tmp_path / "BENCHMARKS.md"
+    md.write_text("# Benchmarks\n\nNarrative that stays.\n\n## 1 Hashing\n\ntext\n")
+    render.render(md, smoke)
+    first = md.read_text()
+    assert first.startswith("# Benchmarks\n\n" + render.START)
+    assert first.count(render.START) == 1 and first.endswith(
+        "Narrative that stays.\n\n## 1 Hashing\n\ntext\n"
+    )
+    block = first.split(render.START)[1].split(render.END)[0]
+    rows = [line for line in block.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == FAST.split(",")
+    assert "≥ 10× PyPI blake3 loop" in rows[0] and ("yes" in rows[0] or "**no**" in rows[0])
+    render.render(md, smoke)
+    assert md.read_text() == first
