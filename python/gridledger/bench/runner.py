@@ -193,6 +193,7 @@ def run_suite(
     check_size(size)
     if load is not None and not Path(load).is_file():
         raise InvalidArgumentError(f"load file {load} does not exist", "load", str(load))
+    sw = software()  # before the run: the commit (and whether it was dirty) the figures describe
     t0 = time.perf_counter()
     results = [measure(n, size, load, log) for n in chosen]
     return {
@@ -201,7 +202,7 @@ def run_suite(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "size": size,
         "data": str(load) if load else "bundled:at_load_2019_60min.csv",
-        "gridledger": software(),
+        "gridledger": sw,
         "machine": machine(),
         "wall_s": time.perf_counter() - t0,
         "workloads": results,
