@@ -303,29 +303,39 @@ def _block_validation(n: int, _load: Path | None) -> Prepared:
 
 
 # -- consensus, market, PowerChain ------------------------------------------------------------------
+def _python_draw(w: list[float], klist: list[bytes], h: Callable[[bytes], Any]) -> int:
+    """The draw in pure Python: U from H(seed ‖ period ‖ key), argmax W/U (ties: the smaller key)."""
+    prefix = _DRAW_SEED + _DRAW_PERIOD.to_bytes(8, "little")
+    best, best_key, best_pk = -1, -1.0, b""
+    for i, pk in enumerate(klist):
+        u = int.from_bytes(h(prefix + pk).digest()[:8], "little")
+        k = w[i] * 2.0**64 / (u + 1)
+        if k > best_key or (k == best_key and pk < best_pk):
+            best, best_key, best_pk = i, k, pk
+    return best
+
+
 def _auction_draw(n: int, _load: Path | None) -> Prepared:
+    """The draw on a BLAKE3 chain (the default), against a Python loop with hashlib's SHA-256
+    (the target's baseline); each checked to name the winner of a loop with the same hash."""
     from gridledger.consensus import draw
 
     rng = np.random.default_rng(11)
     w = rng.uniform(0.1, 10.0, n)
     keys = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
-    p = Prepared(n, lambda: draw(w, _DRAW_SEED, _DRAW_PERIOD, keys, algorithm="sha256"))
-    prefix = _DRAW_SEED + _DRAW_PERIOD.to_bytes(8, "little")
-    klist = [k.tobytes() for k in keys]
-    wl = w.tolist()
+    klist, wl = [k.tobytes() for k in keys], w.tolist()
+    p = Prepared(n, lambda: draw(w, _DRAW_SEED, _DRAW_PERIOD, keys, algorithm="blake3"))
     sha = hashlib.sha256
-
-    def theirs() -> int:
-        best, best_key, best_pk = -1, -1.0, b""
-        for i, pk in enumerate(klist):
-            u = int.from_bytes(sha(prefix + pk).digest()[:8], "little")
-            k = wl[i] * 2.0**64 / (u + 1)
-            if k > best_key or (k == best_key and pk < best_pk):
-                best, best_key, best_pk = i, k, pk
-        return best
-
-    assert theirs() == p.ours(), "the Python draw names another winner"
-    p.peers["hashlib loop"] = theirs
+    assert _python_draw(wl, klist, sha) == draw(w, _DRAW_SEED, _DRAW_PERIOD, keys, algorithm="sha256"), (
+        "the hashlib draw names another winner than ours on a SHA-256 chain"
+    )
+    p.peers["hashlib sha256 loop"] = lambda: _python_draw(wl, klist, sha)
+    b3, why = _peer("blake3")
+    if b3 is None:
+        p.skipped["blake3 loop"] = str(why)
+    else:
+        assert _python_draw(wl, klist, b3.blake3) == p.ours(), "the PyPI blake3 draw names another winner"
+        p.peers["blake3 loop"] = lambda: _python_draw(wl, klist, b3.blake3)
     return p
 
 
@@ -529,7 +539,7 @@ WORKLOADS: dict[str, Workload] = {
                  {"smoke": 100, "default": 10**4, "large": 10**4}, True, _verify_batch),
         Workload("block_validation", "one ledger block of n transfers (1 in, 2 out) checked", "transfers/s",
                  {"smoke": 200, "default": 10**4, "large": 10**4}, True, _block_validation),
-        Workload("auction_draw", "the auction draw over n candidates (SHA-256 chain)", "candidates/s",
+        Workload("auction_draw", "the auction draw over n candidates (BLAKE3 chain)", "candidates/s",
                  {"smoke": 10**4, "default": 10**6, "large": 10**6}, True, _auction_draw),
         Workload("order_book_replay", "OrderBook.replay of n operations", "ops/s",
                  {"smoke": 3_000, "default": 10**5, "large": 10**6}, False, _order_book),
