@@ -9,6 +9,7 @@ first, which installs valgrind when it is missing, so these run in CI.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -85,3 +86,17 @@ def test_other_architecture_baseline_is_refused(tmp_path: Path) -> None:
     other.write_text(BASELINE.read_text().replace('"arch": "x86_64"', '"arch": "riscv64"'))
     r = _gate("check", "--baseline", str(other), "--workloads", "order_book_replay")
     assert r.returncode == 2 and "recorded on riscv64" in r.stderr
+
+
+@needs_valgrind
+def test_bench_instructions_fill_the_gated_rows(tmp_path: Path) -> None:
+    from gridledger import cli
+
+    out = tmp_path / "i.json"
+    argv = ["bench", "--size", "smoke", "--workloads", "hash_many,ev_day", "--instructions", "--quiet"]
+    assert cli.main([*argv, "--json", str(out)]) == 0
+    rows = {w["name"]: w for w in json.loads(out.read_text())["workloads"]}
+    base = json.loads(BASELINE.read_text())["counts"]["hash_many"]
+    assert rows["hash_many"]["instructions_n"] == gate.GATE_N["hash_many"]
+    assert abs(rows["hash_many"]["instructions"] / base - 1) < gate.TOLERANCE
+    assert rows["ev_day"]["instructions"] is None  # not a gated hot path

@@ -3,6 +3,7 @@
 * :func:`run_suite` runs the suite in this process and returns the JSON
   document (schema in ``docs/bench.md``); :func:`run_threads` runs it once per
   thread count, each in a fresh interpreter with ``RAYON_NUM_THREADS`` set.
+* :func:`add_instructions` adds the gate's callgrind counts to a document.
 * :func:`compare` gives each workload's change between two documents.
 * :mod:`gridledger.bench.gate` is the project's instruction-count gate.
 """
@@ -10,7 +11,7 @@
 from __future__ import annotations
 
 from gridledger.bench.compare import Change, compare, load
-from gridledger.bench.runner import SCHEMA_VERSION, machine, run_suite, run_threads
+from gridledger.bench.runner import SCHEMA_VERSION, add_instructions, machine, run_suite, run_threads
 from gridledger.bench.workloads import SIZES, WORKLOADS, Workload
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "WORKLOADS",
     "Change",
     "Workload",
+    "add_instructions",
     "compare",
     "load",
     "machine",

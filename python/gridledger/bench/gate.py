@@ -128,6 +128,17 @@ GATED: dict[str, Callable[[], Callable[[], object]]] = {
     "order_book_replay": _order_book,
     "powerchain_replay": _powerchain,
 }
+#: n of each gated workload (its elements per call, as in the suite).
+GATE_N: dict[str, int] = {
+    "hash_many": 1 << 14,
+    "merkle_build": 1 << 12,
+    "merkle_proofs": 256,
+    "verify_batch": 64,
+    "block_validation": 64,
+    "auction_draw": 1 << 14,
+    "order_book_replay": 2_000,
+    "powerchain_replay": 200,
+}
 
 
 def driver(names: Sequence[str]) -> None:

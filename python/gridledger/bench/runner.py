@@ -159,6 +159,7 @@ def measure(
         ],
         "skipped_peers": [{"name": p, "reason": why} for p, why in prep.skipped.items()],
         "instructions": None,
+        "instructions_n": None,
     }
     if log:
         log(f"{name}: {mine['median_s'] * 1e3:.2f} ms median of {r}")
@@ -207,6 +208,22 @@ def run_suite(
         "wall_s": time.perf_counter() - t0,
         "workloads": results,
     }
+
+
+def add_instructions(doc: dict[str, Any]) -> dict[str, Any]:
+    """Fill ``instructions`` (and ``instructions_n``) of every gated workload in ``doc``.
+
+    The count is the gate's: one call at the gate's fixed size ``instructions_n``,
+    single-threaded, under callgrind (:mod:`gridledger.bench.gate`; needs valgrind).
+    """
+    from gridledger.bench import gate
+
+    names = [w["name"] for w in doc["workloads"] if w["name"] in gate.GATED]
+    counts = gate.measure(list(dict.fromkeys(names))) if names else {}
+    for w in doc["workloads"]:
+        if w["name"] in counts:
+            w["instructions"], w["instructions_n"] = counts[w["name"]], gate.GATE_N[w["name"]]
+    return doc
 
 
 def run_threads(

@@ -77,6 +77,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         type=OutFile("give --json a file in an existing folder"),
         help=f"write the results here (default: a new file in {RESULTS}/)",
     )
+    p.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each gated workload's instructions under callgrind (needs valgrind; docs/bench.md)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_overwrite(p)
     sub = p.add_subparsers(dest="bench_command", required=False)
@@ -110,10 +115,21 @@ def _run(args: argparse.Namespace) -> int:
     out: Path = args.json or RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{args.size}.json"
     check_outputs("--json", [out], args.overwrite)
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    if args.instructions:
+        from gridledger.bench import gate
+
+        try:
+            gate.valgrind()
+        except gate.GateError as e:
+            raise UsageError(f"--instructions: {e.what}", e.hint) from None
     if args.threads:
         doc = bench.run_threads(args.workloads, args.size, args.load, args.threads, log)
     else:
         doc = bench.run_suite(args.workloads, args.size, args.load, log)
+    if args.instructions:
+        if log:
+            log("counting instructions under callgrind")
+        doc = bench.add_instructions(doc)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1) + "\n")
     from rich.table import Table
@@ -134,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
     for w in doc["workloads"]:
         peers = [f"{p['name']}: {p['ratio']:.3g}x" for p in w["peers"]]
         peers += [f"{p['name']}: skipped" for p in w["skipped_peers"]]
+        if w.get("instructions"):
+            peers.append(f"{w['instructions']:,} instructions at n={w['instructions_n']}")
         t.add_row(
             w["name"], str(w["n"]), str(w["threads"] or "pool"), _fmt_s(w["median_s"]), _fmt_s(w["min_s"]),
             _fmt_s(w["max_s"]), f"{w['throughput']:.4g} {w['unit']}", "; ".join(peers) or "-",
