@@ -171,3 +171,17 @@ def test_render_rewrites_only_the_generated_block(smoke: Path, tmp_path: Path) -
     assert "≥ 10× PyPI blake3 loop" in rows[0] and ("yes" in rows[0] or "**no**" in rows[0])
     render.render(md, smoke)
     assert md.read_text() == first
+
+
+def test_load_replaces_the_bundled_sample(tmp_path: Path) -> None:
+    import shutil
+
+    from gridledger.bench.workloads import bundled_load_path
+
+    mine = tmp_path / "at_load_2019_60min.csv"  # the area comes from the name, as for the sample
+    shutil.copy(bundled_load_path(), mine)
+    doc = bench.run_suite(["data_read_resample", "ev_day"], "smoke", mine)
+    assert doc["data"] == str(mine)
+    row = doc["workloads"][0]
+    assert row["n"] == 1 and row["throughput"] == pytest.approx(8760 / row["median_s"])
+    assert [p["name"] for p in row["peers"]] == ["pandas"]

@@ -54,13 +54,13 @@ class Threads(Kind):
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    from gridledger.bench import SIZES
+    from gridledger.bench import SIZES, WORKLOADS
 
     p.add_argument("--size", choices=SIZES, default="default", help="workload sizes (default: default)")
     p.add_argument(
         "--workloads",
         type=Workloads("give workload names separated by commas, e.g. --workloads hash_many,merkle_build"),
-        help="run only these workloads (default: all)",
+        help=f"run only these, separated by commas (default: all): {', '.join(WORKLOADS)}",
     )
     p.add_argument(
         "--threads",
@@ -206,6 +206,8 @@ COMMAND = Command(
         "workloads": "run both sides with the same --workloads and --threads, then compare",
         "size": "compare runs of the same --size",
         "load": "give a load file that `gridledger data inspect FILE` reads",
+        "area": "--load needs a file whose header or name gives its area (e.g. at_load_2019_60min.csv); "
+        "`gridledger data inspect FILE` shows what it holds",
         "*": "`gridledger bench --help` lists the workloads and sizes",
     },
 )
