@@ -28,5 +28,9 @@ cargo test --no-default-features --all-targets
 GRIDLEDGER_BENCH_LARGE=2000 cargo test --no-default-features --benches --quiet
 
 GRIDLEDGER_BENCH_SCALE=smoke .venv/bin/python -m pytest -q benches
+# The performance gate (instruction counts under callgrind; installs valgrind
+# if missing) and a smoke run of `gridledger bench` (docs/bench.md).
+bash scripts/gate.sh
+mkdir -p out && .venv/bin/gridledger bench --size smoke --quiet --json out/bench-smoke.json --overwrite
 .venv/bin/python -m pytest -q tests
 bash scripts/fuzz.sh all 0

@@ -134,6 +134,14 @@ MISUSES = [
     m("data inspect {file} --plot {file}", "exists"),
     m("data inspect {file} --week notadate", "--week"),
     m("data", "required"),
+    # -- bench --------------------------------------------------------------------------------------
+    m("bench --size huge", "--size"),
+    m("bench --workloads hash_many,nope", "--workloads"),
+    m("bench --threads 0", "--threads"),
+    m("bench --json {tmp}/missing/x.json", "does not exist"),
+    m("bench compare {file} {tmp}/missing.json", "does not exist"),
+    m("bench compare {file} {file}", "not a JSON file"),
+    m("bench compare {file} {file} --max-regression nan", "--max-regression"),
     # -- the command itself -------------------------------------------------------------------------
     m("frobnicate", "invalid choice"),
     m("", "required"),
