@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Static checks: rustfmt, the Rust module graph (no cycles), clippy (deny
+# Static checks: rustfmt, the Rust and Python module graphs (no cycles), clippy (deny
 # warnings), ruff, mypy --strict and stubtest of the native module's stub.
 # Expects the .venv made by test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --check
 python3 scripts/rust_modules.py >/dev/null
+python3 scripts/py_modules.py
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --no-default-features --all-targets -- -D warnings
 .venv/bin/ruff check python tests benches fuzz
