@@ -141,3 +141,11 @@ def test_rows_are_written_whole_and_once(tmp_path: Path) -> None:
     assert df.height == 1 and df["status"][0] == "ok"
     assert not list(out.rglob("*.tmp"))
     assert pl.scan_parquet(out / "results", hive_partitioning=True).collect().height == 1
+
+
+def test_the_europe_benchmark_study_is_valid() -> None:
+    """benches/study_europe.toml: 11 areas with a whole year × 2 sizes × 2 draw rules, every span covered."""
+    s = load_study(ROOT / "benches" / "study_europe.toml")
+    assert len(s) == 44
+    assert len({c.params["area"] for c in s}) == 11
+    assert {c.params["days"] for c in s} == {365.0}
