@@ -133,11 +133,11 @@ class MerkleTree:
         return f"MerkleTree(size={self.size}, algorithm={self.algorithm!r}, root={self.root.hex()})"
 
     def root_at(self, size: int) -> bytes:
-        """The root the tree had when it held ``size`` leaves."""
+        """Return the root the tree had when it held ``size`` leaves."""
         return self._tree.root_at(_count("size", size))
 
     def leaf_hash(self, index: int) -> bytes:
-        """The stored leaf hash at ``index``."""
+        """Return the stored leaf hash at ``index``."""
         return self._tree.leaf_hash(_count("index", index))
 
     def append(self, leaf: BytesLike) -> int:

@@ -67,7 +67,7 @@ def _row(w: dict[str, Any], commit: str) -> str:
 
 
 def summary(doc: dict[str, Any], source: str) -> str:
-    """The generated block: a sentence on the run, then one table row per workload."""
+    """Return the generated block: a sentence on the run, then one table row per workload."""
     sw, m = doc["gridledger"], doc["machine"]
     commit = (sw.get("commit") or "unknown")[:10] + ("+dirty" if sw.get("dirty") else "")
     flags = ", ".join(f for f, on in m["cpu_flags"].items() if on) or "none of note"

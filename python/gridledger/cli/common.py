@@ -84,7 +84,7 @@ class Command:
     hints: Mapping[str, str] = field(default_factory=dict)
 
     def hint_for(self, error_field: str | None) -> str:
-        """The hint for a library error about ``error_field`` (``"rivals[2]"`` looks up ``"rivals"``).
+        """Return the hint for a library error about ``error_field`` (``"rivals[2]"`` looks up ``"rivals"``).
 
         Falls back to the ``"*"`` entry, then to a pointer at the command's help.
         """
@@ -117,7 +117,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def _argparse_hint(prog: str, message: str) -> str:
-    """A hint for argparse's own messages (choices, required and unknown arguments)."""
+    """Return a hint for argparse's own messages (choices, required and unknown arguments)."""
     choices = re.search(r"invalid choice: (.*) \(choose from (.*)\)", message)
     if choices:
         return f"use one of {choices.group(2)} instead of {choices.group(1)}"
@@ -300,7 +300,7 @@ def check_distinct(outputs: Mapping[str, Path | None]) -> None:
 
 
 def add_overwrite(p: argparse.ArgumentParser) -> None:
-    """The ``--overwrite`` flag of commands that write files."""
+    """Add the ``--overwrite`` flag of commands that write files to ``p``."""
     p.add_argument(
         "--overwrite", action="store_true", help="replace output files that exist (default: refuse)"
     )
@@ -334,8 +334,11 @@ def add_data_options(p: argparse.ArgumentParser, solar: bool) -> None:
 
 
 def run_data(args: argparse.Namespace, start: date, days: float, solar: bool) -> tuple[Any, Any]:
-    """The (load, solar) frames of a run, checked to cover it; :class:`UsageError` naming the file,
-    the area and the span the data covers otherwise. ``solar`` is None when not asked for."""
+    """Return the (load, solar) frames of a run, checked to cover it.
+
+    Raises :class:`UsageError` naming the file, the area and the span the data
+    covers otherwise. ``solar`` is None when not asked for.
+    """
     from gridledger.errors import BadDataError
     from gridledger.study import sources
 

@@ -77,7 +77,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _first_day(args: argparse.Namespace) -> date:
-    """The load's first whole UTC day (2019-01-01 for the bundled load)."""
+    """Return the load's first whole UTC day (2019-01-01 for the bundled load)."""
     if args.load is None:
         return FIRST_DAY
     from datetime import timedelta

@@ -26,7 +26,7 @@ def verify_chain(path: Path, details: bool = False) -> int:
 
 
 def _one_line(text: str) -> str:
-    """The first problem of a report on one line; SQLite's integrity check lists up to 100."""
+    """Return the first problem of a report on one line; SQLite's integrity check lists up to 100."""
     text = re.sub(r"\*\*\* in database \w+ \*\*\*\s*", "", text)
     lines = [x.strip() for x in text.splitlines() if x.strip()]
     if len(lines) <= 1:

@@ -164,8 +164,10 @@ class Community:
         seed: int = 0,
         **options: object,
     ) -> Community:
-        """``members`` households (annual use spread ±30 % around ``annual_kwh``, seeded)
-        and ``pv_units`` PV units of ``kwp`` each."""
+        """Build a community of ``members`` households and ``pv_units`` PV units of ``kwp`` (kWp) each.
+
+        Annual use is spread ±30 % around ``annual_kwh`` (kWh), seeded.
+        """
         if members < 1 or pv_units < 0:
             raise BadConfigurationError("need ≥ 1 member and ≥ 0 PV units", "members", (members, pv_units))
         rng = np.random.default_rng(seed)
@@ -185,7 +187,7 @@ class Community:
         return bytes(self.public_keys[key_id].tobytes())
 
     def genesis(self, first_period: int) -> Genesis:
-        """The genesis record of a chain for this community starting at ``first_period``."""
+        """Return the genesis record of a chain for this community starting at ``first_period``."""
         return Genesis(
             algorithm=self.algorithm,
             period_s=self.period_s,

@@ -188,7 +188,7 @@ def allocate(
 
 
 def ideal_shares(energy: NDArray[np.float64], weights: NDArray[np.generic]) -> NDArray[np.float64]:
-    """The unrounded shares energy · w / Σw (for the accuracy report)."""
+    """Return the unrounded shares energy · w / Σw (for the accuracy report)."""
     w = np.asarray(weights, dtype=np.float64)
     total = w.sum(axis=1, keepdims=True)
     total[total == 0] = 1.0

@@ -130,7 +130,7 @@ class PobBlock:
         return self.header.period
 
     def encode_header(self) -> bytes:
-        """The signed bytes: the ledger header then λ (u64 little-endian)."""
+        """Return the signed bytes: the ledger header then λ (u64 little-endian)."""
         return self.header.encode() + self.lambda_fp.to_bytes(8, "little")
 
     def hash(self, algorithm: Algorithm = "blake3") -> bytes:
@@ -237,7 +237,7 @@ class PobChain:
         return block_hash in self._nodes
 
     def best_chain(self) -> list[PobBlock]:
-        """The blocks of the heaviest chain, first to tip."""
+        """Return the blocks of the heaviest chain, first to tip."""
         out: list[PobBlock] = []
         h: bytes | None = self._tip
         while h is not None:

@@ -75,7 +75,7 @@ class Consensus:
             )
 
     def encode(self) -> tuple[int, int, int, int, int, int, int, int, int, int]:
-        """The integer form the genesis record stores (millionths and ms)."""
+        """Return the integer form the genesis record stores (millionths and ms)."""
 
         def ppm(x: float) -> int:
             return round(x * 1_000_000)
@@ -166,7 +166,7 @@ class Genesis:
     consensus: Consensus = field(default_factory=Consensus)
 
     def encode(self) -> bytes:
-        """The canonical record; raises BadConfigurationError on a bad parameter."""
+        """Return the canonical record; raises BadConfigurationError on a bad parameter."""
         return _core.encode_genesis(
             self.algorithm,
             self.period_s,
@@ -201,7 +201,7 @@ class Genesis:
         return _core.hash_one(self.encode(), self.algorithm)
 
     def producer(self, height: int) -> bytes:
-        """The round-robin producer of block ``height`` (≥ 1); block 1's under any rule."""
+        """Return the round-robin producer of block ``height`` (≥ 1); block 1's under any rule."""
         return self.members[(height - 1) % len(self.members)].key
 
     def period_end_ms(self, period: int) -> int:

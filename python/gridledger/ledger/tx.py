@@ -141,14 +141,17 @@ class Create:
         votes: int = 1,
         vote_validity: int = 4,
     ) -> Create:
-        """The Create of quantum ``seq``: ``v_wh`` Wh and ``votes`` tokens valid ``vote_validity`` periods."""
+        """Return the Create of quantum ``seq``.
+
+        It holds ``v_wh`` Wh and ``votes`` tokens valid ``vote_validity`` periods.
+        """
         outs = [Output(device, v_wh)]
         if votes:
             outs.append(Output(device, votes, Asset.VOTE, period + vote_validity))
         return cls(chain_tag, period, device, seq, tuple(outs))
 
     def body(self) -> bytes:
-        """The canonical body (what the id hashes and the device signs)."""
+        """Return the canonical body (what the id hashes and the device signs)."""
         votes = [o for o in self.outputs if o.asset == Asset.VOTE]
         energy = [o for o in self.outputs if o.asset == Asset.ENERGY]
         if len(energy) != 1 or len(votes) > 1 or len(self.outputs) != len(energy) + len(votes):
@@ -191,7 +194,7 @@ class Transfer:
     outputs: tuple[Output, ...] = field(default=())
 
     def body(self) -> bytes:
-        """The canonical body (what the id hashes and the signers sign)."""
+        """Return the canonical body (what the id hashes and the signers sign)."""
         signers = np.frombuffer(b"".join(_key("signers", s) for s in self.signers), dtype=np.uint8)
         txids = np.frombuffer(b"".join(i.txid for i in self.inputs), dtype=np.uint8).reshape(-1, 32)
         idx = np.fromiter((i.index for i in self.inputs), dtype=np.int64, count=len(self.inputs))

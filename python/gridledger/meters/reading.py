@@ -59,7 +59,7 @@ class MeterReading:
             raise InvalidArgumentError(f"start_s out of range: {self.start_s}", "start_s", self.start_s)
 
     def encode(self) -> bytes:
-        """The canonical 25-byte encoding (what is signed and hashed)."""
+        """Return the canonical 25-byte encoding (what is signed and hashed)."""
         return _LAYOUT.pack(_MAGIC, READING_VERSION, self.start_s, self.duration_s, self.energy_wh)
 
     @classmethod

@@ -105,7 +105,7 @@ class Adversary:
 
 
 def private_block(sim: NetworkSim, p: int) -> None:
-    """The attacker extends its private chain with a block it signs itself, whoever was chosen."""
+    """Extend the attacker's private chain with a block it signs itself, whoever was chosen."""
     a = sim.adv.private_fork
     if a is None or not (sim.adv.private_from <= p < sim.adv.private_release):
         return
@@ -131,7 +131,7 @@ def private_block(sim: NetworkSim, p: int) -> None:
 
 
 def release_private(sim: NetworkSim) -> None:
-    """The attacker broadcasts its whole private chain."""
+    """Broadcast the attacker's whole private chain."""
     a = sim.adv.private_fork
     if a is not None:
         for b in sim.private:

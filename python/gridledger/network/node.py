@@ -91,7 +91,7 @@ class Node:
         return out[::-1]
 
     def missing(self, h: bytes) -> bytes:
-        """The deepest block to fetch for ``h``: below the orphans already held, its missing root."""
+        """Return the deepest block to fetch for ``h``: below the orphans already held, its missing root."""
         while h in self.orphan_parent:
             h = self.orphan_parent[h]
         return h

@@ -150,7 +150,7 @@ class BlockLog:
         )
 
     def state_proof(self, prefix: bytes) -> StateProof | None:
-        """A proof for the record starting with ``prefix`` in the last sealed state (None if absent)."""
+        """Return a proof of the record starting with ``prefix`` in the last sealed state (None if absent)."""
         if self.records is None:
             return None
         for i, rec in enumerate(self.records):

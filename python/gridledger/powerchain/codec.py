@@ -95,7 +95,7 @@ OP_NAMES: dict[int, Op] = {o.code: o for o in OPS.values()}
 def encode_tx_body(
     chain_id: int, op: Op, timestamp: int, nonce: int, public_key: bytes, args: tuple[object, ...]
 ) -> bytes:
-    """The signed part of a command."""
+    """Return the signed part of a command."""
     return TX_HEAD.pack(b"GLPC", VERSION, chain_id, op.code, timestamp, nonce, public_key) + op.args.pack(
         *args
     )
@@ -143,7 +143,7 @@ class Header:
     signature: bytes = b""
 
     def body(self) -> bytes:
-        """The signed part of the header."""
+        """Return the signed part of the header."""
         return encode_header(self)[:-SIG]
 
 

@@ -46,7 +46,7 @@ class Parameters:
 
 
 def check_parameter(name: str, value: Amount) -> int:
-    """The internal integer of parameter ``name`` set to ``value``; raises if out of range."""
+    """Return the internal integer of parameter ``name`` set to ``value``; raises if out of range."""
     if not isinstance(name, str) or name not in PARAMETER_CODES:
         raise BadConfigurationError(f"unknown parameter {name!r}: one of M, B, C, H, F", "name", name)
     field = f"parameter {name}"

@@ -32,8 +32,11 @@ MAX_PRICE = 1 << 40  # micro-eEuro per ENT
 
 @dataclass(slots=True)
 class Account:
-    """Balances in micro-units: available and locked ENT, eEuro available,
-    locked in buy orders and locked for withdrawal; the command nonce."""
+    """An account's balances in micro-units, and its command nonce.
+
+    Available and locked ENT; eEuro available, locked in buy orders and locked
+    for withdrawal.
+    """
 
     ent: int = 0
     ent_locked: int = 0
@@ -133,7 +136,7 @@ class State:
         return self.total_ent - self.total_kwh
 
     def account(self, addr: bytes) -> Account:
-        """The account of ``addr``, created empty if new (call only when changing it)."""
+        """Return the account of ``addr``, created empty if new (call only when changing it)."""
         self._dirty.add(b"A" + addr)
         a = self.accounts.get(addr)
         if a is None:
@@ -141,7 +144,7 @@ class State:
         return a
 
     def peek(self, addr: bytes) -> Account:
-        """The account of ``addr`` for reading (an empty one if it has none)."""
+        """Return the account of ``addr`` for reading (an empty one if it has none)."""
         return self.accounts.get(addr) or Account()
 
     def check_supply(self, field_name: str, *, ent: int = 0, kwh: int = 0, eur: int = 0) -> None:
@@ -215,7 +218,7 @@ class State:
         ids.sort()
 
     def sessions_of(self, user: bytes, unit: bytes) -> list[Session]:
-        """The open sessions of ``user`` with ``unit``, oldest first."""
+        """Return the open sessions of ``user`` with ``unit``, oldest first."""
         return [self.sessions[i] for i in self.by_user_unit.get((user, unit), ())]
 
     def close_session(self, s: Session) -> None:

@@ -288,7 +288,7 @@ class Scenario:
 
     @classmethod
     def from_json(cls, text: str) -> Scenario:
-        """The scenario of a canonical JSON text."""
+        """Return the scenario of a canonical JSON text."""
         d = json.loads(text)
         return cls(d["workload"], d["params"], d.get("replicate", 0))
 
