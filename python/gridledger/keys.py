@@ -66,6 +66,7 @@ class SigningKey:
         return self._key.sign_many(flat, offsets)
 
     def __repr__(self) -> str:
+        """Show the public key only, never the secret seed."""
         return f"SigningKey(public_key={self.public_key.hex()})"
 
 

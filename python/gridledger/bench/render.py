@@ -106,6 +106,10 @@ def render(markdown: Path, result: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Render RESULT.json into BENCHMARKS.md's generated summary; ``argv`` is the two paths.
+
+    Returns the exit status: 0, or 2 with a usage line when the arguments are not two.
+    """
     if len(argv) != 2:
         print("usage: python -m gridledger.bench.render BENCHMARKS.md RESULT.json", file=sys.stderr)
         return 2

@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def configure(ps: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger pos-sim`` to ``ps``."""
     ps.add_argument(
         "--seeds",
         type=Int(f"give 1 … {MAX_SEEDS:,} runs, e.g. --seeds 1000", lo=1, hi=MAX_SEEDS),

@@ -35,6 +35,7 @@ def _one_line(text: str) -> str:
 
 
 def configure(ver: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger verify`` to ``ver``."""
     ver.add_argument(
         "file",
         type=InFile("give the path of a chain written by `gridledger simulate --out FILE`"),
@@ -46,6 +47,7 @@ def configure(ver: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``gridledger verify``; returns the exit status."""
     return verify_chain(args.file, args.details)
 
 

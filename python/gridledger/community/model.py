@@ -178,12 +178,15 @@ class Community:
 
     # -- key ids -----------------------------------------------------------------
     def member_key_id(self, i: int) -> int:
+        """Return the key id of member ``i`` (key 0 is the VPP's)."""
         return 1 + i
 
     def device_key_id(self, j: int) -> int:
+        """Return the key id of PV unit ``j``'s cryptometer (after the members' keys)."""
         return 1 + len(self.members) + j
 
     def key(self, key_id: int) -> bytes:
+        """Return the 32-byte Ed25519 public key with id ``key_id``."""
         return bytes(self.public_keys[key_id].tobytes())
 
     def genesis(self, first_period: int) -> Genesis:

@@ -90,6 +90,7 @@ class SimulationResult:
 
     @property
     def transactions(self) -> int:
+        """The number of transactions written: Creates, Transfers and auction transactions."""
         return self.creates + self.transfers + self.auction_txs
 
     def market_face(self) -> pl.DataFrame:

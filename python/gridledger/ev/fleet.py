@@ -325,6 +325,7 @@ class Transactions:
     ids: NDArray[np.uint8]
 
     def __len__(self) -> int:
+        """Return the number of transactions."""
         return len(self.round)
 
 

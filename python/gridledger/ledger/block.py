@@ -135,10 +135,12 @@ class Block:
 
     @property
     def height(self) -> int:
+        """The block's height (the genesis is 0)."""
         return self.header.height
 
     @property
     def period(self) -> int:
+        """The block's market period."""
         return self.header.period
 
     def tx_blob(self) -> tuple[bytes, NDArray[np.int64]]:

@@ -122,10 +122,12 @@ class Chain:
     # -- the tip -----------------------------------------------------------
     @property
     def algorithm(self) -> str:
+        """The chain's hash algorithm (``blake3`` or ``sha256``)."""
         return self._state.algorithm
 
     @property
     def chain_id(self) -> bytes:
+        """The 32-byte chain id (the genesis record's hash)."""
         return self._state.chain_id
 
     @property
@@ -135,6 +137,7 @@ class Chain:
 
     @property
     def height(self) -> int:
+        """The height of the tip (0 before the first block)."""
         return self._state.height
 
     @property
@@ -144,10 +147,12 @@ class Chain:
 
     @property
     def tip(self) -> Header:
+        """The tip's header."""
         return Header.decode(self._state.tip_header)
 
     @property
     def tip_hash(self) -> bytes:
+        """The tip's block hash."""
         return self._state.tip_hash
 
     @property

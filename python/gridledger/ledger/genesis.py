@@ -53,6 +53,7 @@ class Consensus:
     strikes: int = 3
 
     def __post_init__(self) -> None:
+        """Check every parameter; :class:`BadConfigurationError` names the first bad one."""
         if self.producer_rule not in ("round_robin", "auction"):
             raise BadConfigurationError(
                 f"producer_rule must be 'round_robin' or 'auction', got {self.producer_rule!r}",
@@ -98,6 +99,7 @@ class Consensus:
 
     @classmethod
     def decode(cls, t: tuple[int, ...]) -> Consensus:
+        """Return the consensus parameters of their integer form (millionths, ms); inverts :meth:`encode`."""
         rule, draw, a, b, g, t_d, t_e, grace, fee, strikes = t
         return cls(
             "round_robin" if rule == 0 else "auction",

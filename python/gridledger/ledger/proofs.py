@@ -67,14 +67,17 @@ class AllocationProof:
 
     @property
     def tx_id(self) -> bytes:
+        """The allocation transaction's id H(body)."""
         return decode(self.tx, self.algorithm).id
 
     @property
     def tx_root(self) -> bytes:
+        """The transaction root of the block's header."""
         return Header.decode(self.header).tx_root
 
     @property
     def block_hash(self) -> bytes:
+        """The hash of the block holding the allocation."""
         return hash_one(self.header, self.algorithm)
 
     def verify(self, log_root: bytes | None = None) -> bool:

@@ -198,9 +198,11 @@ class ChainStore:
         self._conn.close()
 
     def __enter__(self) -> ChainStore:
+        """Return the store itself; leaving the ``with`` block closes it."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     @property
@@ -286,6 +288,7 @@ class ChainStore:
 
     @property
     def algorithm(self) -> str:
+        """The chain's hash algorithm (``blake3`` or ``sha256``), from the genesis."""
         return self.genesis.algorithm
 
     def block(self, height: int) -> Block:

@@ -157,10 +157,12 @@ class OrderBook:
 
     @property
     def best_bid(self) -> int | None:
+        """The highest resting bid price (ticks), or None when no bid rests."""
         return self._book.best_bid
 
     @property
     def best_ask(self) -> int | None:
+        """The lowest resting ask price (ticks), or None when no ask rests."""
         return self._book.best_ask
 
     @property
@@ -169,6 +171,7 @@ class OrderBook:
         return self._book.nbytes
 
     def __len__(self) -> int:
+        """Return the number of resting orders."""
         return len(self._book)
 
     def replay(self, ops: pl.DataFrame | NDArray[np.void]) -> tuple[pl.DataFrame, NDArray[np.uint8]]:

@@ -41,6 +41,7 @@ class MeterReading:
     energy_wh: int
 
     def __post_init__(self) -> None:
+        """Check the fields are integers in range; :class:`InvalidArgumentError` names the first bad one."""
         for name in ("start_s", "duration_s", "energy_wh"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):

@@ -57,6 +57,7 @@ class Adversary:
     clock_ahead_ms: int = 86_400_000
 
     def __post_init__(self) -> None:
+        """Check the behaviours' parameters; :class:`BadConfigurationError` names the first bad one."""
         check_int("clock_ahead_ms", self.clock_ahead_ms, 0)
         for name in ("withhold", "equivocate", "vpp_double_spend", "fast_clock"):
             _check_set(name, getattr(self, name))

@@ -317,6 +317,7 @@ class PowerChain:
 
     @property
     def chain_id(self) -> int:
+        """The chain id of the genesis record."""
         return self._state.chain_id
 
     # --- reads -------------------------------------------------------------------
@@ -409,10 +410,12 @@ class PowerChain:
 
     @property
     def voters(self) -> list[Address]:
+        """The voters' addresses, sorted."""
         return sorted(address_str(v) for v in self._state.voters)
 
     @property
     def banker(self) -> Address | None:
+        """The banker's address, or None when there is no banker."""
         b = self._state.banker
         return address_str(b) if any(b) else None
 

@@ -51,6 +51,8 @@ GENESIS = struct.Struct("<4sBI20sQqqqQq")
 
 @dataclass(frozen=True, slots=True)
 class Op:
+    """A command's opcode, name and the struct of its arguments."""
+
     code: int
     name: str
     args: struct.Struct
@@ -148,6 +150,7 @@ class Header:
 
 
 def encode_header(h: Header) -> bytes:
+    """Return the encoded header: the signed part, then the signature (zeros when unsigned)."""
     return (
         HEADER.pack(
             b"GLPB", VERSION, h.chain_id, h.height, h.previous, h.timestamp, h.commands,
@@ -178,10 +181,12 @@ class Genesis:
     params: tuple[int, int, int, int, int]
 
     def encode(self) -> bytes:
+        """Return the canonical genesis record."""
         return GENESIS.pack(b"GLPG", VERSION, self.chain_id, self.deployer, self.timestamp, *self.params)
 
     @classmethod
     def decode(cls, raw: bytes) -> Genesis:
+        """Return the genesis of its canonical record; raises InvalidTransactionError if malformed."""
         if len(raw) != GENESIS.size:
             raise InvalidTransactionError(
                 f"genesis: {len(raw)} bytes, expected {GENESIS.size}", "genesis", len(raw)

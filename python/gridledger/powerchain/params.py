@@ -42,6 +42,7 @@ class Parameters:
 
     @classmethod
     def from_micro(cls, m: int, b: int, c: int, h: int, f: int) -> Parameters:
+        """Return the parameters of their internal integers (micro-units; H in seconds)."""
         return cls(from_micro(m), from_micro(b), from_micro(c), Decimal(h), from_micro(f))
 
 

@@ -126,6 +126,7 @@ class State:
 
     @classmethod
     def from_genesis(cls, g: Genesis) -> State:
+        """Return the state at genesis: the deployer the only voter, time at the genesis timestamp."""
         return cls(chain_id=g.chain_id, params=list(g.params), voters={g.deployer}, now=g.timestamp)
 
     # --- helpers shared by the handlers ---------------------------------
@@ -169,16 +170,19 @@ class State:
                 )
 
     def require_voter(self, caller: bytes) -> None:
+        """Raise :class:`NotAuthorisedError` unless ``caller`` is a voter."""
         if caller not in self.voters:
             raise NotAuthorisedError(f"{address_str(caller)} is not a voter", "caller", address_str(caller))
 
     def require_banker(self, caller: bytes) -> None:
+        """Raise :class:`NotAuthorisedError` unless ``caller`` is the banker."""
         if caller != self.banker or caller == ZERO:
             raise NotAuthorisedError(
                 f"{address_str(caller)} is not the banker", "caller", address_str(caller)
             )
 
     def require_unit(self, caller: bytes) -> Unit:
+        """Return the caller's storage unit; :class:`NotAuthorisedError` unless it is an active one."""
         u = self.units.get(caller)
         if u is None or not u.active:
             raise NotAuthorisedError(
@@ -187,6 +191,7 @@ class State:
         return u
 
     def active_unit(self, field_name: str, unit: bytes) -> Unit:
+        """Return storage unit ``unit``; :class:`InvalidArgumentError` naming ``field_name`` if not active."""
         u = self.units.get(unit)
         if u is None:
             raise InvalidArgumentError(
@@ -210,6 +215,7 @@ class State:
     # --- sessions expiring ------------------------------------------------
 
     def push_session(self, s: Session) -> None:
+        """Open session ``s``: store it and schedule its expiry."""
         self.touch(b"S", s.id)
         self.sessions[s.id] = s
         heapq.heappush(self.expiry, (s.expires_at, s.id))
@@ -246,6 +252,7 @@ class State:
         return closed
 
     def unexpire(self, closed: list[Session]) -> None:
+        """Reopen the sessions :meth:`expire` closed (undo), newest first."""
         for s in reversed(closed):
             a = self.account(s.user)
             a.ent -= s.locked

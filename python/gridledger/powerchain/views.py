@@ -30,6 +30,7 @@ class Balance:
 
     @property
     def total(self) -> Decimal:
+        """Available plus locked."""
         return self.available + self.locked
 
 
@@ -42,6 +43,7 @@ class Mint:
 
     @property
     def total(self) -> Decimal:
+        """ENT minted in all: the producer's and the owner's fee."""
         return self.producer_ent + self.owner_ent
 
 

@@ -88,4 +88,5 @@ class Wallet:
         return self._key.sign(msg)
 
     def __repr__(self) -> str:
+        """Show the address only, never the key."""
         return f"Wallet({self.address})"
