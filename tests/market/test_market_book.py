@@ -3,7 +3,7 @@ and random streams against the pure-Python reference engine (hypothesis)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import polars as pl
@@ -481,3 +481,28 @@ def test_a_column_of_dates_is_refused_by_name() -> None:
     arr = np.zeros(2, [("op", "u1"), ("price", "M8[s]"), ("quantity", "<i8")])
     with pytest.raises(InvalidArgumentError, match=r"ops\.price: a column of datetime64"):
         OrderBook().replay(arr)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda b: b.submit("buy", 5, 1, owner=None), "owner"),
+        (lambda b: b.submit("buy", None, 1, owner=1), "price"),
+        (lambda b: b.cancel(None), "order_id"),
+    ],
+)
+def test_none_where_an_integer_is_required_is_a_typed_error_and_changes_nothing(
+    call: Callable[[OrderBook], object], field: str
+) -> None:
+    """A None owner in submit escaped as pyo3's TypeError (found by test_fuzz_book::test_single_calls).
+
+    ``owner`` may be None only in ``cancel``, where it means "any owner".
+    """
+    book = OrderBook()
+    rest = book.submit("sell", 10, 3, owner=2).order_id
+    before = book.orders()
+    with pytest.raises(InvalidArgumentError) as e:
+        call(book)
+    assert e.value.field == field
+    assert book.orders() == before
+    assert book.cancel(rest, owner=None) == 3  # cancel's own None still means any owner

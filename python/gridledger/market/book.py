@@ -114,7 +114,7 @@ class OrderBook:
         try:
             return self._book.cancel(order_id, owner)
         except (OverflowError, TypeError) as e:
-            raise _argument_error(e, order_id=order_id, owner=owner) from None
+            raise _argument_error(e, optional=("owner",), order_id=order_id, owner=owner) from None
 
     def reduce(self, order_id: int, new_quantity: int) -> None:
         """Lower a resting order's quantity; it keeps its place in the queue."""
@@ -209,19 +209,20 @@ _I64 = (-(1 << 63), (1 << 63) - 1)
 _STR_ARGUMENTS = ("side", "kind", "price_rule", "self_trade")
 
 
-def _argument_error(error: Exception, **arguments: object) -> Exception:
+def _argument_error(error: Exception, optional: tuple[str, ...] = (), **arguments: object) -> Exception:
     """Return the typed error for the argument pyo3 could not convert (it raised ``error``).
 
     The conversion fails before the core runs, so the book is unchanged. Checking only
-    after a failure keeps the accepted path free of per-argument checks. Returns
-    ``error`` itself when no argument explains it.
+    after a failure keeps the accepted path free of per-argument checks. ``optional``
+    names the arguments the method accepts as None. Returns ``error`` itself when no
+    argument explains it.
     """
     for name, v in arguments.items():
         if name in _STR_ARGUMENTS:
             if not isinstance(v, str):
                 return InvalidArgumentError(f"{name} = {v!r}: a string expected", name, v)
             continue
-        if v is None and name == "owner":
+        if v is None and name in optional:  # None is allowed only where the signature says so
             continue
         if not isinstance(v, numbers.Integral):
             return InvalidArgumentError(
