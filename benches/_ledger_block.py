@@ -22,10 +22,10 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from gridledger import _core
+from gridledger._shapes import BlockCheck
 from gridledger.ledger import NEVER, Chain, DeviceEntry, Genesis, MemberEntry
 from numpy.typing import NDArray
 
@@ -128,7 +128,7 @@ class LedgerBench:
         block = self.seal([c_tx, u_tx, d_tx])
         self.chain.append_raw(block.header, block.signature, block.blob, block.offsets)
         self.setup_blocks.append(block)
-        return d_id.tobytes()
+        return bytes(d_id)
 
     def transfers(
         self, spenders: list[int], pay: tuple[int, int] = (600, 400), signers: list[int] | None = None
@@ -161,7 +161,7 @@ class LedgerBench:
         """The measured block: every member's transfer, in member order."""
         return self.seal(self.transfers(list(range(self.n))))
 
-    def check(self, b: RawBlock) -> dict[str, Any]:
+    def check(self, b: RawBlock) -> BlockCheck:
         """Our validation: one ``ChainState.check`` call (changes nothing)."""
         return self.chain._state.check(b.header, b.signature, b.blob, b.offsets)
 

@@ -130,7 +130,7 @@ class _NanobookQueues:
         side, price, qty, index = self.orders.pop(oid)
         lv = self.levels[side][price]
         slot = lv[1] + index
-        ok = slot < len(lv[0]) and lv[0][slot] == oid
+        ok: bool = slot < len(lv[0]) and lv[0][slot] == oid
         if ok:
             lv[0][slot] = 0
             lv[2] -= qty

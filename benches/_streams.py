@@ -203,12 +203,13 @@ def generate(
     first ``target`` operations fill the book with passive limit orders;
     they count in the mix. Passive prices are ``MID ∓ U(1, width)``.
     """
+    cuts: list[float]  # cumulative shares of the operation kinds
     if name == "exchange_core":
         # cumulative shares: limit, ioc, cancel, (replace)
-        cuts, base = (0.09, 0.12, 0.18), 1.0
+        cuts, base = [0.09, 0.12, 0.18], 1.0
     elif name == "submit_cancel_aggressive":
         # passive, cancel, (aggressive)
-        cuts, base = (0.70, 0.90), 5.0
+        cuts, base = [0.70, 0.90], 5.0
     else:
         raise ValueError(f"unknown stream {name!r}")
     # One generator per column, so that the first k operations of a stream of

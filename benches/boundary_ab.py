@@ -26,7 +26,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from gridledger import _core
@@ -34,7 +34,9 @@ from gridledger.community import Community, simulate
 from gridledger.ledger import ChainStore, Consensus, tx_ids
 
 
-def community(members: int, pv: int, days: float, start: datetime, rule: str, out: Path) -> dict[str, Any]:
+def community(
+    members: int, pv: int, days: float, start: datetime, rule: Literal["round_robin", "auction"], out: Path
+) -> dict[str, Any]:
     c = Community.default(members, pv, consensus=Consensus(producer_rule=rule))
     t0 = time.perf_counter()
     r = simulate(c, start, days, store=out)
@@ -80,7 +82,7 @@ def micro(tmp: Path) -> dict[str, Any]:
         for i in range(n):
             a, b = 2 * i, 2 * i + 2
             ins, outs = (txids[a:b], idx[a:b]), (owners[a:b], assets[a:b], amounts[a:b], expires[a:b])
-            _core.encode_transfer(tag, 7, signers[i : i + 1], *ins, *outs)
+            _core.encode_transfer(tag, 7, signers[i : i + 1], *(ins + outs))
 
     def per_candidate() -> None:
         for i in range(n):

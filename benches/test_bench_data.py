@@ -26,6 +26,7 @@ from _pandas_data import read_and_resample
 from _polars_data import read as polars_read
 from _polars_data import read_csv_only
 from gridledger import data
+from pytest_benchmark.fixture import BenchmarkFixture
 
 ENTSOE = Path(__file__).resolve().parents[2] / "shared" / "data" / "entsoe"
 ALL_FILES = sorted(ENTSOE.glob("*.csv*")) + sorted((ENTSOE / "raw").glob("*.gz"))
@@ -61,17 +62,17 @@ def test_same_result() -> None:
 
 
 @pytest.mark.benchmark(group="data: read + resample every file to 15 min")
-def test_gridledger_data(benchmark: pytest.FixtureDef) -> None:  # type: ignore[type-arg]
+def test_gridledger_data(benchmark: BenchmarkFixture) -> None:
     benchmark.pedantic(ours, rounds=5 if FULL else 1, iterations=1)
 
 
 @pytest.mark.benchmark(group="data: read + resample every file to 15 min")
-def test_pandas_baseline(benchmark: pytest.FixtureDef) -> None:  # type: ignore[type-arg]
+def test_pandas_baseline(benchmark: BenchmarkFixture) -> None:
     benchmark.pedantic(theirs, rounds=5 if FULL else 1, iterations=1)
 
 
 @pytest.mark.benchmark(group="data: paired rounds, pandas time / ours")
-def test_paired_ratio(benchmark: pytest.FixtureDef) -> None:  # type: ignore[type-arg]
+def test_paired_ratio(benchmark: BenchmarkFixture) -> None:
     """The two pipelines alternated round by round, so both see the same machine.
 
     On a shared two-core VM the separate groups above can land minutes apart
@@ -118,22 +119,22 @@ def test_polars_same_frame() -> None:
 
 
 @pytest.mark.benchmark(group="data: read every file (no resampling)")
-def test_read_gridledger(benchmark: pytest.FixtureDef) -> None:  # type: ignore[type-arg]
+def test_read_gridledger(benchmark: BenchmarkFixture) -> None:
     benchmark.pedantic(ours_read, rounds=5 if FULL else 1, iterations=1)
 
 
 @pytest.mark.benchmark(group="data: read every file (no resampling)")
-def test_read_polars(benchmark: pytest.FixtureDef) -> None:  # type: ignore[type-arg]
+def test_read_polars(benchmark: BenchmarkFixture) -> None:
     benchmark.pedantic(polars_long, rounds=5 if FULL else 1, iterations=1)
 
 
 @pytest.mark.benchmark(group="data: read every file (no resampling)")
-def test_read_polars_csv_only(benchmark: pytest.FixtureDef) -> None:  # type: ignore[type-arg]
+def test_read_polars_csv_only(benchmark: BenchmarkFixture) -> None:
     benchmark.pedantic(polars_csv, rounds=5 if FULL else 1, iterations=1)
 
 
 @pytest.mark.benchmark(group="data: paired rounds, polars time / ours (read)")
-def test_paired_read_polars(benchmark: pytest.FixtureDef) -> None:  # type: ignore[type-arg]
+def test_paired_read_polars(benchmark: BenchmarkFixture) -> None:
     """data.read, the polars reader and polars.read_csv alone, alternated round by round.
 
     Per round the ratios polars-long / ours and read_csv-only / ours; their

@@ -38,7 +38,7 @@ def test_ev_year(benchmark: BenchmarkFixture, scheduler: str) -> None:
     )
     benchmark.extra_info.update(
         pf_cuberoot=r.pf_cuberoot,
-        pf_unscheduled_cuberoot=float(r.days_frame["pf_unscheduled_cuberoot"].mean()),  # type: ignore[arg-type]
+        pf_unscheduled_cuberoot=float(r.days_frame["pf_unscheduled_cuberoot"].mean()),
         transactions=len(r.executed_round),
         schedule_s=r.seconds,
     )

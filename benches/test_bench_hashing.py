@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from _common import HASH_N, HASH_SIZES, cpu_per_wall, note
 from gridledger import hashing
+from gridledger.hashing import Algorithm
 from numpy.typing import NDArray
 from pytest_benchmark.fixture import BenchmarkFixture
 
@@ -45,14 +46,14 @@ def _loop(alg: str) -> Callable[[list[bytes]], list[bytes]]:
 
 
 @pytest.mark.parametrize("alg", ALGS)
-def test_digests_agree(alg: str, records64: NDArray[np.uint8], records64_list: list[bytes]) -> None:
+def test_digests_agree(alg: Algorithm, records64: NDArray[np.uint8], records64_list: list[bytes]) -> None:
     """Ours and the baseline compute the same digests (checked on a prefix)."""
     ours = hashing.hash_many(records64[:1000], algorithm=alg)
     assert [bytes(d) for d in ours] == _loop(alg)(records64_list[:1000])
 
 
 @pytest.mark.parametrize("alg", ALGS)
-def test_hash_many_array(benchmark: BenchmarkFixture, alg: str, records64: NDArray[np.uint8]) -> None:
+def test_hash_many_array(benchmark: BenchmarkFixture, alg: Algorithm, records64: NDArray[np.uint8]) -> None:
     benchmark.group = f"1 hash {alg}: {HASH_N} x 64 B"
     note(benchmark, f"hash.{alg}.ours_array", "ours", HASH_N)
     out = benchmark(hashing.hash_many, records64, algorithm=alg)

@@ -37,7 +37,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -57,6 +57,8 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from market_reference import RefBook
+
+Side = Literal["buy", "sell"]
 
 #: Operations per stream.
 MARKET_N = 10**6 if FULL else 3_000
@@ -210,10 +212,11 @@ def test_nanobook_replay(benchmark: BenchmarkFixture, nano_prefix: Stream) -> No
 
 
 @pytest.fixture(scope="module")
-def submits() -> list[tuple[str, int, int, int]]:
+def submits() -> list[tuple[Side, int, int, int]]:
     ops = resting_book(SUBMIT_N, seed=11)
     cols = (ops[c].tolist() for c in ("side", "price", "quantity", "owner"))
-    return [(("buy", "sell")[s], p, q, o) for s, p, q, o in zip(*cols, strict=True)]
+    sides: tuple[Side, Side] = ("buy", "sell")
+    return [(sides[s], p, q, o) for s, p, q, o in zip(*cols, strict=True)]
 
 
 def collected(make: Callable[[], object]) -> Callable[[], tuple[tuple[object], dict[str, Any]]]:
@@ -226,7 +229,7 @@ def collected(make: Callable[[], object]) -> Callable[[], tuple[tuple[object], d
     return setup
 
 
-def test_submit_calls(benchmark: BenchmarkFixture, submits: list[tuple[str, int, int, int]]) -> None:
+def test_submit_calls(benchmark: BenchmarkFixture, submits: list[tuple[Side, int, int, int]]) -> None:
     """``OrderBook.submit`` once per order from Python (no trades: the orders never cross)."""
     benchmark.group = f"7 order book: per-call submit from Python, {SUBMIT_N} orders"
     note(benchmark, "market.submit.ours", "ours", SUBMIT_N)
@@ -239,7 +242,9 @@ def test_submit_calls(benchmark: BenchmarkFixture, submits: list[tuple[str, int,
     benchmark.pedantic(run, setup=collected(OrderBook), rounds=ROUNDS, iterations=1)
 
 
-def test_submit_calls_nanobook(benchmark: BenchmarkFixture, submits: list[tuple[str, int, int, int]]) -> None:
+def test_submit_calls_nanobook(
+    benchmark: BenchmarkFixture, submits: list[tuple[Side, int, int, int]]
+) -> None:
     nanobook = peer("nanobook")
     benchmark.group = f"7 order book: per-call submit from Python, {SUBMIT_N} orders"
     note(benchmark, "market.submit.nanobook", "baseline", SUBMIT_N)

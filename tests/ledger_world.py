@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from gridledger.errors import GridLedgerError
+from gridledger.hashing import Algorithm
 from gridledger.keys import SigningKey
 from gridledger.ledger import (
     Asset,
@@ -32,7 +33,7 @@ def key(i: int) -> SigningKey:
 
 @dataclass
 class World:
-    algorithm: str = "blake3"
+    algorithm: Algorithm = "blake3"
     vpp: SigningKey = field(default_factory=lambda: key(200))
     members: list[SigningKey] = field(default_factory=lambda: [key(i) for i in range(1, 4)])
     devices: list[SigningKey] = field(default_factory=lambda: [key(i) for i in range(100, 102)])
@@ -46,7 +47,7 @@ class World:
 
     def genesis(self) -> Genesis:
         return Genesis(
-            algorithm=self.algorithm,  # type: ignore[arg-type]
+            algorithm=self.algorithm,
             period_s=900,
             first_period=1_717_440,
             vote_validity=D,
@@ -75,7 +76,7 @@ class World:
         s = self.seq[d] + 1 if seq is None else seq
         return Create.quantum(self.tag, self.period, self.devices[d].public_key, s, V, 1, D).sign(
             self.devices[d],
-            algorithm=self.algorithm,  # type: ignore[arg-type]
+            algorithm=self.algorithm,
         )
 
     def transfer(
@@ -92,7 +93,7 @@ class World:
             tuple(inputs),
             tuple(outputs),
         )
-        return t.sign(*signers, algorithm=self.algorithm)  # type: ignore[arg-type]
+        return t.sign(*signers, algorithm=self.algorithm)
 
     def valid_period(self, shares: tuple[int, ...] = (120, 80)) -> list[SignedTransaction]:
         """Two quanta of unit 0 → VPP → members by ``shares`` (sum 200 Wh), votes 1 + 1."""

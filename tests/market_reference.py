@@ -64,7 +64,7 @@ class RefBook:
         self, side: str, limit: int | None, qty: int, owner: int, taker: int
     ) -> tuple[list[tuple[int, ...]], int]:
         other = "sell" if side == "buy" else "buy"
-        trades = []
+        trades: list[tuple[int, ...]] = []
         while qty > 0:
             best = self._best(other)
             if best is None or not self._crosses(side, limit, best):
@@ -91,7 +91,9 @@ class RefBook:
         self.levels[o.side].setdefault(o.price, []).append(o)
         self.by_id[o.id] = o
 
-    def submit(self, side: str, price: int, qty: int, owner: int, kind: str = "limit", period: int = 0):
+    def submit(
+        self, side: str, price: int, qty: int, owner: int, kind: str = "limit", period: int = 0
+    ) -> tuple[int, list[tuple[int, ...]], int]:
         if qty <= 0 or (kind != "market" and not self.min_price <= price <= self.max_price):
             raise ValueError("bad order")
         limit = None if kind == "market" else price
@@ -115,7 +117,7 @@ class RefBook:
             raise ValueError("bad reduce")
         o.qty = new_qty
 
-    def replace(self, oid: int, price: int, qty: int):
+    def replace(self, oid: int, price: int, qty: int) -> tuple[int, list[tuple[int, ...]], int]:
         o = self.by_id[oid]
         if qty <= 0 or not self.min_price <= price <= self.max_price:
             raise ValueError("bad replace")

@@ -48,7 +48,7 @@ def ragged(field: str, items: Sequence[BytesLike]) -> tuple[bytes, NDArray[np.in
 
 
 def rows(field: str, items: object, width: int | None = None) -> NDArray[np.uint8]:
-    """A C-contiguous 2-D uint8 array from an array or a list of equal-length bytes."""
+    """Return a C-contiguous 2-D uint8 array from an array or a list of equal-length bytes."""
     if isinstance(items, np.ndarray):
         arr = items
         if arr.dtype != np.uint8 or arr.ndim != 2:

@@ -133,7 +133,7 @@ def verify_batch(
 
 # Data: gunzip, the CSV body parser and the resampler (rust/src/data/, py/data/).
 def gunzip(data: bytes, *, source: str) -> bytes:
-    """A whole gzip file (every member) inflated by libdeflate.
+    """Return a whole gzip file (every member) inflated by libdeflate.
 
     Memory follows the content: a size stated by the trailer is believed only up to 1032
     bytes per compressed byte. Raises BadDataError naming ``source`` for data that is not
@@ -151,8 +151,11 @@ def parse_table(
     value_columns: list[int],
     skip: int = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], bool, bool]:
-    """(time µs, values (len(value_columns), rows) with NaN missing, some value negative,
-    time strictly increasing); raises BadDataError."""
+    """Parse a CSV body into its time column and value columns.
+
+    Returns (time µs, values (len(value_columns), rows) with NaN missing, some
+    value negative, time strictly increasing); raises BadDataError.
+    """
 
 def wide_to_long(
     time_us: NDArray[np.int64],
@@ -167,8 +170,11 @@ def wide_to_long(
 def series_runs(
     area: list[NDArray[np.uint32]], quantity: list[NDArray[np.uint32]], time_us: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], bool]:
-    """(row where each run of equal (area, quantity) codes starts, time strictly increasing in every run);
-    the codes as the chunks of their columns."""
+    """Find the runs of equal (area, quantity) codes of a long frame.
+
+    Returns (row where each run starts, time strictly increasing in every run);
+    the codes as the chunks of their columns.
+    """
 
 def resample_series(
     time_us: NDArray[np.int64],
@@ -186,7 +192,7 @@ def resample_series(
 def encode_create(
     chain_tag: bytes, period: int, device: bytes, seq: int, v_wh: int, votes: int, vote_expires: int
 ) -> bytes:
-    """The canonical body of a Create."""
+    """Return the canonical body of a Create."""
 
 def encode_creates(
     chain_tag: bytes,
@@ -210,7 +216,7 @@ def encode_transfer(
     amounts: NDArray[np.int64],
     expires: NDArray[np.uint64],
 ) -> bytes:
-    """The canonical body of a Transfer."""
+    """Return the canonical body of a Transfer."""
 
 def encode_auction_tx(
     kind: str,
@@ -227,7 +233,7 @@ def encode_auction_tx(
     winner: bytes | None = None,
     evidence: tuple[bytes, bytes, bytes, bytes] | None = None,
 ) -> bytes:
-    """The canonical body of a Candidate, Winner or Evidence."""
+    """Return the canonical body of a Candidate, Winner or Evidence."""
 
 def encode_transfers(
     chain_tag: bytes,
@@ -267,7 +273,7 @@ def scan_txs(
     """Whole transactions in one pass: (ids (n, 32), kind codes, last non-zero Winner's winner)."""
 
 def decode_tx(data: bytes) -> DecodedTx:
-    """The fields of a whole transaction; raises InvalidTransactionError."""
+    """Return the fields of a whole transaction; raises InvalidTransactionError."""
 
 def encode_header(
     chain_id: bytes,
@@ -280,10 +286,10 @@ def encode_header(
     next_winner: bytes,
     timestamp_ms: int,
 ) -> bytes:
-    """The canonical 193-byte header."""
+    """Return the canonical 193-byte header."""
 
 def decode_header(data: bytes) -> DecodedHeader:
-    """The fields of a header; raises InvalidBlockError."""
+    """Return the fields of a header; raises InvalidBlockError."""
 
 def tx_root(ids: NDArray[np.uint8], algorithm: str = "blake3") -> bytes:
     """RFC 6962 root over (n, 32) transaction ids."""
@@ -302,10 +308,10 @@ def encode_genesis(
     name: str,
     consensus: tuple[int, int, int, int, int, int, int, int, int, int],
 ) -> bytes:
-    """The canonical genesis record; raises BadConfigurationError."""
+    """Return the canonical genesis record; raises BadConfigurationError."""
 
 def decode_genesis(data: bytes) -> DecodedGenesis:
-    """The fields of a genesis record and its chain id."""
+    """Return the fields of a genesis record and its chain id."""
 
 @final
 class KeyRing:

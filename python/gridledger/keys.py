@@ -39,12 +39,12 @@ class SigningKey:
 
     @classmethod
     def generate(cls) -> SigningKey:
-        """A new key from 32 bytes of the operating system's randomness."""
+        """Return a new key from 32 bytes of the operating system's randomness."""
         return cls(secrets.token_bytes(32))
 
     @classmethod
     def from_seed(cls, seed32: BytesLike) -> SigningKey:
-        """The key of an RFC 8032 32-byte seed (deterministic)."""
+        """Return the key of an RFC 8032 32-byte seed (deterministic)."""
         return cls(seed32)
 
     @property
@@ -53,7 +53,7 @@ class SigningKey:
         return self._key.public_key
 
     def seed(self) -> bytes:
-        """The 32-byte secret seed. Handle with care."""
+        """Return the 32-byte secret seed. Handle with care."""
         return self._key.seed()
 
     def sign(self, msg: BytesLike) -> bytes:
@@ -66,6 +66,7 @@ class SigningKey:
         return self._key.sign_many(flat, offsets)
 
     def __repr__(self) -> str:
+        """Show the public key only, never the secret seed."""
         return f"SigningKey(public_key={self.public_key.hex()})"
 
 

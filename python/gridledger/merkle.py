@@ -58,9 +58,11 @@ class ProofBatch:
     offsets: NDArray[np.int64]
 
     def __len__(self) -> int:
+        """Return the number of proofs."""
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> list[bytes]:
+        """Return proof ``i`` as its sibling hashes, leaf level first."""
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         return [bytes(h) for h in self.hashes[a:b]]
 
@@ -127,17 +129,19 @@ class MerkleTree:
         return self._tree.nbytes
 
     def __len__(self) -> int:
+        """Return the number of leaves."""
         return self._tree.size
 
     def __repr__(self) -> str:
+        """Show the size, the algorithm and the root."""
         return f"MerkleTree(size={self.size}, algorithm={self.algorithm!r}, root={self.root.hex()})"
 
     def root_at(self, size: int) -> bytes:
-        """The root the tree had when it held ``size`` leaves."""
+        """Return the root the tree had when it held ``size`` leaves."""
         return self._tree.root_at(_count("size", size))
 
     def leaf_hash(self, index: int) -> bytes:
-        """The stored leaf hash at ``index``."""
+        """Return the stored leaf hash at ``index``."""
         return self._tree.leaf_hash(_count("index", index))
 
     def append(self, leaf: BytesLike) -> int:

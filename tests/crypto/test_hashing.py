@@ -71,7 +71,7 @@ def test_bad_inputs_raise_typed_errors() -> None:
         hashing.hash_many([b"x", "y"])  # type: ignore[list-item]
     assert e2.value.field == "items[1]"
     with pytest.raises(InvalidArgumentError):
-        hashing.hash_many(np.zeros((2, 3), dtype=np.int32))  # type: ignore[arg-type]
+        hashing.hash_many(np.zeros((2, 3), dtype=np.int32))
     with pytest.raises(InvalidArgumentError):
         hashing.hash_many(np.zeros(5, dtype=np.uint8))
     with pytest.raises(InvalidArgumentError):

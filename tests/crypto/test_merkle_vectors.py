@@ -11,6 +11,7 @@ import pytest
 from conftest import VECTORS, load_json
 from gridledger import merkle
 from gridledger.errors import InvalidArgumentError
+from gridledger.hashing import Algorithm
 
 ROOTS = load_json("rfc6962/roots.json")
 LEAVES = [bytes.fromhex(h) for h in ROOTS["leaf_inputs_hex"]]
@@ -77,7 +78,7 @@ MALFORMED_BUT_ACCEPTED_UPSTREAM = {"sizes-are-equal-one-and-proof-is-empty"}
 @pytest.mark.parametrize("path", _cases("consistency"), ids=lambda p: str(p.relative_to(VECTORS)))
 def test_consistency_vectors(path: Path) -> None:
     c = json.loads(path.read_text())
-    args = (
+    args: tuple[int, int, bytes, bytes, list[bytes], Algorithm] = (
         c["size1"],
         c["size2"],
         _b64(c["root1"]),

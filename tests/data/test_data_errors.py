@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -133,7 +134,8 @@ def test_gap_beyond_fill_limit() -> None:
 def test_null_timestamps_are_named_not_a_panic() -> None:
     hole = pl.when(pl.int_range(pl.len()) == 2).then(None).otherwise(pl.col("utc_timestamp"))
     f = data.sample_load().head(4).with_columns(hole.alias("utc_timestamp"))
-    for call in (lambda: data.resample(f, "15m"), lambda: data.gap_report(f)):
+    calls: tuple[Callable[[], object], ...] = (lambda: data.resample(f, "15m"), lambda: data.gap_report(f))
+    for call in calls:
         with pytest.raises(BadDataError, match=r"1 null timestamp.*row 2") as e:
             call()
         assert e.value.field == "utc_timestamp"

@@ -287,7 +287,9 @@ def test_frame_columns_and_energy(runs: dict[str, SimResult]) -> None:
     assert {"utc_timestamp", "base_kw", "theta_kw", "charge_kw", "discharge_kw", "lambda"} <= set(f.columns)
     done = r.executed_round >= 0
     q = r.scenario.transactions.quantity_wh
-    executed_kwh = float((f["charge_kw"].sum() + f["discharge_kw"].sum()) * 5 / 60)
+    charge_kw, discharge_kw = f["charge_kw"].sum(), f["discharge_kw"].sum()
+    assert isinstance(charge_kw, float) and isinstance(discharge_kw, float)
+    executed_kwh = (charge_kw + discharge_kw) * 5 / 60
     assert executed_kwh == pytest.approx(q[done].sum() / 1000)
 
 

@@ -30,7 +30,7 @@ PROOF = st.one_of(
 def test_verify_inclusion(
     leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes, alg: str
 ) -> None:
-    ok = check(merkle.verify_inclusion, leaf, index, size, proof, root, alg)  # type: ignore[arg-type]
+    ok = check(merkle.verify_inclusion, leaf, index, size, proof, root, alg)
     if ok is True and not (
         alg == "sha256" and size == N and root == ROOT and 0 <= index < N and leaf == LEAVES[index]
         and proof == TREE.inclusion_proof(index)
@@ -74,7 +74,7 @@ def test_verify_inclusion_batch(
         arg = np.frombuffer(b"".join(leaves), np.uint8).reshape(len(leaves), 32) if leaves else leaves
     elif leaf_shape == 2:
         arg = [x[:31] for x in leaves]
-    out = check(merkle.verify_inclusion_batch, arg, batch, ROOT)  # type: ignore[arg-type]
+    out = check(merkle.verify_inclusion_batch, arg, batch, ROOT)
     if not isinstance(out, GridLedgerError):
         for i, ok in enumerate(out.tolist()):
             single = check(

@@ -74,11 +74,11 @@ def test_encode_transfers_equals_one_call_per_transfer(
             TAG,
             period,
             np.frombuffer(b"".join(s), np.uint8).reshape(-1, 32),
-            *_inputs(ins),
-            *_outputs(outs),
+            *(_inputs(ins) + _outputs(outs)),
         )
         for s, ins, outs in txs
     ]
+    owners, assets, amounts, expires = _outputs([x for _, _, outs in txs for x in outs])
     blob, offsets = _core.encode_transfers(
         TAG,
         period,
@@ -87,7 +87,10 @@ def test_encode_transfers_equals_one_call_per_transfer(
         _offsets([len(i) for _, i, _ in txs]),
         *_inputs([x for _, ins, _ in txs for x in ins]),
         _offsets([len(o) for _, _, o in txs]),
-        *_outputs([x for _, _, outs in txs for x in outs]),
+        owners,
+        assets,
+        amounts,
+        expires,
     )
     assert _split(blob, offsets) == one
     assert offsets.dtype == np.int64 and len(offsets) == len(txs) + 1
@@ -104,9 +107,10 @@ def test_encode_candidates_equals_one_call_per_candidacy(
     txs: list[tuple[bytes, int, list[tuple[bytes, int]], list[tuple[bytes, int, int, int]]]], period: int
 ) -> None:
     one = [
-        _core.encode_auction_tx("candidate", TAG, period, k, *_inputs(ins), *_outputs(outs), sent_ms=ms)
+        _core.encode_auction_tx("candidate", TAG, period, k, *(_inputs(ins) + _outputs(outs)), sent_ms=ms)
         for k, ms, ins, outs in txs
     ]
+    owners, assets, amounts, expires = _outputs([x for _, _, _, outs in txs for x in outs])
     blob, offsets = _core.encode_candidates(
         TAG,
         period,
@@ -115,12 +119,15 @@ def test_encode_candidates_equals_one_call_per_candidacy(
         _offsets([len(i) for _, _, i, _ in txs]),
         *_inputs([x for _, _, ins, _ in txs for x in ins]),
         _offsets([len(o) for _, _, _, o in txs]),
-        *_outputs([x for _, _, _, outs in txs for x in outs]),
+        owners,
+        assets,
+        amounts,
+        expires,
     )
     assert _split(blob, offsets) == one
 
 
-def _whole(kind: int, data: Any) -> bytes:
+def _whole(kind: int, data: st.DataObject) -> bytes:
     """A whole transaction of ``kind`` drawn from ``data``: body then one signature per signer."""
     key = data.draw(KEY)
     ins = data.draw(st.lists(INPUT, max_size=2))
@@ -136,13 +143,14 @@ def _whole(kind: int, data: Any) -> bytes:
             TAG,
             period,
             np.frombuffer(b"".join(signers), np.uint8).reshape(-1, 32),
-            *_inputs(ins),
-            *_outputs(outs),
+            *(_inputs(ins) + _outputs(outs)),
         )
     else:
         name = ["candidate", "winner"][kind - 2]
         winner = data.draw(st.sampled_from([bytes(32), bytes([7]) * 32, key]))
-        body = _core.encode_auction_tx(name, TAG, period, key, *_inputs(ins), *_outputs(outs), winner=winner)
+        body = _core.encode_auction_tx(
+            name, TAG, period, key, *(_inputs(ins) + _outputs(outs)), winner=winner
+        )
     return body + data.draw(st.binary(min_size=64 * n_sig, max_size=64 * n_sig))
 
 

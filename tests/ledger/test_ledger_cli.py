@@ -97,10 +97,10 @@ def test_allocation_proofs_check_against_the_published_root(chain_file: Path) ->
         old = s.chain.log_root(40)
         cp = s.chain.consistency_proof(40)
         alg = s.genesis.algorithm
-        assert merkle.verify_consistency(40, s.height + 1, old, root, cp, alg)  # type: ignore[arg-type]
-        assert not merkle.verify_consistency(40, s.height + 1, bytes(32), root, cp, alg)  # type: ignore[arg-type]
+        assert merkle.verify_consistency(40, s.height + 1, old, root, cp, alg)
+        assert not merkle.verify_consistency(40, s.height + 1, bytes(32), root, cp, alg)
         # A block proof from the chain state equals the store's log.
         hashes = s.block_hashes()
-        log = merkle.MerkleTree(hashes, alg)  # type: ignore[arg-type]
+        log = merkle.MerkleTree(hashes, alg)
         assert log.root == root
         assert s.chain.block_proof(7) == log.inclusion_proof(7)

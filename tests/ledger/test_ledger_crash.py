@@ -108,7 +108,9 @@ def reopen(path: Path) -> tuple[int, list[bytes]]:
 
 def test_a_writer_killed_at_random_times_leaves_the_last_whole_block_and_can_resume(tmp_path: Path) -> None:
     rng = np.random.default_rng(2024)
-    path, hashes, phases = tmp_path / "chain.sqlite", [], []
+    path = tmp_path / "chain.sqlite"
+    hashes: list[bytes] = []
+    phases: list[int] = []
     for _ in range(10):
         with writer_process(tmp_path) as writer:
             assert writer.stdout is not None

@@ -37,7 +37,7 @@ def test_invalid_signature(world: World) -> None:
     txs = world.valid_period()
     bad = SignedTransaction(txs[3].tx, txs[3].body, (bytes(64),), txs[3].id)
     rejected(world, world.seal([*txs[:3], bad]), InvalidSignatureError, "tx[3].signatures[0]")
-    wrong_key = txs[3].tx.sign(world.vpp, algorithm=world.algorithm)  # type: ignore[arg-type]
+    wrong_key = txs[3].tx.sign(world.vpp, algorithm=world.algorithm)
     assert isinstance(wrong_key.tx, Transfer)
     world.append([*txs[:3], wrong_key])
 
@@ -50,7 +50,7 @@ def test_header_signature_and_miner(world: World) -> None:
     other = next(k for k in world.members if k.public_key != world.chain.next_miner)
     by_other = world.chain.seal([t.encode() for t in txs], other)
     by_other = Block(by_other.header.with_(miner=other.public_key), b"", by_other.txs)
-    by_other = Block(by_other.header, other.sign(by_other.header.hash(world.algorithm)), by_other.txs)  # type: ignore[arg-type]
+    by_other = Block(by_other.header, other.sign(by_other.header.hash(world.algorithm)), by_other.txs)
     rejected(world, by_other, InvalidBlockError, "header.miner")
     world.chain.append(good)
 
@@ -176,11 +176,11 @@ def test_creates_follow_the_registry(world: World) -> None:
 
     rogue_key = SigningKey.from_seed(b"\x42" * 32)
     alg = world.algorithm
-    rogue = Create.quantum(world.tag, world.period, rogue_key.public_key, 1, V).sign(rogue_key, algorithm=alg)  # type: ignore[arg-type]
+    rogue = Create.quantum(world.tag, world.period, rogue_key.public_key, 1, V).sign(rogue_key, algorithm=alg)
     rejected(world, world.seal([rogue]), NotAuthorisedError, "tx[0].device")
     big = Create.quantum(world.tag, world.period, world.devices[0].public_key, 1, V + 1).sign(
         world.devices[0],
-        algorithm=alg,  # type: ignore[arg-type]
+        algorithm=alg,
     )
     rejected(world, world.seal([big]), InvalidTransactionError, "tx[0].outputs")
     gap = world.create(0, 2)
@@ -269,7 +269,7 @@ def test_garbage_transactions_are_typed_errors(world: World) -> None:
 
 def test_ids_commit_to_bodies_not_signatures(world: World) -> None:
     t = world.create()
-    assert t.id == hash_one(t.body, world.algorithm)  # type: ignore[arg-type]
+    assert t.id == hash_one(t.body, world.algorithm)
     assert len(t.encode()) == len(t.body) + 64
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 import pytest
 from gridledger import community, hashing
+from gridledger.community import Community, SimulationResult
 from gridledger.errors import BadDataError, GridLedgerError, InvalidArgumentError, InvalidSignatureError
 from gridledger.ledger import Consensus, Create, Transfer, decode, tx_ids
 from gridledger.ledger.store import ChainStore
@@ -29,8 +30,9 @@ H = 30  # a midday block: 22 Creates, 2 unit Transfers, the VPP's distribution
 @dataclass(frozen=True)
 class Run:
     path: Path
-    community: community.Community
-    result: community.SimulationResult
+    # The module's names directly: in the class body ``community`` is this field.
+    community: Community
+    result: SimulationResult
     first: int  # seq of block H's first transaction
 
 
@@ -336,7 +338,7 @@ def test_verify_reports_each_edit_with_its_height_and_reason(
     assert "INVALID" in str(report)
 
 
-def _cells(path: Path) -> list[tuple[str, str, str, object]]:
+def _cells(path: Path) -> list[tuple[str, str, str, int | bytes]]:
     """Every stored BLOB or INTEGER value: (table, its row's WHERE clause, column, value)."""
     keys = {"meta": ["key"], "keys": ["id"], "blocks": ["height"], "txs": ["seq"], "outputs": ["tx", "idx"]}
     cells = []
@@ -347,7 +349,7 @@ def _cells(path: Path) -> list[tuple[str, str, str, object]]:
             for row in cur:
                 where = " AND ".join(f"{k} = {row[cols.index(k)]!r}" for k in pk)
                 cells += [(table, where, c, v) for c, v in zip(cols, row, strict=True) if v is not None]
-    return [c for c in cells if isinstance(c[3], int | bytes)]
+    return [(t, w, c, v) for t, w, c, v in cells if isinstance(v, int | bytes)]
 
 
 def test_flipping_any_byte_of_any_stored_value_is_found(run: Run) -> None:

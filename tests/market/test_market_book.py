@@ -3,6 +3,8 @@ and random streams against the pure-Python reference engine (hypothesis)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import polars as pl
 import pytest
@@ -293,7 +295,7 @@ def test_the_midpoint_at_the_ends_of_the_tick_range() -> None:
     assert book.submit("sell", -(1 << 63), 1, owner=2).trades[0].price == -(1 << 63)  # ⌊(a + b) / 2⌋
 
 
-def _frame(**cols: object) -> pl.DataFrame:
+def _frame(**cols: Sequence[object]) -> pl.DataFrame:
     return pl.DataFrame({k: pl.Series(k, v) for k, v in cols.items()})
 
 
@@ -406,7 +408,7 @@ def _extreme_ops(draw: st.DrawFn) -> list[tuple[int, ...]]:
         st.sampled_from([0, 1, -(1 << 63), MAX]),
     )
     ops = [list(x) for x in draw(st.lists(op, max_size=16))]
-    if ops and draw(st.booleans()):
+    if len(ops) > 0 and draw(st.booleans()):
         field = draw(st.sampled_from(sorted(_INVALID)))
         ops[draw(st.integers(0, len(ops) - 1))][field] = draw(st.sampled_from(_INVALID[field]))
     return [tuple(x) for x in ops]
@@ -470,8 +472,8 @@ def test_extreme_streams_succeed_or_raise_a_typed_error_and_change_nothing(
     assert {(s, p): (q, n) for s, p, q, n in book.depth(1 << 20).rows()} == want
     assert all(q <= MAX for q, _ in want.values())
     follow = _book_frame([(0, 0, 0, 3, 5, 7, 0, 0), (0, 1, 0, -3, 5, 8, 0, 0), (3, 0, 0, 2, 9, 0, 1, 0)])
-    a, b = book.replay(follow), twin.replay(follow)
-    assert a[0].equals(b[0]) and a[1].tolist() == b[1].tolist()
+    got, want_tape = book.replay(follow), twin.replay(follow)
+    assert got[0].equals(want_tape[0]) and got[1].tolist() == want_tape[1].tolist()
     assert _state(book) == _state(twin)
 
 
@@ -479,3 +481,28 @@ def test_a_column_of_dates_is_refused_by_name() -> None:
     arr = np.zeros(2, [("op", "u1"), ("price", "M8[s]"), ("quantity", "<i8")])
     with pytest.raises(InvalidArgumentError, match=r"ops\.price: a column of datetime64"):
         OrderBook().replay(arr)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda b: b.submit("buy", 5, 1, owner=None), "owner"),
+        (lambda b: b.submit("buy", None, 1, owner=1), "price"),
+        (lambda b: b.cancel(None), "order_id"),
+    ],
+)
+def test_none_where_an_integer_is_required_is_a_typed_error_and_changes_nothing(
+    call: Callable[[OrderBook], object], field: str
+) -> None:
+    """A None owner in submit escaped as pyo3's TypeError (found by test_fuzz_book::test_single_calls).
+
+    ``owner`` may be None only in ``cancel``, where it means "any owner".
+    """
+    book = OrderBook()
+    rest = book.submit("sell", 10, 3, owner=2).order_id
+    before = book.orders()
+    with pytest.raises(InvalidArgumentError) as e:
+        call(book)
+    assert e.value.field == field
+    assert book.orders() == before
+    assert book.cancel(rest, owner=None) == 3  # cancel's own None still means any owner

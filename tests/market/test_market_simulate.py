@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -13,12 +14,14 @@ from gridledger.ledger import ChainStore
 
 
 @pytest.mark.parametrize("market", ["call", "cda", "mcp"])
-def test_trades_settle_on_chain_and_conserve_energy(market: str, tmp_path: Path) -> None:
+def test_trades_settle_on_chain_and_conserve_energy(
+    market: Literal["call", "cda", "mcp"], tmp_path: Path
+) -> None:
     # Equal shares (under pro rata every member is in surplus or in deficit together: no trade).
     c = community.Community.default(10, 1, kwp=4.0, seed=4, repartition="equal")
     r = community.simulate(
         c, datetime(2019, 6, 3, tzinfo=UTC), days=1, store=tmp_path / "c.sqlite", market=market
-    )  # type: ignore[arg-type]
+    )
     assert r.deals is not None and r.deals.height > 0
     net = r.allocated_wh - r.consumption_wh
     # Nobody sells more than its surplus or buys more than its deficit, in any period.
@@ -37,7 +40,7 @@ def test_trades_settle_on_chain_and_conserve_energy(market: str, tmp_path: Path)
     ).all()
     if market in ("call", "cda"):
         # Individually rational: buyers pay at most their value, sellers get at least their cost.
-        trader_values = community.trading.Trader(10, market, c.seed)  # type: ignore[arg-type]
+        trader_values = community.trading.Trader(10, market, c.seed)
         for seller, buyer, price in r.deals.select("seller", "buyer", "price").iter_rows():
             assert trader_values.sell_value[seller] <= price <= trader_values.buy_value[buyer]
 

@@ -48,7 +48,7 @@ def test_an_honest_network_agrees_and_loses_nothing() -> None:
     assert 0 < r.summary()["approval_median_ms"] < 1000
     k = kinds(sim, r)
     # Every quantum the devices signed is on the chain: the last Create number of each device.
-    creates = [decode(t).tx for e in r.final for t in e.block.txs if isinstance(decode(t).tx, Create)]
+    creates = [tx for e in r.final for t in e.block.txs if isinstance(tx := decode(t).tx, Create)]
     for j, dev in enumerate(sim.devices):
         seqs = sorted(c.seq for c in creates if c.device == dev.public_key)
         assert seqs == list(range(1, sim.seq[j] + 1))
@@ -113,7 +113,7 @@ def test_an_equivocating_miner_is_caught_and_its_fee_confiscated() -> None:
     cfg = NetworkConfig(periods=20, seed=4, consensus=Consensus(producer_rule="auction", fee=0.05))
     sim, r = run(cfg, Adversary(equivocate=frozenset({2})))
     assert_one_chain(sim, r, 20)
-    evidence = [decode(t).tx for e in r.final for t in e.block.txs if isinstance(decode(t).tx, Evidence)]
+    evidence = [tx for e in r.final for t in e.block.txs if isinstance(tx := decode(t).tx, Evidence)]
     assert evidence, "no evidence of equivocation on the chain"
     assert all(ev.first[0] != ev.second[0] for ev in evidence)
     assert r.forks >= len(evidence)

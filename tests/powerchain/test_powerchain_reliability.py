@@ -165,7 +165,8 @@ def crash_hook(crash_at: int) -> Callable[[str], None]:
 def test_exactly_once_at_every_crash_point_whichever_side_loses_its_unsaved_state(
     tmp_path: Path, lose: str
 ) -> None:
-    steps = full_run_steps(tmp_path / "probe" if (tmp_path / "probe").mkdir() is None else tmp_path)
+    (tmp_path / "probe").mkdir()
+    steps = full_run_steps(tmp_path / "probe")
     assert steps == 13  # per direction: save source, check (+ unlock) per lock, save destination, marks
     for crash_at in range(steps + 1):
         d = tmp_path / f"{crash_at}"

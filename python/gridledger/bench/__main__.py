@@ -16,6 +16,10 @@ from gridledger.bench.runner import run_suite
 
 
 def main() -> int:
+    """Run the suite named by ``--size``/``--workloads`` and print its result document as JSON.
+
+    Progress lines go to stderr; returns the exit status 0.
+    """
     p = argparse.ArgumentParser(prog="python -m gridledger.bench")
     p.add_argument("--size", default="default")
     p.add_argument("--workloads", default="")

@@ -46,7 +46,7 @@ def load(path: Path | str) -> dict[str, Any]:
 
 
 def key(row: dict[str, Any]) -> str:
-    """A workload row's identity: its name, and ``@T`` when it ran with ``T`` threads."""
+    """Return a workload row's identity: its name, and ``@T`` when it ran with ``T`` threads."""
     t = row.get("threads")
     return f"{row['name']}@{t}" if t else str(row["name"])
 

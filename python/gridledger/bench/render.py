@@ -67,7 +67,7 @@ def _row(w: dict[str, Any], commit: str) -> str:
 
 
 def summary(doc: dict[str, Any], source: str) -> str:
-    """The generated block: a sentence on the run, then one table row per workload."""
+    """Return the generated block: a sentence on the run, then one table row per workload."""
     sw, m = doc["gridledger"], doc["machine"]
     commit = (sw.get("commit") or "unknown")[:10] + ("+dirty" if sw.get("dirty") else "")
     flags = ", ".join(f for f, on in m["cpu_flags"].items() if on) or "none of note"
@@ -106,6 +106,10 @@ def render(markdown: Path, result: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Render RESULT.json into BENCHMARKS.md's generated summary; ``argv`` is the two paths.
+
+    Returns the exit status: 0, or 2 with a usage line when the arguments are not two.
+    """
     if len(argv) != 2:
         print("usage: python -m gridledger.bench.render BENCHMARKS.md RESULT.json", file=sys.stderr)
         return 2

@@ -36,7 +36,7 @@ FLAGS = ("avx2", "avx512f", "avx512vl", "avx512ifma", "sha_ni", "bmi2", "adx", "
 
 
 def check_names(names: Sequence[str] | None) -> list[str]:
-    """The workloads to run, in suite order; an unknown name is an error listing the valid ones."""
+    """Return the workloads to run, in suite order; an unknown name is an error listing the valid ones."""
     if not names:
         return list(WORKLOADS)
     for n in names:
@@ -77,7 +77,7 @@ def machine() -> dict[str, Any]:
 
 
 def software() -> dict[str, Any]:
-    """gridledger's version, the git commit of the checkout (if it is one) and the build profile."""
+    """Return gridledger's version, the git commit of the checkout (if it is one) and the build profile."""
     import gridledger
 
     root = Path(gridledger.__file__).resolve().parents[2]

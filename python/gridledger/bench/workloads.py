@@ -145,7 +145,7 @@ def _merkle_build(n: int, _load: Path | None) -> Prepared:
 
 
 def _merkle_proofs(n: int, _load: Path | None) -> Prepared:
-    """n inclusion proofs generated and verified in a tree of 16·n leaves."""
+    """Generate and verify ``n`` inclusion proofs in a tree of 16·n leaves."""
     from gridledger import merkle
 
     leaves, rows = _leaves(16 * n)
@@ -212,7 +212,7 @@ def _join(txs: list[bytes]) -> tuple[bytes, NDArray[np.int64]]:
 
 
 def ledger_block(n: int) -> tuple[Callable[[], object], Any]:
-    """A chain whose members hold one output each, and a block of ``n`` transfers spending them.
+    """Return a chain whose members hold one output each, and a block of ``n`` transfers spending them.
 
     Returns ``check`` (one ``ChainState.check`` of the block: every signature,
     the Merkle root, the UTXO rules; it appends nothing, so it repeats) and the chain.
@@ -304,7 +304,7 @@ def _block_validation(n: int, _load: Path | None) -> Prepared:
 
 # -- consensus, market, PowerChain ------------------------------------------------------------------
 def _python_draw(w: list[float], klist: list[bytes], h: Callable[[bytes], Any]) -> int:
-    """The draw in pure Python: U from H(seed ‖ period ‖ key), argmax W/U (ties: the smaller key)."""
+    """Draw in pure Python: U from H(seed ‖ period ‖ key), argmax W/U (ties: the smaller key)."""
     prefix = _DRAW_SEED + _DRAW_PERIOD.to_bytes(8, "little")
     best, best_key, best_pk = -1, -1.0, b""
     for i, pk in enumerate(klist):
@@ -316,8 +316,11 @@ def _python_draw(w: list[float], klist: list[bytes], h: Callable[[bytes], Any]) 
 
 
 def _auction_draw(n: int, _load: Path | None) -> Prepared:
-    """The draw on a BLAKE3 chain (the default), against a Python loop with hashlib's SHA-256
-    (the target's baseline); each checked to name the winner of a loop with the same hash."""
+    """Prepare the draw over ``n`` members: a BLAKE3 chain (the default) against a Python loop.
+
+    The baseline loop uses hashlib's SHA-256 (the target's baseline); each is
+    checked to name the winner of a loop with the same hash.
+    """
     from gridledger.consensus import draw
 
     rng = np.random.default_rng(11)
@@ -439,7 +442,7 @@ def _powerchain(n: int, _load: Path | None) -> Prepared:
 
 # -- data and the simulations ------------------------------------------------------------------------
 def bundled_load_path() -> Path:
-    """The bundled ENTSO-E/OPSD sample: Austria's hourly load, 2019."""
+    """Return the bundled ENTSO-E/OPSD sample: Austria's hourly load, 2019."""
     from importlib import resources
 
     return Path(str(resources.files("gridledger.data").joinpath("_bundled/at_load_2019_60min.csv")))

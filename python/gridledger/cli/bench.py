@@ -28,6 +28,7 @@ class Workloads(Kind):
     """Comma-separated workload names of the suite."""
 
     def __call__(self, text: str) -> list[str]:
+        """Return the names in ``text``; :class:`UsageError` when one is not a workload of the suite."""
         from gridledger.bench import WORKLOADS
 
         names = [n.strip() for n in text.split(",") if n.strip()]
@@ -44,6 +45,7 @@ class Threads(Kind):
     """One thread count, or several separated by commas (``1,2``), each in 1 … 1024."""
 
     def __call__(self, text: str) -> list[int]:
+        """Return the thread counts in ``text``; :class:`UsageError` when one is out of range or repeated."""
         parts = [p.strip() for p in text.split(",")]
         if not all(p.isdigit() and 1 <= int(p) <= 1024 for p in parts):
             self.refuse(text, "thread counts in 1 … 1024, separated by commas")
@@ -54,6 +56,7 @@ class Threads(Kind):
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger bench`` (run and compare) to ``p``."""
     from gridledger.bench import SIZES, WORKLOADS
 
     p.add_argument("--size", choices=SIZES, default="default", help="workload sizes (default: default)")
@@ -189,6 +192,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``gridledger bench`` or ``gridledger bench compare``; returns the exit status."""
     if args.bench_command == "compare":
         return _compare(args)
     return _run(args)

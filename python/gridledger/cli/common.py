@@ -84,7 +84,7 @@ class Command:
     hints: Mapping[str, str] = field(default_factory=dict)
 
     def hint_for(self, error_field: str | None) -> str:
-        """The hint for a library error about ``error_field`` (``"rivals[2]"`` looks up ``"rivals"``).
+        """Return the hint for a library error about ``error_field`` (``"rivals[2]"`` looks up ``"rivals"``).
 
         Falls back to the ``"*"`` entry, then to a pointer at the command's help.
         """
@@ -106,6 +106,7 @@ class Parser(argparse.ArgumentParser):
     """
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """Add an argument as argparse does, telling a :class:`Kind` ``type=`` the option's name."""
         action = super().add_argument(*args, **kwargs)
         if isinstance(action.type, Kind):
             name = max(action.option_strings, key=len) if action.option_strings else action.dest.upper()
@@ -113,11 +114,12 @@ class Parser(argparse.ArgumentParser):
         return action
 
     def error(self, message: str) -> NoReturn:
+        """Raise :class:`UsageError` with a hint for argparse's ``message`` instead of exiting."""
         raise UsageError(f"{self.prog}: {message}", _argparse_hint(self.prog, message))
 
 
 def _argparse_hint(prog: str, message: str) -> str:
-    """A hint for argparse's own messages (choices, required and unknown arguments)."""
+    """Return a hint for argparse's own messages (choices, required and unknown arguments)."""
     choices = re.search(r"invalid choice: (.*) \(choose from (.*)\)", message)
     if choices:
         return f"use one of {choices.group(2)} instead of {choices.group(1)}"
@@ -148,9 +150,11 @@ class Kind:
     option: str = "value"
 
     def __call__(self, text: str) -> Any:
+        """Parse ``text`` into the value; subclasses implement it."""
         raise NotImplementedError
 
     def refuse(self, text: str, need: str) -> NoReturn:
+        """Raise :class:`UsageError`: the option must be ``need``, and got ``text``."""
         raise UsageError(f"{self.option} must be {need}, got {text!r}", self.hint)
 
 
@@ -162,6 +166,7 @@ class Int(Kind):
     hi: int = INT_MAX
 
     def __call__(self, text: str) -> int:
+        """Return ``text`` as an integer in ``lo … hi``, or raise :class:`UsageError`."""
         need = f"an integer in {self.lo} … {self.hi}"
         s = text.strip()
         if not re.fullmatch(r"[+-]?\d{1,25}", s):
@@ -181,6 +186,7 @@ class Float(Kind):
     closed: bool = False
 
     def __call__(self, text: str) -> float:
+        """Return ``text`` as a finite number in the range, or raise :class:`UsageError`."""
         need = f"a finite number {'≥' if self.closed else '>'} {self.lo:g} and ≤ {self.hi:g}"
         try:
             v = float(text)
@@ -199,6 +205,7 @@ class Day(Kind):
     hi: date = date(9999, 12, 31)
 
     def __call__(self, text: str) -> date:
+        """Return ``text`` (YYYY-MM-DD) as a day in ``lo … hi``, or raise :class:`UsageError`."""
         need = f"a day YYYY-MM-DD from {self.lo} to {self.hi}"
         try:
             d = date.fromisoformat(text.strip())
@@ -214,6 +221,7 @@ class InFile(Kind):
     """An existing file to read."""
 
     def __call__(self, text: str) -> Path:
+        """Return ``text`` as the path of an existing readable file, or raise :class:`UsageError`."""
         p = Path(text)
         if not p.exists():
             raise UsageError(f"{self.option}: {text} does not exist", self.hint)
@@ -247,6 +255,7 @@ class OutFile(Kind):
     """
 
     def __call__(self, text: str) -> Path:
+        """Return ``text`` as a file path whose folder is writable, or raise :class:`UsageError`."""
         p = Path(text)
         if text.strip() == "" or p.is_dir():
             raise UsageError(
@@ -261,6 +270,7 @@ class OutDir(Kind):
     """A folder to write into: it exists, or its parent does (it is then created)."""
 
     def __call__(self, text: str) -> Path:
+        """Return ``text`` as a folder path (new or existing, writable), or raise :class:`UsageError`."""
         p = Path(text)
         if p.exists() and not p.is_dir():
             raise UsageError(
@@ -300,7 +310,7 @@ def check_distinct(outputs: Mapping[str, Path | None]) -> None:
 
 
 def add_overwrite(p: argparse.ArgumentParser) -> None:
-    """The ``--overwrite`` flag of commands that write files."""
+    """Add the ``--overwrite`` flag of commands that write files to ``p``."""
     p.add_argument(
         "--overwrite", action="store_true", help="replace output files that exist (default: refuse)"
     )
@@ -334,8 +344,11 @@ def add_data_options(p: argparse.ArgumentParser, solar: bool) -> None:
 
 
 def run_data(args: argparse.Namespace, start: date, days: float, solar: bool) -> tuple[Any, Any]:
-    """The (load, solar) frames of a run, checked to cover it; :class:`UsageError` naming the file,
-    the area and the span the data covers otherwise. ``solar`` is None when not asked for."""
+    """Return the (load, solar) frames of a run, checked to cover it.
+
+    Raises :class:`UsageError` naming the file, the area and the span the data
+    covers otherwise. ``solar`` is None when not asked for.
+    """
     from gridledger.errors import BadDataError
     from gridledger.study import sources
 

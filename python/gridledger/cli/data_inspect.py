@@ -26,6 +26,7 @@ def data_inspect(path: Path, area: str | None, plot: Path | None, week: date | N
 
 
 def configure(dp: argparse.ArgumentParser) -> None:
+    """Add the ``inspect`` subcommand and its options to ``gridledger data``'s parser ``dp``."""
     dsub = dp.add_subparsers(dest="data_command", required=True)
     ins = dsub.add_parser("inspect", help="areas, span, resolution, gaps and missing counts of a file")
     ins.add_argument(
@@ -49,6 +50,7 @@ def configure(dp: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``gridledger data inspect``; returns the exit status."""
     check_outputs("--plot", [args.plot] if args.plot else [], args.overwrite)
     return data_inspect(args.file, args.area, args.plot, args.week)
 

@@ -73,6 +73,7 @@ def demo(day: date, index: int, algorithm: str) -> int:
 
 
 def configure(d: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger demo`` to ``d``."""
     d.add_argument(
         "--date",
         type=Day(
@@ -98,6 +99,7 @@ def configure(d: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``gridledger demo``; returns the exit status."""
     return demo(args.date, args.index, args.algorithm)
 
 

@@ -43,6 +43,7 @@ class Rivals(Kind):
     """A comma-separated list of competing miners, each one of none, greedy, optimal."""
 
     def __call__(self, text: str) -> tuple[str, ...]:
+        """Return the rival miner names in ``text``; :class:`UsageError` naming the first unknown one."""
         names = tuple(r.strip() for r in text.split(",") if r.strip())
         for i, name in enumerate(names):
             if name not in MINERS:
@@ -77,7 +78,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _first_day(args: argparse.Namespace) -> date:
-    """The load's first whole UTC day (2019-01-01 for the bundled load)."""
+    """Return the load's first whole UTC day (2019-01-01 for the bundled load)."""
     if args.load is None:
         return FIRST_DAY
     from datetime import timedelta
@@ -200,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger ev-sim`` to ``p``."""
     p.add_argument(
         "--households",
         type=Int("give 1 … 10,000,000 households, e.g. --households 200", lo=1, hi=10**7),

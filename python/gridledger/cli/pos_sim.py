@@ -34,12 +34,12 @@ RULES: tuple[Rule, ...] = ("argmax_w_over_u", "proportional")
 
 
 def outputs(out: Path) -> list[Path]:
-    """The files ``--out DIR`` receives."""
+    """Return the files ``--out DIR`` receives."""
     return [*(out / f"trajectories_{rule}.png" for rule in RULES), out / "bidding_runs.parquet"]
 
 
 def run(args: argparse.Namespace) -> int:
-    """The bidding game sc1–sc4 under both draw and miner rules: Table 4 as distributions, plots, bias."""
+    """Run the bidding game sc1–sc4 under both draw and miner rules: Table 4 as distributions, plots, bias."""
     import time
 
     from gridledger import consensus
@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def configure(ps: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger pos-sim`` to ``ps``."""
     ps.add_argument(
         "--seeds",
         type=Int(f"give 1 … {MAX_SEEDS:,} runs, e.g. --seeds 1000", lo=1, hi=MAX_SEEDS),

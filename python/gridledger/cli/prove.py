@@ -18,6 +18,7 @@ class PeriodArg(Kind):
     """A period index ``0 … 2^63 − 1``, or an ISO time (naive times are UTC)."""
 
     def __call__(self, text: str) -> int | datetime:
+        """Return ``text`` as a period index or a timestamp, or raise :class:`UsageError`."""
         s = text.strip()
         if re.fullmatch(r"[+-]?\d+", s):
             v = int(s) if len(s) <= 25 else INT_MAX + 1
@@ -58,6 +59,7 @@ def _member(text: str) -> str:
 
 
 def configure(pr: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger prove`` to ``pr``."""
     pr.add_argument(
         "file",
         type=InFile("give the path of a chain written by `gridledger simulate --out FILE`"),
@@ -75,6 +77,7 @@ def configure(pr: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``gridledger prove``; returns the exit status."""
     return prove(args.file, args.member, args.period)
 
 

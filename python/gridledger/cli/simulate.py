@@ -189,6 +189,7 @@ def _market(result: object) -> str:
 
 
 def configure(sim: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger simulate`` to ``sim``."""
     sim.add_argument(
         "--members",
         type=Int(f"give 1 … {MAX_MEMBERS:,} members, e.g. --members 50", lo=1, hi=MAX_MEMBERS),

@@ -11,6 +11,7 @@ from gridledger.cli.common import Command, InFile, Int, UsageError
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    """Add the ``run``, ``status`` and ``report`` subcommands of ``gridledger study`` to ``p``."""
     sub = p.add_subparsers(dest="study_command", required=True)
     r = sub.add_parser("run", help="run every cell of a study file not yet in its results")
     r.add_argument(
@@ -101,6 +102,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the ``gridledger study`` subcommand chosen; returns the exit status."""
     return {"run": _run, "status": _status, "report": _report}[args.study_command](args)
 
 

@@ -26,7 +26,7 @@ def verify_chain(path: Path, details: bool = False) -> int:
 
 
 def _one_line(text: str) -> str:
-    """The first problem of a report on one line; SQLite's integrity check lists up to 100."""
+    """Return the first problem of a report on one line; SQLite's integrity check lists up to 100."""
     text = re.sub(r"\*\*\* in database \w+ \*\*\*\s*", "", text)
     lines = [x.strip() for x in text.splitlines() if x.strip()]
     if len(lines) <= 1:
@@ -35,6 +35,7 @@ def _one_line(text: str) -> str:
 
 
 def configure(ver: argparse.ArgumentParser) -> None:
+    """Add the options of ``gridledger verify`` to ``ver``."""
     ver.add_argument(
         "file",
         type=InFile("give the path of a chain written by `gridledger simulate --out FILE`"),
@@ -46,6 +47,7 @@ def configure(ver: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``gridledger verify``; returns the exit status."""
     return verify_chain(args.file, args.details)
 
 

@@ -1,5 +1,7 @@
-"""Energy communities on a chain (SPEC §1): members, PV units with cryptometers,
-the VPP's repartition, the market-face meter and the simulation of a run.
+"""Energy communities on a chain (SPEC §1).
+
+Members, PV units with cryptometers, the VPP's repartition, the market-face
+meter and the simulation of a run.
 
 >>> from gridledger import community
 >>> c = community.Community.default(members=50, pv_units=10)

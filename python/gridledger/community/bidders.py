@@ -56,7 +56,7 @@ class Bidders:
     def stand(
         self, period: int, miner: bytes
     ) -> tuple[bytes, NDArray[np.int64], list[int], list[tuple[int, int, int, bool]]]:
-        """This period's candidacies, encoded in one call; ``miner`` (the period's) does not stand.
+        """Encode this period's candidacies in one call; ``miner`` (the period's) does not stand.
 
         Returns (bodies concatenated, their offsets, signing key ids, (member,
         tokens, expires, on time) per candidacy).
@@ -107,7 +107,10 @@ class Bidders:
     def winner(
         self, period: int, miner: bytes, cand_ids: NDArray[np.uint8], infos: list[tuple[int, int, int, bool]]
     ) -> tuple[bytes, bytes | None, list[tuple[int, int, int]]]:
-        """The Winner body, the winner, and who gets which output: (member, tokens, expires) in order."""
+        """Return the Winner body, the winner, and who gets which output.
+
+        The outputs are (member, tokens, expires) in order.
+        """
         on_time = [x for x in infos if x[3]]
         keys = [self.c.key(self.c.member_key_id(m)) for m, _, _, _ in on_time]
         won, _ = self.chain.auction(keys, [t for _, t, _, _ in on_time])

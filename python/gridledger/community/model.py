@@ -164,8 +164,10 @@ class Community:
         seed: int = 0,
         **options: object,
     ) -> Community:
-        """``members`` households (annual use spread ±30 % around ``annual_kwh``, seeded)
-        and ``pv_units`` PV units of ``kwp`` each."""
+        """Build a community of ``members`` households and ``pv_units`` PV units of ``kwp`` (kWp) each.
+
+        Annual use is spread ±30 % around ``annual_kwh`` (kWh), seeded.
+        """
         if members < 1 or pv_units < 0:
             raise BadConfigurationError("need ≥ 1 member and ≥ 0 PV units", "members", (members, pv_units))
         rng = np.random.default_rng(seed)
@@ -176,16 +178,19 @@ class Community:
 
     # -- key ids -----------------------------------------------------------------
     def member_key_id(self, i: int) -> int:
+        """Return the key id of member ``i`` (key 0 is the VPP's)."""
         return 1 + i
 
     def device_key_id(self, j: int) -> int:
+        """Return the key id of PV unit ``j``'s cryptometer (after the members' keys)."""
         return 1 + len(self.members) + j
 
     def key(self, key_id: int) -> bytes:
+        """Return the 32-byte Ed25519 public key with id ``key_id``."""
         return bytes(self.public_keys[key_id].tobytes())
 
     def genesis(self, first_period: int) -> Genesis:
-        """The genesis record of a chain for this community starting at ``first_period``."""
+        """Return the genesis record of a chain for this community starting at ``first_period``."""
         return Genesis(
             algorithm=self.algorithm,
             period_s=self.period_s,

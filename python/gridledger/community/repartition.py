@@ -55,6 +55,7 @@ class ProRata(RepartitionRule):
     def weights(
         self, periods: NDArray[np.int64], energy_wh: NDArray[np.int64], consumption_wh: NDArray[np.int64]
     ) -> NDArray[np.generic]:
+        """Return each member's consumption (Wh) as its weight; equal weights in a period nobody consumed."""
         w = np.asarray(consumption_wh, dtype=np.int64).copy()
         idle = w.sum(axis=1) == 0
         w[idle] = 1  # nobody consumed: share equally
@@ -69,6 +70,7 @@ class Fixed(RepartitionRule):
     name = "fixed"
 
     def __post_init__(self) -> None:
+        """Check the coefficients: finite, ≥ 0, with a positive sum."""
         c = np.asarray(self.coefficients)
         if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0) or c.sum() <= 0:
             raise BadConfigurationError(
@@ -78,6 +80,7 @@ class Fixed(RepartitionRule):
     def weights(
         self, periods: NDArray[np.int64], energy_wh: NDArray[np.int64], consumption_wh: NDArray[np.int64]
     ) -> NDArray[np.generic]:
+        """Return the fixed coefficients for every period; one per member or an error."""
         c = np.asarray(self.coefficients)
         if c.size != consumption_wh.shape[1]:
             raise BadConfigurationError(
@@ -96,6 +99,7 @@ class Custom(RepartitionRule):
     def weights(
         self, periods: NDArray[np.int64], energy_wh: NDArray[np.int64], consumption_wh: NDArray[np.int64]
     ) -> NDArray[np.generic]:
+        """Return the weights the user's function gives for these periods."""
         return np.asarray(self.fn(periods, energy_wh, consumption_wh))
 
 
@@ -188,7 +192,7 @@ def allocate(
 
 
 def ideal_shares(energy: NDArray[np.float64], weights: NDArray[np.generic]) -> NDArray[np.float64]:
-    """The unrounded shares energy · w / Σw (for the accuracy report)."""
+    """Return the unrounded shares energy · w / Σw (for the accuracy report)."""
     w = np.asarray(weights, dtype=np.float64)
     total = w.sum(axis=1, keepdims=True)
     total[total == 0] = 1.0

@@ -90,10 +90,11 @@ class SimulationResult:
 
     @property
     def transactions(self) -> int:
+        """The number of transactions written: Creates, Transfers and auction transactions."""
         return self.creates + self.transfers + self.auction_txs
 
     def market_face(self) -> pl.DataFrame:
-        """The market-face meter per member and period: consumption − virtual generation (Wh).
+        """Return the market-face meter per member and period: consumption − virtual generation (Wh).
 
         Computed for the DSO and never written on chain. Columns: ``period``,
         ``member``, ``consumption_wh``, ``virtual_generation_wh`` (the VPP's
@@ -120,7 +121,7 @@ class SimulationResult:
         )
 
     def summary(self) -> dict[str, float | int | str]:
-        """The figures of the summary table."""
+        """Return the figures of the summary table."""
         acc = self.accuracy.summary() if self.accuracy else {}
         tx = self.transactions
         return {

@@ -63,7 +63,7 @@ class Trader:
         self.deals: list[tuple[int, int, int, int, int]] = []  # period, seller, buyer, quantity, price
 
     def period(self, period: int, alloc: NDArray[np.int64], consumption: NDArray[np.int64]) -> list[Deal]:
-        """The period's deals, given each member's allocation and consumption (Wh)."""
+        """Return the period's deals, given each member's allocation and consumption (Wh)."""
         net = alloc - consumption
         sellers = np.flatnonzero(net > 0)
         buyers = np.flatnonzero(net < 0)

@@ -226,7 +226,7 @@ def seed_table_4() -> pl.DataFrame:
 
 
 def table_4(table: pl.DataFrame, rule: Rule = "argmax_w_over_u") -> pl.DataFrame:
-    """The seed's Table 4 beside ours under each miner rule, for one draw rule.
+    """Return the seed's Table 4 beside ours under each miner rule, for one draw rule.
 
     One row per (scenario, source): ``seed 000`` (the seed's single run), then
     each miner rule in ``table`` (means over runs); columns as

@@ -97,6 +97,7 @@ class Pool:
     _index: dict[bytes, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Check that ``published``, ``grid_wh`` and ``ids`` have one row per transaction; index the ids."""
         if not (len(self.published) == len(self.grid_wh) == len(self.ids)):
             raise InvalidArgumentError("published, grid_wh and ids differ in length", "ids", len(self.ids))
         self._index.update({bytes(row): i for i, row in enumerate(self.ids)})
@@ -127,13 +128,15 @@ class PobBlock:
 
     @property
     def round(self) -> int:
+        """The block's round (the header's period field)."""
         return self.header.period
 
     def encode_header(self) -> bytes:
-        """The signed bytes: the ledger header then λ (u64 little-endian)."""
+        """Return the signed bytes: the ledger header then λ (u64 little-endian)."""
         return self.header.encode() + self.lambda_fp.to_bytes(8, "little")
 
     def hash(self, algorithm: Algorithm = "blake3") -> bytes:
+        """Return the block hash H(header ‖ λ)."""
         return _core.hash_one(self.encode_header(), algorithm)
 
     @classmethod
@@ -234,10 +237,11 @@ class PobChain:
         return self._nodes[self._tip if block_hash is None else block_hash].weight
 
     def __contains__(self, block_hash: bytes) -> bool:
+        """Whether the chain holds the block of hash ``block_hash``."""
         return block_hash in self._nodes
 
     def best_chain(self) -> list[PobBlock]:
-        """The blocks of the heaviest chain, first to tip."""
+        """Return the blocks of the heaviest chain, first to tip."""
         out: list[PobBlock] = []
         h: bytes | None = self._tip
         while h is not None:

@@ -60,7 +60,7 @@ _MAX_HEADER_CHARS = 1 << 20
 
 
 def _bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when it is gzip (by its magic number), without a UTF-8 BOM."""
+    """Return the file's bytes, gunzipped when it is gzip (by its magic number), without a UTF-8 BOM."""
     try:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
@@ -141,8 +141,11 @@ def read(path: str | Path, *, area: str | None = None) -> pl.DataFrame:
 
 
 def read_with_info(path: str | Path, *, area: str | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """:func:`read`, plus what the reader saw of the file: ``format``, data ``rows``
-    and, for Transparency exports, the DST lines (``dst_dropped_lines``, ``dst_repeated_lines``)."""
+    """Read like :func:`read`, plus what the reader saw of the file.
+
+    The report holds ``format``, data ``rows`` and, for Transparency exports,
+    the DST lines (``dst_dropped_lines``, ``dst_repeated_lines``).
+    """
     p = Path(path)
     raw = _bytes(p)
     head, skip = _split_first_line(p, raw)
@@ -177,9 +180,12 @@ def _parse(
     first_line: int,
     skip: int = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], bool, bool]:
-    """``raw[skip:]`` parsed by the Rust core: (time µs, values (value column, row), NaN missing,
-    some value negative, time strictly increasing); the two flags spare the checks below a pass
-    over the table when there is nothing to report."""
+    """Parse ``raw[skip:]`` by the Rust core.
+
+    Returns (time µs, values (value column, row), NaN missing, some value
+    negative, time strictly increasing); the two flags spare the checks below
+    a pass over the table when there is nothing to report.
+    """
     return _core.parse_table(
         raw,
         source=str(path),

@@ -52,7 +52,7 @@ class Inspection:
         return sorted(self.series["area"].unique().to_list())
 
     def to_text(self) -> str:
-        """A human-readable report."""
+        """Return a human-readable report."""
         lines = [
             f"{self.path}",
             f"  format     {self.format}",

@@ -48,7 +48,7 @@ def empty() -> pl.DataFrame:
 def build(
     time_us: NDArray[np.int64], values: NDArray[np.float64], keys: Sequence[Key], lengths: Sequence[int]
 ) -> pl.DataFrame:
-    """The long frame of concatenated series: ``keys[s]`` labels the next ``lengths[s]`` rows.
+    """Return the long frame of concatenated series: ``keys[s]`` labels the next ``lengths[s]`` rows.
 
     NaN values become nulls.
     """
@@ -80,8 +80,10 @@ def from_wide(
     trim: bool,
     keep: NDArray[np.bool_] | None = None,
 ) -> pl.DataFrame:
-    """Wide arrays (``values[series, row]``, NaN missing) to the long layout, by (area, quantity),
-    keeping the rows where ``keep`` is true (all by default).
+    """Convert wide arrays (``values[series, row]``, NaN missing) to the long layout.
+
+    Series are keyed by (area, quantity); the rows where ``keep`` is true
+    (all by default) are kept.
 
     With ``trim`` (multi-area wide files, where an empty cell outside a
     column's coverage is no measurement at all) each series is cut to its
@@ -100,8 +102,10 @@ def from_wide(
 def split(
     frame: pl.DataFrame,
 ) -> tuple[pl.DataFrame, NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], list[Key]]:
-    """A long frame as concatenated series: (frame sorted if it had to be, time µs,
-    values with NaN for missing, offsets, keys).
+    """Split a long frame into concatenated series.
+
+    Returns (frame sorted if it had to be, time µs, values with NaN for
+    missing, offsets, keys).
 
     Sorts only when the frame is not already grouped by series with time
     increasing within each, as the readers leave it.

@@ -53,7 +53,7 @@ def _minutes(value: str | int | timedelta, field: str) -> int:
 
 
 def parse_every(every: str | int | timedelta) -> int:
-    """A market period in whole minutes (``"15m"``, ``"1h"``, ``15``); it must divide a day."""
+    """Return a market period in whole minutes (``"15m"``, ``"1h"``, ``15``); it must divide a day."""
     minutes = _minutes(every, "every")
     if minutes == 0 or 1440 % minutes:
         raise BadConfigurationError(
@@ -63,9 +63,11 @@ def parse_every(every: str | int | timedelta) -> int:
 
 
 class _Grid:
-    """Every series of a long frame on its regular native grid (absent timestamps as NaN),
-    optionally gap-filled, or resampled to ``target`` minutes: the Rust core's
-    ``resample_series`` over all series at once."""
+    """Put every series of a long frame on its regular native grid (absent timestamps as NaN).
+
+    Optionally gap-filled, or resampled to ``target`` minutes: the Rust core's
+    ``resample_series`` over all series at once.
+    """
 
     def __init__(
         self,
@@ -91,7 +93,7 @@ class _Grid:
 
 
 def resolution_minutes(frame: pl.DataFrame) -> dict[tuple[str, str], int]:
-    """The native resolution (most common step, minutes) of every series."""
+    """Return the native resolution (most common step, minutes) of every series."""
     g = _Grid(frame)
     return dict(zip(g.keys, g.native.tolist(), strict=True))
 
@@ -273,6 +275,6 @@ def scale_solar_to_kwp(
 
 
 def wide(frame: pl.DataFrame) -> pl.DataFrame:
-    """The wide view: one row per timestamp, one column ``<area>_<quantity>`` per series (MW)."""
+    """Return the wide view: one row per timestamp, one column ``<area>_<quantity>`` per series (MW)."""
     labelled = frame.with_columns(pl.concat_str("area", pl.lit("_"), "quantity").alias("series"))
     return labelled.pivot(on="series", index="utc_timestamp", values="value_mw").sort("utc_timestamp")

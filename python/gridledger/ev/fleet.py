@@ -325,13 +325,14 @@ class Transactions:
     ids: NDArray[np.uint8]
 
     def __len__(self) -> int:
+        """Return the number of transactions."""
         return len(self.round)
 
 
 def grid_term_wh(
     kind: NDArray[np.int8], quantity_wh: NDArray[np.int64], v: int, varpi: int
 ) -> NDArray[np.int64]:
-    """The term of Θ (Wh per round) of each transaction: v·q or −ϖ·q, rounded half up."""
+    """Return the term of Θ (Wh per round) of each transaction: v·q or −ϖ·q, rounded half up."""
     eff = np.where(kind > 0, v, varpi).astype(np.int64)
     return (np.sign(kind).astype(np.int64) * ((eff * quantity_wh + 500) // 1000)).astype(np.int64)
 
@@ -385,7 +386,7 @@ def local_halfhour(first_round: int, rounds: int, round_minutes: int, timezone: 
 def make_transactions(
     fleet: Fleet, config: FleetConfig, first_round: int, rounds: int, round_minutes: int
 ) -> Transactions:
-    """The stream of transactions published in ``rounds`` rounds from ``first_round`` (seeded).
+    """Return the stream of transactions published in ``rounds`` rounds from ``first_round`` (seeded).
 
     ``config.demand`` chooses the model (module docstring): ``per_slot`` draws every round
     afresh, ``sessions`` follows each EV's session and battery.
@@ -424,9 +425,12 @@ _Stream = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8], NDArray[
 
 
 def _per_slot_stream(config: FleetConfig, first_round: int, rounds: int, round_minutes: int) -> _Stream:
-    """The seed's demand: each round, each EV connects with the profile's probability and
-    publishes one transaction (rating drawn from the class mix, charge 2 : discharge 1,
-    quantity = rating × round in Wh). Rows ordered by round, then EV."""
+    """Return the seed's demand: one transaction per connected EV and round.
+
+    Each round, each EV connects with the profile's probability and publishes
+    one transaction (rating drawn from the class mix, charge 2 : discharge 1,
+    quantity = rating × round in Wh). Rows ordered by round, then EV.
+    """
     rng = np.random.default_rng([config.seed, 3, first_round])
     n = config.evs
     p = np.asarray(config.profile)[local_halfhour(first_round, rounds, round_minutes, config.timezone)]
@@ -468,7 +472,7 @@ def _session_stream(
     round_minutes: int,
     rng: np.random.Generator,
 ) -> _Stream:
-    """Persistent sessions: a fixed charger, state of charge carried across rounds."""
+    """Return persistent sessions: a fixed charger, state of charge carried across rounds."""
     n = len(fleet.charger_kw)
     d = config.stream_rounds
     mean_rounds = max(config.session_minutes / round_minutes, d + 1.0)

@@ -47,7 +47,7 @@ def _solve(
     weight: NDArray[np.float64],
     m_fixed: float | None,
 ) -> tuple[float, NDArray[np.float64]]:
-    """min Σ_t weight_t · e_t² with e = rhs + E·x − m; Σ_{k in group g} x = 1; x ≥ 0.
+    """Minimise Σ_t weight_t · e_t² with e = rhs + E·x − m; Σ_{k in group g} x = 1; x ≥ 0.
 
     Variables z = [x, m, e]; returns (objective, x).
     """
@@ -106,7 +106,7 @@ def day_bound(
     base_kw: NDArray[np.float64],
     max_defer: int,
 ) -> float:
-    """The least PF (kW²) of the slopes of ``base_kw[1:]`` over all fractional schedules.
+    """Return the least PF (kW²) of the slopes of ``base_kw[1:]`` over all fractional schedules.
 
     ``base_kw`` holds P for the round before the day and every round of the
     day (R + 1 values); ``published`` are the transactions' publication rounds
@@ -136,7 +136,7 @@ def plan_round(
     mean_slope_kw: float,
     max_defer: int,
 ) -> NDArray[np.float64]:
-    """The look-ahead plan: fraction of each pending transaction to execute now.
+    """Return the look-ahead plan: fraction of each pending transaction to execute now.
 
     Minimises Σ_h (Θ_h − Θ_{h−1} − mean_slope)² over the horizon of
     ``len(base_kw)`` rounds (round 0 is now; Θ_{−1} = ``theta_prev_kw``),

@@ -144,7 +144,7 @@ def _check(ok: bool, name: str, value: object, expected: str) -> None:
 
 
 def community_load_kw(load: pl.DataFrame | None, households: int, round_minutes: int) -> pl.DataFrame:
-    """The households' base load per round: ``utc_timestamp``, ``base_kw``.
+    """Return the households' base load per round: ``utc_timestamp``, ``base_kw``.
 
     ``load`` is a long-layout frame of :mod:`gridledger.data` (a national
     ``load_actual`` series; default: the bundled Austrian 2019 load). It is
@@ -244,8 +244,11 @@ def _prepare(
 def _receding_horizon(
     sc: Scenario, horizon: int, progress: Callable[[str, int, int], None] | None = None
 ) -> tuple[NDArray[np.int64], int]:
-    """The look-ahead scheduler: per round, a QP plans the next ``horizon`` rounds;
-    the exact subset search then executes now the set nearest the plan's amount."""
+    """Run the look-ahead scheduler over the scenario's rounds.
+
+    Per round, a QP plans the next ``horizon`` rounds; the exact subset search
+    then executes now the set nearest the plan's amount.
+    """
     n = len(sc.published)
     grid = sc.transactions.grid_wh
     executed = np.full(n, -1, dtype=np.int64)
@@ -341,7 +344,7 @@ def _validate(
 def _claimed_lambdas(
     sc: Scenario, offsets: NDArray[np.int64], indices: NDArray[np.int64]
 ) -> NDArray[np.uint64]:
-    """The λ each miner claims: computed in Python from the block's Θ (exact integers)."""
+    """Return the λ each miner claims: computed in Python from the block's Θ (exact integers)."""
     grid = sc.transactions.grid_wh
     per_round = np.add.reduceat(np.append(grid[indices], 0), offsets[:-1]) if len(indices) else None
     counts = np.diff(offsets)

@@ -57,7 +57,7 @@ class Header:
     timestamp_ms: int
 
     def encode(self) -> bytes:
-        """The canonical 193-byte header."""
+        """Return the canonical 193-byte header."""
         return _core.encode_header(
             self.chain_id,
             self.height,
@@ -76,11 +76,11 @@ class Header:
         return cls(**_core.decode_header(bytes(data)))
 
     def hash(self, algorithm: Algorithm = "blake3") -> bytes:
-        """The block hash H(header)."""
+        """Return the block hash H(header)."""
         return _core.hash_one(self.encode(), algorithm)
 
     def with_(self, **changes: object) -> Header:
-        """A copy with some fields changed (for building and for tests)."""
+        """Return a copy with some fields changed (for building and for tests)."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
@@ -116,7 +116,7 @@ def scan(
 
 
 def tx_ids(txs: Sequence[bytes], algorithm: Algorithm = "blake3") -> NDArray[np.uint8]:
-    """The ids H(body) of whole encoded transactions, as an ``(n, 32)`` array."""
+    """Return the ids H(body) of whole encoded transactions, as an ``(n, 32)`` array."""
     return scan(txs, algorithm)[0]
 
 
@@ -135,12 +135,14 @@ class Block:
 
     @property
     def height(self) -> int:
+        """The block's height (the genesis is 0)."""
         return self.header.height
 
     @property
     def period(self) -> int:
+        """The block's market period."""
         return self.header.period
 
     def tx_blob(self) -> tuple[bytes, NDArray[np.int64]]:
-        """The transactions concatenated, with ``(n + 1,)`` offsets."""
+        """Return the transactions concatenated, with ``(n + 1,)`` offsets."""
         return _blob(self.txs)

@@ -122,10 +122,12 @@ class Chain:
     # -- the tip -----------------------------------------------------------
     @property
     def algorithm(self) -> str:
+        """The chain's hash algorithm (``blake3`` or ``sha256``)."""
         return self._state.algorithm
 
     @property
     def chain_id(self) -> bytes:
+        """The 32-byte chain id (the genesis record's hash)."""
         return self._state.chain_id
 
     @property
@@ -135,6 +137,7 @@ class Chain:
 
     @property
     def height(self) -> int:
+        """The height of the tip (0 before the first block)."""
         return self._state.height
 
     @property
@@ -144,10 +147,12 @@ class Chain:
 
     @property
     def tip(self) -> Header:
+        """The tip's header."""
         return Header.decode(self._state.tip_header)
 
     @property
     def tip_hash(self) -> bytes:
+        """The tip's block hash."""
         return self._state.tip_hash
 
     @property
@@ -185,7 +190,7 @@ class Chain:
         miner: bytes | None = None,
         next_winner: bytes | None = None,
     ) -> Header:
-        """The header the next block must carry for transactions with these ids.
+        """Return the header the next block must carry for transactions with these ids.
 
         ``miner`` defaults to the chosen producer; ``next_winner`` to round
         robin's choice, or on an auction chain to the no-candidate draw (pass
@@ -224,7 +229,7 @@ class Chain:
         timestamp_ms: int | None = None,
         next_winner: bytes | None = None,
     ) -> Block:
-        """The next block of ``txs`` (whole encoded transactions), signed by ``miner``.
+        """Return the next block of ``txs`` (whole encoded transactions), signed by ``miner``.
 
         On an auction chain the next producer is read from the block's Winner
         transaction (or the no-candidate draw) unless ``next_winner`` is given.
@@ -247,12 +252,12 @@ class Chain:
     def auction(
         self, candidates: Sequence[bytes], tokens: Sequence[int]
     ) -> tuple[bytes | None, NDArray[np.float64]]:
-        """The next block's auction among on-time offers: (winner, each offer's wealth W)."""
+        """Return the next block's auction among on-time offers: (winner, each offer's wealth W)."""
         keys = np.frombuffer(b"".join(candidates), dtype=np.uint8).reshape(-1, 32)
         return self._state.auction(keys, np.asarray(tokens, dtype=np.uint64))
 
     def no_candidate_winner(self) -> bytes:
-        """The next producer when no candidacy is on time (equal-weight draw over all members)."""
+        """Return the next producer when no candidacy is on time (equal-weight draw over all members)."""
         w = self._state.no_candidate_winner()
         return self.genesis.producer(1) if w is None else w
 
@@ -261,7 +266,7 @@ class Chain:
         return self._state.member_stats()
 
     def copy(self) -> Chain:
-        """An independent copy of the state (blocks are shared, not copied)."""
+        """Return an independent copy of the state (blocks are shared, not copied)."""
         other = Chain.__new__(Chain)
         other._state = self._state.copy()
         other.genesis = self.genesis
@@ -359,7 +364,7 @@ class Chain:
         return self._state.balance(key, self.period if period is None else check_index("period", period))
 
     def output(self, txid: bytes, index: int) -> tuple[bytes, int, int, int] | None:
-        """The unspent output (owner, asset, amount, expires) at (txid, index), or None."""
+        """Return the unspent output (owner, asset, amount, expires) at (txid, index), or None."""
         return self._state.output(check_bytes("txid", txid, 32), check_index("index", index))
 
     def unspent(self, key: bytes) -> list[tuple[bytes, int, int, int, int]]:
@@ -374,7 +379,7 @@ class Chain:
         return self._state.unspent(key)
 
     def device_seq(self) -> NDArray[np.uint64]:
-        """The last quantum number of each device, in genesis order."""
+        """Return the last quantum number of each device, in genesis order."""
         return self._state.device_seq()
 
     def keys(self, start: int = 0) -> NDArray[np.uint8]:

@@ -53,6 +53,7 @@ class Consensus:
     strikes: int = 3
 
     def __post_init__(self) -> None:
+        """Check every parameter; :class:`BadConfigurationError` names the first bad one."""
         if self.producer_rule not in ("round_robin", "auction"):
             raise BadConfigurationError(
                 f"producer_rule must be 'round_robin' or 'auction', got {self.producer_rule!r}",
@@ -75,7 +76,7 @@ class Consensus:
             )
 
     def encode(self) -> tuple[int, int, int, int, int, int, int, int, int, int]:
-        """The integer form the genesis record stores (millionths and ms)."""
+        """Return the integer form the genesis record stores (millionths and ms)."""
 
         def ppm(x: float) -> int:
             return round(x * 1_000_000)
@@ -98,6 +99,7 @@ class Consensus:
 
     @classmethod
     def decode(cls, t: tuple[int, ...]) -> Consensus:
+        """Return the consensus parameters of their integer form (millionths, ms); inverts :meth:`encode`."""
         rule, draw, a, b, g, t_d, t_e, grace, fee, strikes = t
         return cls(
             "round_robin" if rule == 0 else "auction",
@@ -166,7 +168,7 @@ class Genesis:
     consensus: Consensus = field(default_factory=Consensus)
 
     def encode(self) -> bytes:
-        """The canonical record; raises BadConfigurationError on a bad parameter."""
+        """Return the canonical record; raises BadConfigurationError on a bad parameter."""
         return _core.encode_genesis(
             self.algorithm,
             self.period_s,
@@ -201,7 +203,7 @@ class Genesis:
         return _core.hash_one(self.encode(), self.algorithm)
 
     def producer(self, height: int) -> bytes:
-        """The round-robin producer of block ``height`` (≥ 1); block 1's under any rule."""
+        """Return the round-robin producer of block ``height`` (≥ 1); block 1's under any rule."""
         return self.members[(height - 1) % len(self.members)].key
 
     def period_end_ms(self, period: int) -> int:

@@ -67,14 +67,17 @@ class AllocationProof:
 
     @property
     def tx_id(self) -> bytes:
+        """The allocation transaction's id H(body)."""
         return decode(self.tx, self.algorithm).id
 
     @property
     def tx_root(self) -> bytes:
+        """The transaction root of the block's header."""
         return Header.decode(self.header).tx_root
 
     @property
     def block_hash(self) -> bytes:
+        """The hash of the block holding the allocation."""
         return hash_one(self.header, self.algorithm)
 
     def verify(self, log_root: bytes | None = None) -> bool:
@@ -106,7 +109,7 @@ class AllocationProof:
         return ok_tx and ok_block
 
     def to_text(self) -> str:
-        """A readable print-out (what ``gridledger prove`` shows)."""
+        """Return a readable print-out (what ``gridledger prove`` shows)."""
         lines = [
             f"member        {self.member}  {self.member_key.hex()}",
             f"period        {self.period}  (block height {self.height})",
@@ -137,7 +140,7 @@ def _member(store: ChainStore, member: str | int) -> tuple[str, bytes]:
 
 
 def prove_allocation(store: ChainStore, member: str | int, period: int) -> AllocationProof:
-    """The allocation of ``member`` (label, index or key hex) in ``period``, with its proofs."""
+    """Return the allocation of ``member`` (label, index or key hex) in ``period``, with its proofs."""
     label, key = _member(store, member)
     height = store.height_of_period(period)
     block = store.block(height)

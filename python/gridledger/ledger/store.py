@@ -155,7 +155,7 @@ class ChainStore:
 
     @classmethod
     def create(cls, path: str | Path, genesis: Genesis, *, overwrite: bool = False) -> ChainStore:
-        """A new store holding only the genesis block.
+        """Return a new store holding only the genesis block.
 
         ``overwrite`` replaces an existing gridledger chain at ``path``; any
         other existing file is never replaced.
@@ -198,9 +198,11 @@ class ChainStore:
         self._conn.close()
 
     def __enter__(self) -> ChainStore:
+        """Return the store itself; leaving the ``with`` block closes it."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     @property
@@ -286,6 +288,7 @@ class ChainStore:
 
     @property
     def algorithm(self) -> str:
+        """The chain's hash algorithm (``blake3`` or ``sha256``), from the genesis."""
         return self.genesis.algorithm
 
     def block(self, height: int) -> Block:
@@ -308,7 +311,7 @@ class ChainStore:
         return Block(Header.decode(header), sig, txs)
 
     def height_of_period(self, period: int) -> int:
-        """The height of the block of market period ``period``."""
+        """Return the height of the block of market period ``period``."""
         period = check_index("period", period)
         row = self._conn.execute("SELECT height FROM blocks WHERE period = ?", (period,)).fetchone()
         if row is None:

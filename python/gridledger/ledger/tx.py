@@ -72,6 +72,7 @@ class Outpoint:
     index: int
 
     def __post_init__(self) -> None:
+        """Check the 32-byte txid and the output index (0 … 65535)."""
         _key("txid", self.txid)
         _int("index", self.index, 0, 65535)
 
@@ -98,6 +99,7 @@ class Output:
     expires: int = NEVER
 
     def __post_init__(self) -> None:
+        """Check the owner key, the amount (0 … 2^63 − 1), the asset and the expiry period."""
         _key("owner", self.owner)
         _int("amount", self.amount, 0, 2**63 - 1)
         object.__setattr__(self, "asset", Asset(self.asset))
@@ -141,14 +143,17 @@ class Create:
         votes: int = 1,
         vote_validity: int = 4,
     ) -> Create:
-        """The Create of quantum ``seq``: ``v_wh`` Wh and ``votes`` tokens valid ``vote_validity`` periods."""
+        """Return the Create of quantum ``seq``.
+
+        It holds ``v_wh`` Wh and ``votes`` tokens valid ``vote_validity`` periods.
+        """
         outs = [Output(device, v_wh)]
         if votes:
             outs.append(Output(device, votes, Asset.VOTE, period + vote_validity))
         return cls(chain_tag, period, device, seq, tuple(outs))
 
     def body(self) -> bytes:
-        """The canonical body (what the id hashes and the device signs)."""
+        """Return the canonical body (what the id hashes and the device signs)."""
         votes = [o for o in self.outputs if o.asset == Asset.VOTE]
         energy = [o for o in self.outputs if o.asset == Asset.ENERGY]
         if len(energy) != 1 or len(votes) > 1 or len(self.outputs) != len(energy) + len(votes):
@@ -191,7 +196,7 @@ class Transfer:
     outputs: tuple[Output, ...] = field(default=())
 
     def body(self) -> bytes:
-        """The canonical body (what the id hashes and the signers sign)."""
+        """Return the canonical body (what the id hashes and the signers sign)."""
         signers = np.frombuffer(b"".join(_key("signers", s) for s in self.signers), dtype=np.uint8)
         txids = np.frombuffer(b"".join(i.txid for i in self.inputs), dtype=np.uint8).reshape(-1, 32)
         idx = np.fromiter((i.index for i in self.inputs), dtype=np.int64, count=len(self.inputs))
@@ -261,12 +266,15 @@ class Candidate:
 
     @property
     def signers(self) -> tuple[bytes, ...]:
+        """The key that signs a candidacy: the candidate's."""
         return (self.candidate,)
 
     def body(self) -> bytes:
+        """Return the canonical body (what the id hashes and the candidate signs)."""
         return _auction_body("candidate", self, self.candidate, sent_ms=self.sent_ms)
 
     def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        """Return the transaction signed by ``keys`` (the candidate's)."""
         return _sign(self, self.body(), keys, algorithm)
 
 
@@ -283,12 +291,15 @@ class Winner:
 
     @property
     def signers(self) -> tuple[bytes, ...]:
+        """The key that signs a Winner: the miner's."""
         return (self.miner,)
 
     def body(self) -> bytes:
+        """Return the canonical body (what the id hashes and the miner signs)."""
         return _auction_body("winner", self, self.miner, winner=self.winner)
 
     def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        """Return the transaction signed by ``keys`` (the miner's)."""
         return _sign(self, self.body(), keys, algorithm)
 
 
@@ -310,12 +321,15 @@ class Evidence:
 
     @property
     def signers(self) -> tuple[bytes, ...]:
+        """The key that signs evidence: the reporter's."""
         return (self.reporter,)
 
     def body(self) -> bytes:
+        """Return the canonical body (what the id hashes and the reporter signs)."""
         return _auction_body("evidence", self, self.reporter, evidence=(*self.first, *self.second))
 
     def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        """Return the transaction signed by ``keys`` (the reporter's)."""
         return _sign(self, self.body(), keys, algorithm)
 
 

@@ -61,6 +61,7 @@ class VerifyReport:
     seconds: float = 0.0
 
     def __str__(self) -> str:
+        """Return the report on one line: the counts and time (s) if valid, else where and why not."""
         if self.ok:
             return (
                 f"chain valid: {self.blocks} blocks, {self.transactions} transactions, "

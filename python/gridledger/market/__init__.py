@@ -1,6 +1,8 @@
-"""Markets (SPEC §4): the continuous double auction, the call market, the
-hourly MCP auction, NRGCoin's pricing, multi-period welfare clearing, and
-statistics to compare them.
+"""Markets (SPEC §4).
+
+The continuous double auction, the call market, the hourly MCP auction,
+NRGCoin's pricing, multi-period welfare clearing, and statistics to compare
+them.
 """
 
 from __future__ import annotations

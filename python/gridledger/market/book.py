@@ -114,7 +114,7 @@ class OrderBook:
         try:
             return self._book.cancel(order_id, owner)
         except (OverflowError, TypeError) as e:
-            raise _argument_error(e, order_id=order_id, owner=owner) from None
+            raise _argument_error(e, optional=("owner",), order_id=order_id, owner=owner) from None
 
     def reduce(self, order_id: int, new_quantity: int) -> None:
         """Lower a resting order's quantity; it keeps its place in the queue."""
@@ -139,7 +139,7 @@ class OrderBook:
             raise _argument_error(e, before_period=before_period) from None
 
     def depth(self, levels: int = 10) -> pl.DataFrame:
-        """The best ``levels`` price levels of each side: side, price, quantity, orders."""
+        """Return the best ``levels`` price levels of each side: side, price, quantity, orders."""
         try:
             bids, asks = self._book.depth(levels)
         except (OverflowError, TypeError) as e:
@@ -157,10 +157,12 @@ class OrderBook:
 
     @property
     def best_bid(self) -> int | None:
+        """The highest resting bid price (ticks), or None when no bid rests."""
         return self._book.best_bid
 
     @property
     def best_ask(self) -> int | None:
+        """The lowest resting ask price (ticks), or None when no ask rests."""
         return self._book.best_ask
 
     @property
@@ -169,6 +171,7 @@ class OrderBook:
         return self._book.nbytes
 
     def __len__(self) -> int:
+        """Return the number of resting orders."""
         return len(self._book)
 
     def replay(self, ops: pl.DataFrame | NDArray[np.void]) -> tuple[pl.DataFrame, NDArray[np.uint8]]:
@@ -206,19 +209,20 @@ _I64 = (-(1 << 63), (1 << 63) - 1)
 _STR_ARGUMENTS = ("side", "kind", "price_rule", "self_trade")
 
 
-def _argument_error(error: Exception, **arguments: object) -> Exception:
-    """The typed error for the argument pyo3 could not convert (it raised ``error``).
+def _argument_error(error: Exception, optional: tuple[str, ...] = (), **arguments: object) -> Exception:
+    """Return the typed error for the argument pyo3 could not convert (it raised ``error``).
 
     The conversion fails before the core runs, so the book is unchanged. Checking only
-    after a failure keeps the accepted path free of per-argument checks. Returns
-    ``error`` itself when no argument explains it.
+    after a failure keeps the accepted path free of per-argument checks. ``optional``
+    names the arguments the method accepts as None. Returns ``error`` itself when no
+    argument explains it.
     """
     for name, v in arguments.items():
         if name in _STR_ARGUMENTS:
             if not isinstance(v, str):
                 return InvalidArgumentError(f"{name} = {v!r}: a string expected", name, v)
             continue
-        if v is None and name == "owner":
+        if v is None and name in optional:  # None is allowed only where the signature says so
             continue
         if not isinstance(v, numbers.Integral):
             return InvalidArgumentError(
@@ -231,7 +235,7 @@ def _argument_error(error: Exception, **arguments: object) -> Exception:
 
 
 def _tape_frame(out: dict[str, NDArray[np.int64]]) -> pl.DataFrame:
-    """The tape's int64 columns as a frame, zero-copy.
+    """Return the tape's int64 columns as a frame, zero-copy.
 
     ``pl.Series(name, array)`` spends ~4.5 µs per column deciding how to read
     the array before calling polars' own int64 constructor; seven of them were
@@ -275,10 +279,13 @@ RECORDS_MIN_ROWS = 1 << 16
 def _records(
     ops: object, min_rows: int = RECORDS_MIN_ROWS
 ) -> tuple[NDArray[np.uint8], int, int, NDArray[np.int64]] | None:
-    """A C-contiguous structured array of at least ``min_rows`` rows whose
+    """Return a structured array's raw rows and field offsets, or ``None``.
+
+    The array must be C-contiguous with at least ``min_rows`` rows whose
     fields have the engine's own types (uint8 op/side/kind, little-endian
-    int64 for the rest) as its raw rows and field offsets. ``None`` for
-    anything else, which takes the column path."""
+    int64 for the rest); anything else gives ``None`` and takes the column
+    path.
+    """
     if not (isinstance(ops, np.ndarray) and ops.dtype.names is not None and ops.ndim == 1):
         return None
     if len(ops) < min_rows:
@@ -376,7 +383,7 @@ def _exact(c: str, arr: NDArray[Any], dt: np.dtype[Any]) -> NDArray[Any]:
 
 
 def ops_frame(**columns: object) -> pl.DataFrame:
-    """A replay frame from columns, missing ones 0 (a convenience for building streams)."""
+    """Return a replay frame from columns, missing ones 0 (a convenience for building streams)."""
     n = max(len(v) for v in columns.values())  # type: ignore[arg-type]
     return pl.DataFrame(
         {c: np.asarray(columns.get(c, np.zeros(n, dt))) for c, dt in zip(_COLUMNS, _DTYPES, strict=True)}

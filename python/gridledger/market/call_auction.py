@@ -1,5 +1,7 @@
-"""The call market (time-discrete double auction, SPEC §4): orders collected
-over an interval and cleared at one uniform price that maximises the volume.
+"""The call market (time-discrete double auction, SPEC §4).
+
+Orders are collected over an interval and cleared at one uniform price that
+maximises the volume.
 
 Bids are walked from the highest price down and asks from the lowest up,
 each in time order (row order) within a price; while the current bid's price

@@ -87,8 +87,10 @@ def _check(bids: pl.DataFrame) -> None:
 
 
 def clear_multi_period(bids: pl.DataFrame, *, time_limit_s: float = 60.0) -> MultiPeriodResult:
-    """Clear ``bids`` (one row per bid and period: ``bid``, ``owner``, ``side``,
-    ``period``, ``quantity``, ``price``, ``all_or_nothing``) for maximum welfare.
+    """Clear ``bids`` for maximum welfare.
+
+    ``bids`` holds one row per bid and period: ``bid``, ``owner``, ``side``,
+    ``period``, ``quantity``, ``price``, ``all_or_nothing``.
 
     Needs the ``milp`` extra (highspy); without it raises :class:`~gridledger.errors.MissingExtraError`.
     """

@@ -1,5 +1,7 @@
-"""How good a market's outcome is (SPEC §4): welfare against the optimum,
-volume, budget balance, individual rationality and surplus per participant.
+"""How good a market's outcome is (SPEC §4).
+
+Welfare against the optimum, volume, budget balance, individual rationality
+and surplus per participant.
 
 Each participant has a side and a unit value: a buyer's willingness to pay or
 a seller's cost. Given the trades any mechanism produced (buyer, seller,
@@ -22,10 +24,13 @@ __all__ = ["MarketStats", "market_stats", "optimal_welfare"]
 
 @dataclass(frozen=True)
 class MarketStats:
-    """Welfare (Σ q·(value − cost)), its share of the optimum, volume, budget
+    """A market outcome's statistics.
+
+    Welfare (Σ q·(value − cost)), its share of the optimum, volume, budget
     balance (Σ paid − Σ received; 0 when every trade is bilateral), the
     participants with negative surplus (individual rationality breached), and
-    each participant's surplus."""
+    each participant's surplus.
+    """
 
     welfare: float
     optimum: float
@@ -37,7 +42,7 @@ class MarketStats:
 
 
 def optimal_welfare(orders: pl.DataFrame) -> float:
-    """The largest welfare the orders allow (``owner``, ``side``, ``quantity``, ``price``).
+    """Return the largest welfare the orders allow (``owner``, ``side``, ``quantity``, ``price``).
 
     Solved by :func:`~gridledger.market.clear_multi_period`: needs the ``milp`` extra (highspy).
     """
@@ -50,9 +55,11 @@ def optimal_welfare(orders: pl.DataFrame) -> float:
 
 
 def market_stats(trades: pl.DataFrame, orders: pl.DataFrame) -> MarketStats:
-    """Statistics of ``trades`` (``buyer``, ``seller``, ``quantity``, ``price``) given
-    the ``orders`` they came from (``owner``, ``side``, ``quantity``, ``price``:
-    one order per owner, its price the owner's unit value).
+    """Compute the statistics of ``trades`` given the ``orders`` they came from.
+
+    ``trades`` has ``buyer``, ``seller``, ``quantity``, ``price``; ``orders``
+    has ``owner``, ``side``, ``quantity``, ``price`` (one order per owner, its
+    price the owner's unit value).
 
     The optimum comes from :func:`optimal_welfare`: needs the ``milp`` extra (highspy).
     """

@@ -71,6 +71,7 @@ class MeterSpec:
     imp_per_kwh: int = 1000
 
     def __post_init__(self) -> None:
+        """Check the pulse constant (1000 … 10000 imp/kWh) and the accuracy bound at Pmin (W)."""
         if not 1000 <= self.imp_per_kwh <= 10_000:
             raise BadConfigurationError(
                 f"imp_per_kwh must be 1000..10000 (seed 002), got {self.imp_per_kwh}",

@@ -41,6 +41,7 @@ class MeterReading:
     energy_wh: int
 
     def __post_init__(self) -> None:
+        """Check the fields are integers in range; :class:`InvalidArgumentError` names the first bad one."""
         for name in ("start_s", "duration_s", "energy_wh"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):
@@ -59,7 +60,7 @@ class MeterReading:
             raise InvalidArgumentError(f"start_s out of range: {self.start_s}", "start_s", self.start_s)
 
     def encode(self) -> bytes:
-        """The canonical 25-byte encoding (what is signed and hashed)."""
+        """Return the canonical 25-byte encoding (what is signed and hashed)."""
         return _LAYOUT.pack(_MAGIC, READING_VERSION, self.start_s, self.duration_s, self.energy_wh)
 
     @classmethod

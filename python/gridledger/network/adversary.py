@@ -57,6 +57,7 @@ class Adversary:
     clock_ahead_ms: int = 86_400_000
 
     def __post_init__(self) -> None:
+        """Check the behaviours' parameters; :class:`BadConfigurationError` names the first bad one."""
         check_int("clock_ahead_ms", self.clock_ahead_ms, 0)
         for name in ("withhold", "equivocate", "vpp_double_spend", "fast_clock"):
             _check_set(name, getattr(self, name))
@@ -105,7 +106,7 @@ class Adversary:
 
 
 def private_block(sim: NetworkSim, p: int) -> None:
-    """The attacker extends its private chain with a block it signs itself, whoever was chosen."""
+    """Extend the attacker's private chain with a block it signs itself, whoever was chosen."""
     a = sim.adv.private_fork
     if a is None or not (sim.adv.private_from <= p < sim.adv.private_release):
         return
@@ -131,7 +132,7 @@ def private_block(sim: NetworkSim, p: int) -> None:
 
 
 def release_private(sim: NetworkSim) -> None:
-    """The attacker broadcasts its whole private chain."""
+    """Broadcast the attacker's whole private chain."""
     a = sim.adv.private_fork
     if a is not None:
         for b in sim.private:

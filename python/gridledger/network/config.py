@@ -52,6 +52,7 @@ class NetworkConfig:
     share_validation: bool = True
 
     def __post_init__(self) -> None:
+        """Check the parameters; :class:`BadConfigurationError` names the first bad one."""
         check_int("nodes", self.nodes, 3)
         check_int("units", self.units, 0)
         check_int("periods", self.periods, 0)

@@ -50,7 +50,7 @@ def evidence(sim: NetworkSim, n: Node, chain: Chain, p: int) -> list[bytes]:
 
 
 def _fee_point(sim: NetworkSim, n: Node, chain: Chain, height: int, miner: bytes) -> list[Outpoint]:
-    """The equivocator's fee output in the block of ``height`` on ``n``'s chain, if still unspent."""
+    """Return the equivocator's fee output in the block of ``height`` on ``n``'s chain, if still unspent."""
     hashes = n.chain_hashes()
     if height >= len(hashes):
         return []

@@ -70,6 +70,7 @@ class Node:
     reverted_approved: int = 0
 
     def __post_init__(self) -> None:
+        """Start the node's block tree at the genesis block, which is its tip and locked block."""
         g = self.genesis_chain.genesis_block()
         h = g.header.hash(self.genesis_chain.algorithm)  # type: ignore[arg-type]
         self.blocks[h] = Entry(g, h, bytes(32), 0, self.genesis_chain)
@@ -79,6 +80,7 @@ class Node:
     # -- the tree -----------------------------------------------------------------
     @property
     def best(self) -> Entry:
+        """The entry of the node's best tip."""
         return self.blocks[self.tip]
 
     def chain_hashes(self, tip: bytes | None = None) -> list[bytes]:
@@ -91,7 +93,7 @@ class Node:
         return out[::-1]
 
     def missing(self, h: bytes) -> bytes:
-        """The deepest block to fetch for ``h``: below the orphans already held, its missing root."""
+        """Return the deepest block to fetch for ``h``: below the orphans already held, its missing root."""
         while h in self.orphan_parent:
             h = self.orphan_parent[h]
         return h
@@ -118,6 +120,7 @@ class Node:
             h = entry.parent
 
     def approved(self, h: bytes) -> bool:
+        """Whether a majority of the nodes acknowledged block ``h``."""
         return len(self.acks.get(h, ())) >= self.majority
 
     def receive_block(self, block: Block) -> list[Entry]:

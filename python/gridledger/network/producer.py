@@ -65,7 +65,7 @@ def produce_check(sim: NetworkSim, p: int, rank: int) -> None:
 
 
 def build(sim: NetworkSim, n: Node, chain: Chain, p: int, rank: int, drop_last: bool = False) -> Block | None:
-    """The block ``n`` seals from its mempool: invalid transactions are dropped one by one."""
+    """Return the block ``n`` seals from its mempool: invalid transactions are dropped one by one."""
     key = sim.members[n.index]
     txs = [tx for period, tx in n.mempool.values() if period == p]
     if drop_last and txs:
@@ -119,7 +119,7 @@ def _with_winner(
     body: list[bytes],
     cands: list[SignedTransaction],
 ) -> tuple[list[bytes], bytes | None]:
-    """The auction: on-time candidacies compete, late ones are refunded, the Winner pays the pot."""
+    """Run the auction: on-time candidacies compete, late ones are refunded, the Winner pays the pot."""
     c = sim.genesis.consensus
     start = EPOCH_MS + sim.period_start(p)
     open_, close = start + c.gate_open_s * 1000, start + 900_000 - c.gate_close_s * 1000

@@ -64,7 +64,7 @@ class NetworkReport:
         return max(self.reorgs, default=0)
 
     def summary(self) -> dict[str, float | int | bool]:
-        """The report's figures as one flat dict (times in ms)."""
+        """Return the report's figures as one flat dict (times in ms)."""
         a = np.array(self.approval_ms) if self.approval_ms else np.zeros(1)
         return {
             "agreed": self.agreed,
@@ -81,7 +81,7 @@ class NetworkReport:
 
 
 def report(sim: NetworkSim) -> NetworkReport:
-    """The report of a finished run; dishonest nodes are left out of agreement and reverts."""
+    """Return the report of a finished run; dishonest nodes are left out of agreement and reverts."""
     honest = sim.honest()
     first = honest[0]
     final = [first.blocks[h] for h in first.chain_hashes()]

@@ -1,5 +1,6 @@
-"""A deterministic, seeded discrete-event simulation of N nodes running the ledger
-with the proof-of-stake auction (issue: proof of stake, item 3).
+"""A deterministic, seeded discrete-event simulation of N nodes running the ledger.
+
+The nodes run the proof-of-stake auction (issue: proof of stake, item 3).
 
 Every node is a community member with its own block tree, mempool and
 validation; messages (transactions, blocks, acknowledgements) travel with a
@@ -102,7 +103,7 @@ class NetworkSim:
         heapq.heappush(self.queue, (t, next(self.counter), fn))
 
     def period_start(self, p: int) -> float:
-        """Simulated time (ms) at which period ``p`` starts."""
+        """Return the simulated time (ms) at which period ``p`` starts."""
         return (p - FIRST_PERIOD) * 900_000.0
 
     def _cut(self, a: int, b: int) -> bool:
@@ -187,7 +188,7 @@ class NetworkSim:
                     self.send(n.index, m.index, partial(self._ack, m, n.locked, n.index))
 
     def honest(self) -> list[Node]:
-        """The nodes that follow the protocol (not named by the adversary)."""
+        """Return the nodes that follow the protocol (not named by the adversary)."""
         bad = self.adv.dishonest()
         return [n for n in self.nodes if n.index not in bad]
 

@@ -101,5 +101,5 @@ def from_micro(n: int) -> Decimal:
 
 
 def ceil_div(a: int, b: int) -> int:
-    """⌈a / b⌉ for integers, b > 0."""
+    """Return ⌈a / b⌉ for integers, b > 0."""
     return -((-a) // b)

@@ -36,6 +36,7 @@ __all__ = ["Block", "BlockLog", "CommandProof", "StateProof", "replay_blocks", "
 
 
 def state_root(records: list[bytes]) -> bytes:
+    """Return the Merkle root (BLAKE3) of the state's records."""
     return merkle.MerkleTree(records, algorithm="blake3").root
 
 
@@ -52,6 +53,7 @@ class Block:
 
     @property
     def hash(self) -> bytes:
+        """The block hash: BLAKE3 of the encoded header."""
         return hashing.blake3(self.header)
 
 
@@ -67,6 +69,7 @@ class CommandProof:
     root: bytes
 
     def verify(self) -> bool:
+        """Return whether the proof puts the command under the root."""
         leaf = merkle.leaf_hash(self.command, "blake3")
         return merkle.verify_inclusion(leaf, self.index, self.size, self.proof, self.root, "blake3")
 
@@ -83,6 +86,7 @@ class StateProof:
     root: bytes
 
     def verify(self) -> bool:
+        """Return whether the proof puts the record under the root."""
         leaf = merkle.leaf_hash(self.record, "blake3")
         return merkle.verify_inclusion(leaf, self.index, self.size, self.proof, self.root, "blake3")
 
@@ -101,6 +105,7 @@ class BlockLog:
 
     @property
     def head(self) -> bytes:
+        """The hash of the last sealed block (of the genesis record before any)."""
         return self.blocks[-1].hash if self.blocks else hashing.blake3(self.genesis_bytes)
 
     def may_seal(self, sealer: Wallet) -> bool:
@@ -133,6 +138,7 @@ class BlockLog:
         return h
 
     def command_proof(self, height: int, index: int) -> CommandProof:
+        """Return an inclusion proof of command ``index`` of block ``height`` under its header's root."""
         height, index = check_index("height", height), check_index("index", index)
         if not 0 <= height < len(self.blocks):
             raise InvalidArgumentError(
@@ -150,7 +156,7 @@ class BlockLog:
         )
 
     def state_proof(self, prefix: bytes) -> StateProof | None:
-        """A proof for the record starting with ``prefix`` in the last sealed state (None if absent)."""
+        """Return a proof of the record starting with ``prefix`` in the last sealed state (None if absent)."""
         if self.records is None:
             return None
         for i, rec in enumerate(self.records):

@@ -55,8 +55,10 @@ def lock_tokens(s: State, caller: bytes, now: int, remote: bytes, amount: int) -
 def unlock_tokens(
     s: State, caller: bytes, now: int, source: int, lock_id: int, to: bytes, amount: int
 ) -> int:
-    """Pay ``amount`` micro-ENT to ``to`` for lock ``lock_id`` of chain ``source``; returns
-    the part generated (the rest came from escrow)."""
+    """Pay ``amount`` micro-ENT to ``to`` for lock ``lock_id`` of chain ``source``.
+
+    Returns the part generated (micro-ENT; the rest came from escrow).
+    """
     _require_service(s, caller)
     positive("amount", amount)
     if source == s.chain_id:

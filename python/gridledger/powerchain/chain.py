@@ -194,15 +194,17 @@ class PowerChain:
     # --- storage unit commands ------------------------------------------------
 
     def energy_produced(self, caller: Wallet, producer: Target, wh: Amount) -> Mint:
-        """The unit ``caller`` stored ``wh`` Wh from ``producer``: mint ENT to the producer
-        and the fee F to the unit's owner."""
+        """Record that the unit ``caller`` stored ``wh`` Wh from ``producer``.
+
+        Mints ENT to the producer and the fee F to the unit's owner.
+        """
         m: _energy.Minted = self._run(  # type: ignore[assignment]
             caller, "energy_produced", (address_bytes("producer", producer), wh_to_micro_kwh("wh", wh))
         )
         return Mint(from_micro(m.producer), from_micro(m.owner_fee))
 
     def energy_consumed(self, caller: Wallet, consumer: Target, wh: Amount) -> Consumption:
-        """The unit ``caller`` delivered ``wh`` Wh to ``consumer``: burn from its sessions."""
+        """Record that the unit ``caller`` delivered ``wh`` Wh to ``consumer``: burn from its sessions."""
         c: _energy.Consumed = self._run(  # type: ignore[assignment]
             caller, "energy_consumed", (address_bytes("consumer", consumer), wh_to_micro_kwh("wh", wh))
         )
@@ -211,22 +213,22 @@ class PowerChain:
         )
 
     def report_actual_energy(self, caller: Wallet, wh: Amount) -> Decimal:
-        """The unit ``caller`` measured ``wh`` Wh stored; returns the change in kWh."""
+        """Record that the unit ``caller`` measured ``wh`` Wh stored; returns the change in kWh."""
         delta: int = self._run(caller, "report_actual_energy", (wh_to_micro_kwh("wh", wh, allow_zero=True),))  # type: ignore[assignment]
         return _kwh(delta)
 
     # --- banker commands --------------------------------------------------------
 
     def mint_eeuro(self, caller: Wallet, to: Target, amount: Amount) -> None:
-        """The banker creates ``amount`` eEuro for ``to`` (real euro received off chain)."""
+        """Create (as the banker) ``amount`` eEuro for ``to`` (real euro received off chain)."""
         self._run(caller, "mint_eeuro", (address_bytes("to", to), to_micro("amount", amount)))
 
     def burn_eeuro(self, caller: Wallet, owner: Target, amount: Amount) -> None:
-        """The banker destroys eEuro ``owner`` locked for withdrawal (paying real euro off chain)."""
+        """Destroy (as the banker) the eEuro ``owner`` locked for withdrawal (paying real euro off chain)."""
         self._run(caller, "burn_eeuro", (address_bytes("owner", owner), to_micro("amount", amount)))
 
     def unlock_eeuro(self, caller: Wallet, owner: Target, amount: Amount) -> None:
-        """The banker hands back eEuro ``owner`` locked for withdrawal."""
+        """Hand back (as the banker) the eEuro ``owner`` locked for withdrawal."""
         self._run(caller, "unlock_eeuro", (address_bytes("owner", owner), to_micro("amount", amount)))
 
     # --- user commands ----------------------------------------------------------
@@ -285,8 +287,10 @@ class PowerChain:
     def unlock_tokens(
         self, caller: Wallet, source_chain: int, lock_id: int, to: Target, amount: Amount
     ) -> Decimal:
-        """(Bridge service) pay ``amount`` ENT to ``to`` for lock ``lock_id`` of ``source_chain``,
-        from escrow first, generating the rest; returns the ENT generated."""
+        """Pay (as the bridge service) ``amount`` ENT to ``to`` for lock ``lock_id`` of ``source_chain``.
+
+        Pays from escrow first, generating the rest; returns the ENT generated.
+        """
         for f, v in (("source_chain", source_chain), ("lock_id", lock_id)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise InvalidArgumentError(f"{f} = {v!r}: a non-negative integer", f, v)
@@ -313,20 +317,21 @@ class PowerChain:
 
     @property
     def chain_id(self) -> int:
+        """The chain id of the genesis record."""
         return self._state.chain_id
 
     # --- reads -------------------------------------------------------------------
 
     def get_total_energy(self) -> Decimal:
-        """kWh stored in every storage unit."""
+        """Return the energy stored in every storage unit (kWh)."""
         return _kwh(self._state.total_kwh)
 
     def get_storage_units(self) -> list[Address]:
-        """The active storage units."""
+        """Return the active storage units."""
         return [address_str(a) for a, u in self._state.units.items() if u.active]
 
     def get_storage_unit_energy(self, unit: Target) -> Decimal:
-        """kWh stored in ``unit``."""
+        """Return the energy stored in ``unit`` (kWh)."""
         return _kwh(self._unit(unit).energy)
 
     def get_storage_unit_info(self, unit: Target) -> StorageUnitInfo:
@@ -361,17 +366,17 @@ class PowerChain:
         )
 
     def get_consumption_sessions(self, address: Target) -> list[SessionInfo]:
-        """The open sessions of ``address`` (an expired one closes at the next command)."""
+        """Return the open sessions of ``address`` (an expired one closes at the next command)."""
         raw = address_bytes("address", address)
         return [_session(q) for q in self._state.sessions.values() if q.user == raw]
 
     def get_consumption_session_energy(self, address: Target, unit: Target) -> Decimal:
-        """kWh the sessions of ``address`` with ``unit`` still hold."""
+        """Return the energy the sessions of ``address`` with ``unit`` still hold (kWh)."""
         raw, u = address_bytes("address", address), address_bytes("unit", unit)
         return _kwh(sum(q.remaining for q in self._state.sessions.values() if q.user == raw and q.unit == u))
 
     def get_parameters(self) -> Parameters:
-        """The network parameters now."""
+        """Return the network parameters now."""
         return Parameters.from_micro(*self._state.params)
 
     def get_total_ent(self) -> Decimal:
@@ -379,7 +384,7 @@ class PowerChain:
         return from_micro(self._state.total_ent)
 
     def get_total_eeuro(self) -> Decimal:
-        """eEuro in existence."""
+        """Return the eEuro in existence."""
         return from_micro(self._state.total_eur)
 
     def balance_ent(self, address: Target) -> Balance:
@@ -388,7 +393,7 @@ class PowerChain:
         return Balance(from_micro(a.ent), from_micro(a.ent_locked))
 
     def balance_eeuro(self, address: Target) -> Balance:
-        """eEuro of ``address``: available, and locked (buy orders, withdrawal)."""
+        """Return the eEuro of ``address``: available, and locked (buy orders, withdrawal)."""
         a = self._state.peek(address_bytes("address", address))
         return Balance(from_micro(a.eur), from_micro(a.eur_orders + a.eur_withdraw))
 
@@ -405,10 +410,12 @@ class PowerChain:
 
     @property
     def voters(self) -> list[Address]:
+        """The voters' addresses, sorted."""
         return sorted(address_str(v) for v in self._state.voters)
 
     @property
     def banker(self) -> Address | None:
+        """The banker's address, or None when there is no banker."""
         b = self._state.banker
         return address_str(b) if any(b) else None
 
@@ -449,16 +456,19 @@ class PowerChain:
         return len(self._log.pending)
 
     def state_root(self) -> bytes:
-        """The Merkle root of the current state's records."""
+        """Return the Merkle root of the current state's records."""
         return state_root(self._state.records())
 
     def prove_command(self, height: int, index: int) -> CommandProof:
-        """An inclusion proof of command ``index`` of block ``height`` under its header's root."""
+        """Return an inclusion proof of command ``index`` of block ``height`` under its header's root."""
         return self._log.command_proof(height, index)
 
     def prove_account(self, address: Target) -> StateProof | None:
-        """A proof of ``address``'s balances in the state of the last block (sealing pending
-        commands first); None if the address holds nothing and never acted."""
+        """Return a proof of ``address``'s balances in the state of the last block.
+
+        Pending commands are sealed first; None if the address holds nothing and
+        never acted.
+        """
         self.seal()
         return self._log.state_proof(b"A" + address_bytes("address", address))
 

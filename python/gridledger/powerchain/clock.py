@@ -21,6 +21,7 @@ class ManualClock:
         self.t = t
 
     def __call__(self) -> int:
+        """Return the time the clock was set to (whole seconds since the Unix epoch)."""
         return self.t
 
     def advance(self, seconds: int) -> int:

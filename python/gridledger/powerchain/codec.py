@@ -51,6 +51,8 @@ GENESIS = struct.Struct("<4sBI20sQqqqQq")
 
 @dataclass(frozen=True, slots=True)
 class Op:
+    """A command's opcode, name and the struct of its arguments."""
+
     code: int
     name: str
     args: struct.Struct
@@ -95,7 +97,7 @@ OP_NAMES: dict[int, Op] = {o.code: o for o in OPS.values()}
 def encode_tx_body(
     chain_id: int, op: Op, timestamp: int, nonce: int, public_key: bytes, args: tuple[object, ...]
 ) -> bytes:
-    """The signed part of a command."""
+    """Return the signed part of a command."""
     return TX_HEAD.pack(b"GLPC", VERSION, chain_id, op.code, timestamp, nonce, public_key) + op.args.pack(
         *args
     )
@@ -143,11 +145,12 @@ class Header:
     signature: bytes = b""
 
     def body(self) -> bytes:
-        """The signed part of the header."""
+        """Return the signed part of the header."""
         return encode_header(self)[:-SIG]
 
 
 def encode_header(h: Header) -> bytes:
+    """Return the encoded header: the signed part, then the signature (zeros when unsigned)."""
     return (
         HEADER.pack(
             b"GLPB", VERSION, h.chain_id, h.height, h.previous, h.timestamp, h.commands,
@@ -178,10 +181,12 @@ class Genesis:
     params: tuple[int, int, int, int, int]
 
     def encode(self) -> bytes:
+        """Return the canonical genesis record."""
         return GENESIS.pack(b"GLPG", VERSION, self.chain_id, self.deployer, self.timestamp, *self.params)
 
     @classmethod
     def decode(cls, raw: bytes) -> Genesis:
+        """Return the genesis of its canonical record; raises InvalidTransactionError if malformed."""
         if len(raw) != GENESIS.size:
             raise InvalidTransactionError(
                 f"genesis: {len(raw)} bytes, expected {GENESIS.size}", "genesis", len(raw)

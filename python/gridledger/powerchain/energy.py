@@ -91,8 +91,11 @@ class Minted:
 
 @dataclass(frozen=True, slots=True)
 class Consumed:
-    """A consumption report (micro-units): ENT burned, ENT returned from closed sessions,
-    energy served from sessions and energy beyond them (which grows the imbalance)."""
+    """A consumption report (micro-units).
+
+    ENT burned, ENT returned from closed sessions, energy served from sessions
+    and energy beyond them (which grows the imbalance).
+    """
 
     burned: int
     returned: int

@@ -42,11 +42,12 @@ class Parameters:
 
     @classmethod
     def from_micro(cls, m: int, b: int, c: int, h: int, f: int) -> Parameters:
+        """Return the parameters of their internal integers (micro-units; H in seconds)."""
         return cls(from_micro(m), from_micro(b), from_micro(c), Decimal(h), from_micro(f))
 
 
 def check_parameter(name: str, value: Amount) -> int:
-    """The internal integer of parameter ``name`` set to ``value``; raises if out of range."""
+    """Return the internal integer of parameter ``name`` set to ``value``; raises if out of range."""
     if not isinstance(name, str) or name not in PARAMETER_CODES:
         raise BadConfigurationError(f"unknown parameter {name!r}: one of M, B, C, H, F", "name", name)
     field = f"parameter {name}"

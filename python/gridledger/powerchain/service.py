@@ -36,8 +36,11 @@ __all__ = ["IntegrationService", "Transferred"]
 
 @dataclass(frozen=True, slots=True)
 class Transferred:
-    """One lock moved across: source chain, lock id, whether this run paid it (False when a
-    previous run already had and only the marking was left)."""
+    """One lock moved across.
+
+    Source chain, lock id, whether this run paid it (False when a previous run
+    already had and only the marking was left).
+    """
 
     source_chain: int
     lock_id: int

@@ -32,8 +32,11 @@ MAX_PRICE = 1 << 40  # micro-eEuro per ENT
 
 @dataclass(slots=True)
 class Account:
-    """Balances in micro-units: available and locked ENT, eEuro available,
-    locked in buy orders and locked for withdrawal; the command nonce."""
+    """An account's balances in micro-units, and its command nonce.
+
+    Available and locked ENT; eEuro available, locked in buy orders and locked
+    for withdrawal.
+    """
 
     ent: int = 0
     ent_locked: int = 0
@@ -123,6 +126,7 @@ class State:
 
     @classmethod
     def from_genesis(cls, g: Genesis) -> State:
+        """Return the state at genesis: the deployer the only voter, time at the genesis timestamp."""
         return cls(chain_id=g.chain_id, params=list(g.params), voters={g.deployer}, now=g.timestamp)
 
     # --- helpers shared by the handlers ---------------------------------
@@ -133,7 +137,7 @@ class State:
         return self.total_ent - self.total_kwh
 
     def account(self, addr: bytes) -> Account:
-        """The account of ``addr``, created empty if new (call only when changing it)."""
+        """Return the account of ``addr``, created empty if new (call only when changing it)."""
         self._dirty.add(b"A" + addr)
         a = self.accounts.get(addr)
         if a is None:
@@ -141,7 +145,7 @@ class State:
         return a
 
     def peek(self, addr: bytes) -> Account:
-        """The account of ``addr`` for reading (an empty one if it has none)."""
+        """Return the account of ``addr`` for reading (an empty one if it has none)."""
         return self.accounts.get(addr) or Account()
 
     def check_supply(self, field_name: str, *, ent: int = 0, kwh: int = 0, eur: int = 0) -> None:
@@ -166,16 +170,19 @@ class State:
                 )
 
     def require_voter(self, caller: bytes) -> None:
+        """Raise :class:`NotAuthorisedError` unless ``caller`` is a voter."""
         if caller not in self.voters:
             raise NotAuthorisedError(f"{address_str(caller)} is not a voter", "caller", address_str(caller))
 
     def require_banker(self, caller: bytes) -> None:
+        """Raise :class:`NotAuthorisedError` unless ``caller`` is the banker."""
         if caller != self.banker or caller == ZERO:
             raise NotAuthorisedError(
                 f"{address_str(caller)} is not the banker", "caller", address_str(caller)
             )
 
     def require_unit(self, caller: bytes) -> Unit:
+        """Return the caller's storage unit; :class:`NotAuthorisedError` unless it is an active one."""
         u = self.units.get(caller)
         if u is None or not u.active:
             raise NotAuthorisedError(
@@ -184,6 +191,7 @@ class State:
         return u
 
     def active_unit(self, field_name: str, unit: bytes) -> Unit:
+        """Return storage unit ``unit``; :class:`InvalidArgumentError` naming ``field_name`` if not active."""
         u = self.units.get(unit)
         if u is None:
             raise InvalidArgumentError(
@@ -207,6 +215,7 @@ class State:
     # --- sessions expiring ------------------------------------------------
 
     def push_session(self, s: Session) -> None:
+        """Open session ``s``: store it and schedule its expiry."""
         self.touch(b"S", s.id)
         self.sessions[s.id] = s
         heapq.heappush(self.expiry, (s.expires_at, s.id))
@@ -215,7 +224,7 @@ class State:
         ids.sort()
 
     def sessions_of(self, user: bytes, unit: bytes) -> list[Session]:
-        """The open sessions of ``user`` with ``unit``, oldest first."""
+        """Return the open sessions of ``user`` with ``unit``, oldest first."""
         return [self.sessions[i] for i in self.by_user_unit.get((user, unit), ())]
 
     def close_session(self, s: Session) -> None:
@@ -243,6 +252,7 @@ class State:
         return closed
 
     def unexpire(self, closed: list[Session]) -> None:
+        """Reopen the sessions :meth:`expire` closed (undo), newest first."""
         for s in reversed(closed):
             a = self.account(s.user)
             a.ent -= s.locked

@@ -15,17 +15,20 @@ from gridledger.powerchain.wallet import address_str
 
 
 def positive(field: str, n: int) -> None:
+    """Raise :class:`InvalidArgumentError` naming ``field`` unless ``n`` (micro-units) is positive."""
     if n <= 0:
         raise InvalidArgumentError(f"{field} = {n / UNIT}: must be positive", field, n / UNIT)
 
 
 def short(who: bytes, have: int, want: int, what: str, field: str = "amount") -> InsufficientFundsError:
+    """Return the error: ``who`` has ``have`` of ``what`` and ``want`` is needed (micro-units)."""
     return InsufficientFundsError(
         f"{address_str(who)} has {have / UNIT} {what}, {want / UNIT} needed", field, want / UNIT
     )
 
 
 def mint_eeuro(s: State, caller: bytes, now: int, to: bytes, amount: int) -> None:
+    """Create ``amount`` micro-eEuro for ``to`` (banker only)."""
     s.require_banker(caller)
     positive("amount", amount)
     s.check_supply("amount", eur=amount)
@@ -34,6 +37,7 @@ def mint_eeuro(s: State, caller: bytes, now: int, to: bytes, amount: int) -> Non
 
 
 def burn_eeuro(s: State, caller: bytes, now: int, owner: bytes, amount: int) -> None:
+    """Destroy ``amount`` micro-eEuro ``owner`` locked for withdrawal (banker only)."""
     s.require_banker(caller)
     positive("amount", amount)
     have = s.peek(owner).eur_withdraw
@@ -44,6 +48,7 @@ def burn_eeuro(s: State, caller: bytes, now: int, owner: bytes, amount: int) -> 
 
 
 def unlock_eeuro(s: State, caller: bytes, now: int, owner: bytes, amount: int) -> None:
+    """Hand back ``amount`` micro-eEuro ``owner`` locked for withdrawal (banker only)."""
     s.require_banker(caller)
     positive("amount", amount)
     have = s.peek(owner).eur_withdraw
@@ -55,6 +60,7 @@ def unlock_eeuro(s: State, caller: bytes, now: int, owner: bytes, amount: int) -
 
 
 def lock_eeuro(s: State, caller: bytes, now: int, amount: int) -> None:
+    """Lock ``amount`` micro-eEuro of the caller for withdrawal."""
     positive("amount", amount)
     have = s.peek(caller).eur
     if have < amount:
@@ -65,6 +71,7 @@ def lock_eeuro(s: State, caller: bytes, now: int, amount: int) -> None:
 
 
 def transfer_ent(s: State, caller: bytes, now: int, to: bytes, amount: int) -> None:
+    """Move ``amount`` micro-ENT from the caller to ``to``."""
     positive("amount", amount)
     have = s.peek(caller).ent
     if have < amount:
@@ -74,6 +81,7 @@ def transfer_ent(s: State, caller: bytes, now: int, to: bytes, amount: int) -> N
 
 
 def transfer_eeuro(s: State, caller: bytes, now: int, to: bytes, amount: int) -> None:
+    """Move ``amount`` micro-eEuro from the caller to ``to``."""
     positive("amount", amount)
     have = s.peek(caller).eur
     if have < amount:

@@ -30,6 +30,7 @@ class Balance:
 
     @property
     def total(self) -> Decimal:
+        """Available plus locked."""
         return self.available + self.locked
 
 
@@ -42,13 +43,17 @@ class Mint:
 
     @property
     def total(self) -> Decimal:
+        """ENT minted in all: the producer's and the owner's fee."""
         return self.producer_ent + self.owner_ent
 
 
 @dataclass(frozen=True, slots=True)
 class Consumption:
-    """A consumption report: ENT burned, ENT returned from sessions it closed, kWh served
-    from sessions and kWh beyond them (burning nothing, growing the imbalance)."""
+    """A consumption report.
+
+    ENT burned, ENT returned from sessions it closed, kWh served from sessions
+    and kWh beyond them (burning nothing, growing the imbalance).
+    """
 
     burned_ent: Decimal
     returned_ent: Decimal
@@ -58,8 +63,11 @@ class Consumption:
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
-    """A consumption session: its unit, the energy it still holds (Wh), the ENT it
-    has locked and when it expires (seconds)."""
+    """A consumption session.
+
+    Its unit, the energy it still holds (Wh), the ENT it has locked and when it
+    expires (seconds).
+    """
 
     id: int
     user: Address
@@ -82,8 +90,11 @@ class StorageUnitInfo:
 
 @dataclass(frozen=True, slots=True)
 class EnergyRates:
-    """ENT minted per kWh produced and burned per kWh consumed now; the imbalance
-    D = ENT − kWh; the cost r set when |D| last grew (before the caps M and B)."""
+    """The energy token's rates now.
+
+    ENT minted per kWh produced and burned per kWh consumed; the imbalance
+    D = ENT − kWh; the cost r set when |D| last grew (before the caps M and B).
+    """
 
     mint: Decimal
     burn: Decimal

@@ -19,7 +19,7 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def address_of(public_key: bytes) -> bytes:
-    """The 20-byte address of a 32-byte Ed25519 public key."""
+    """Return the 20-byte address of a 32-byte Ed25519 public key."""
     return hashing.blake3(public_key)[:20]
 
 
@@ -29,7 +29,7 @@ def address_str(raw: bytes) -> Address:
 
 
 def address_bytes(field: str, address: Address | Wallet | bytes) -> bytes:
-    """The 20 raw bytes of an address given as ``0x…`` text, a :class:`Wallet` or bytes."""
+    """Return the 20 raw bytes of an address given as ``0x…`` text, a :class:`Wallet` or bytes."""
     if isinstance(address, Wallet):
         return address.raw_address
     if isinstance(address, bytes):
@@ -65,27 +65,28 @@ class Wallet:
 
     @classmethod
     def generate(cls) -> Wallet:
-        """A wallet with a fresh random key."""
+        """Return a wallet with a fresh random key."""
         return cls(SigningKey.generate())
 
     @classmethod
     def from_seed(cls, seed32: bytes) -> Wallet:
-        """The wallet of a 32-byte seed (deterministic)."""
+        """Return the wallet of a 32-byte seed (deterministic)."""
         return cls(SigningKey.from_seed(seed32))
 
     @classmethod
     def named(cls, name: str) -> Wallet:
-        """A deterministic wallet for examples and tests: the seed is BLAKE3(name)."""
+        """Return a deterministic wallet for examples and tests: the seed is BLAKE3(name)."""
         return cls(SigningKey.from_seed(hashing.blake3(b"gridledger.powerchain.wallet:" + name.encode())))
 
     @property
     def address(self) -> Address:
-        """This wallet's address, ``0x`` and 40 hex digits."""
+        """The wallet's address, ``0x`` and 40 hex digits."""
         return address_str(self.raw_address)
 
     def sign(self, msg: bytes) -> bytes:
-        """A 64-byte Ed25519 signature of ``msg``."""
+        """Return a 64-byte Ed25519 signature of ``msg``."""
         return self._key.sign(msg)
 
     def __repr__(self) -> str:
+        """Show the address only, never the key."""
         return f"Wallet({self.address})"

@@ -131,7 +131,7 @@ class Status:
 
 
 def status(out: str | Path) -> Status:
-    """What a study folder holds.
+    """Return what a study folder holds.
 
     Raises
     ------

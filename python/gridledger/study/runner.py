@@ -30,13 +30,16 @@ __all__ = ["RunSummary", "run"]
 
 
 def require_distributed() -> Any:
-    """The ``distributed`` module, or :class:`MissingExtraError` naming the ``study`` extra."""
+    """Return the ``distributed`` module, or :class:`MissingExtraError` naming the ``study`` extra."""
     return require("distributed", "study")
 
 
 class RunSummary(dict[str, Any]):
-    """What :func:`run` did: ``cells``, ``skipped`` (already done), ``ran``, ``ok``, ``failed``,
-    ``seconds``, ``workers``, ``dashboard`` and the output folder ``out``."""
+    """What :func:`run` did.
+
+    ``cells``, ``skipped`` (already done), ``ran``, ``ok``, ``failed``,
+    ``seconds``, ``workers``, ``dashboard`` and the output folder ``out``.
+    """
 
 
 def _cores() -> int:

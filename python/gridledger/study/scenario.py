@@ -288,12 +288,14 @@ class Scenario:
 
     @classmethod
     def from_json(cls, text: str) -> Scenario:
-        """The scenario of a canonical JSON text."""
+        """Return the scenario of a canonical JSON text."""
         d = json.loads(text)
         return cls(d["workload"], d["params"], d.get("replicate", 0))
 
     def __hash__(self) -> int:
+        """Hash the canonical JSON, so equal scenarios hash equal."""
         return hash(self.canonical())
 
     def __eq__(self, other: object) -> bool:
+        """Whether ``other`` is a scenario with the same canonical JSON."""
         return isinstance(other, Scenario) and self.canonical() == other.canonical()

@@ -74,7 +74,7 @@ def _series(path: str, area: str, quantity: str, field: str) -> pl.DataFrame:
 
 
 def load_series(path: str, area: str) -> pl.DataFrame:
-    """The ``load_actual`` series of ``area`` in ``path`` (long layout).
+    """Return the ``load_actual`` series of ``area`` in ``path`` (long layout).
 
     ``"bundled"`` is the Austrian 2019 sample.
     """
@@ -100,7 +100,7 @@ def covered_span(series: pl.DataFrame) -> tuple[datetime, datetime]:
 
 
 def covered_segments(series: pl.DataFrame) -> list[tuple[datetime, datetime]]:
-    """The spans the series covers without a missing interval (UTC, end exclusive)."""
+    """Return the spans the series covers without a missing interval (UTC, end exclusive)."""
     valid = series.filter(pl.col("value_mw").is_not_null()).sort("utc_timestamp")["utc_timestamp"]
     if valid.len() == 0:
         return []
@@ -117,7 +117,7 @@ def covered_segments(series: pl.DataFrame) -> list[tuple[datetime, datetime]]:
 
 
 def span_of_run(start: str, days: float) -> tuple[datetime, datetime]:
-    """The UTC span ``[start, start + days)`` of a run."""
+    """Return the UTC span ``[start, start + days)`` of a run."""
     t0 = datetime.fromisoformat(start).replace(tzinfo=UTC)
     return t0, t0 + timedelta(days=days)
 
@@ -154,8 +154,11 @@ def _bundled_solar_for(years: range) -> pl.DataFrame:
 
 
 def solar_series(path: str, area: str, start: str, days: float) -> pl.DataFrame:
-    """The solar series for a run: ``solar_generation_actual`` of ``area`` in ``path``, or the bundled
-    Austrian 2019 shape moved to the run's years (see the module's note)."""
+    """Return the solar series for a run.
+
+    ``solar_generation_actual`` of ``area`` in ``path``, or the bundled
+    Austrian 2019 shape moved to the run's years (see the module's note).
+    """
     if path == BUNDLED:
         if area != "AT":
             raise BadDataError(

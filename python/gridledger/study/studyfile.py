@@ -180,9 +180,11 @@ class Study:
                 sources.check_covers(solar, p["solar"], p["solar_area"], p["start"], span_days)
 
     def __iter__(self) -> Iterator[Scenario]:
+        """Iterate over the study's cells in order."""
         return iter(self.cells)
 
     def __len__(self) -> int:
+        """Return the number of cells."""
         return len(self.cells)
 
 

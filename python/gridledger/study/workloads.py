@@ -267,7 +267,7 @@ def run_scenario(sc: Scenario, artefacts: Path | None = None) -> Row:
 
 
 def run_cell(canonical: str, artefacts: str | None = None) -> Row:
-    """The Dask task: a scenario's canonical JSON in, its result row out.
+    """Run one cell as a Dask task: a scenario's canonical JSON in, its result row out.
 
     A cell that raises returns a row with ``status = "failed"`` and the
     error's type and message, so one bad cell never stops a study.
