@@ -92,6 +92,10 @@ def run(
         "store_bytes_open": result.store_bytes,
         "bytes_per_tx": round(on_disk / tx, 1) if tx else None,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "tip_hash": result.chain.tip_hash.hex(),
+        # What the chain state holds at the end (n_ids: absent before bounded memory).
+        "n_utxo": result.chain._state.n_utxo,
+        "n_ids": getattr(result.chain._state, "n_ids", None),
         "cpu_per_wall": round(cpu / wall, 2),
         "foreign_cpu": round(foreign, 2),
     }

@@ -33,6 +33,23 @@ def test_commit_checks_the_block_before_it_moves_the_chain() -> None:
     assert w.chain.height == 1 and w.chain.block(1) == block
 
 
+def test_a_rejected_check_keeps_the_accepted_block_pending() -> None:
+    """Issue 19 class "state unchanged on rejection": ChainState.check and append dropped the
+    pending block before validating a new one, so a rejected block discarded an accepted one."""
+    w = World()
+    block = w.seal(w.valid_period())
+    receipt = w.chain.check(block)
+    bad = w.chain.seal([], w.miner(), timestamp_ms=0)  # stamped before its period ends
+    with pytest.raises(GridLedgerError, match="timestamp_ms"):
+        w.chain.check(bad)
+    blob, offsets = bad.tx_blob()
+    with pytest.raises(GridLedgerError, match="timestamp_ms"):
+        w.chain._state.append(bad.header.encode(), bad.signature, blob, offsets)
+    assert w.chain.height == 0
+    w.chain.commit(receipt, block)  # A is still the pending block
+    assert w.chain.height == 1 and w.chain.block(1) == block
+
+
 def test_a_transfer_without_signers_decodes_and_is_refused_by_the_rules() -> None:
     """Item 9: decode raised IndexError on a Transfer listing no signer (reachable from
     ``prove`` on a tampered store)."""

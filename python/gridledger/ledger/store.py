@@ -17,9 +17,12 @@ whole block (SPEC §2 Storage).
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +37,7 @@ from gridledger.ledger.genesis import Genesis
 from gridledger.ledger.tx import NEVER, SignedTransaction, decode
 from gridledger.ledger.verify import VerifyReport, check_database
 
-__all__ = ["FORMAT", "MAGIC", "ChainStore"]
+__all__ = ["FORMAT", "MAGIC", "ChainStore", "StorePipeline"]
 
 MAGIC = b"gridledger-chain"
 FORMAT = 1
@@ -226,15 +229,50 @@ class ChainStore:
         """:meth:`append` on already encoded parts (the batch path the simulation uses)."""
         chain = self.chain
         receipt = chain.check_raw(header, signature, blob, offsets)
+        self._write(header, signature, blob, offsets, receipt, len(chain.keys()))
+        chain.commit(receipt)
+        return receipt
+
+    def pipeline(self) -> StorePipeline:
+        """A writer that stores each block on a second thread while the caller makes the next.
+
+        ``with store.pipeline() as w: w.append_raw(...)``: each block is validated and
+        applied to :attr:`chain` at once, then written in its own SQLite transaction on a
+        writer thread, in order, at most two blocks behind (SQLite releases the GIL while
+        it writes). Leaving the block waits for every write. If a write fails, the error is
+        raised by the next ``append_raw`` or on leaving, the store's in-memory chain is
+        dropped (rebuilt from the file on next use), and the file holds the blocks before
+        the failed one, each whole.
+        """
+        return StorePipeline(self)
+
+    def _write(
+        self,
+        header: bytes,
+        signature: bytes,
+        blob: bytes,
+        offsets: NDArray[np.int64],
+        receipt: BlockReceipt,
+        key_base: int,
+    ) -> None:
+        """One block's rows in one SQLite transaction (``key_base``: the first new key's id)."""
         h = Header.decode(header)
         first = receipt.first_tx_seq
         n = len(receipt.ids)
-        ids = receipt.ids
+        id_bytes = receipt.ids.tobytes()
         starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
         kinds = receipt.kinds.tolist()
         o = receipt.outputs
         expires = o["expires"]
         exp_col: list[int | None] = [None if e == NEVER else int(e) for e in expires.tolist()]
+        # Outputs spent in their own block (a period's quanta, the units' sums) are inserted
+        # already spent: the same rows as INSERT then UPDATE, one statement fewer each.
+        s = receipt.spent
+        spent_seq, spent_idx = s["tx_seq"], s["index"]
+        here = spent_seq >= first
+        out_key = (o["tx"] + first) * 65536 + o["index"]
+        spent_here = np.isin(out_key, spent_seq[here] * 65536 + spent_idx[here])
+        spent_col = [None if x < 0 else x for x in np.where(spent_here, h.height, -1).tolist()]
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -243,20 +281,24 @@ class ChainStore:
                 (h.height, h.period, receipt.block_hash, header, signature, n, first),
             )
             if len(receipt.new_keys):
-                base = len(chain.keys())
                 c.executemany(
                     "INSERT INTO keys VALUES (?, ?, NULL)",
-                    [(base + i, bytes(k)) for i, k in enumerate(receipt.new_keys)],
+                    [(key_base + i, bytes(k)) for i, k in enumerate(receipt.new_keys)],
                 )
             c.executemany(
                 "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (first + i, ids[i].tobytes(), h.height, i, kinds[i], blob[starts[i] : ends[i]])
-                    for i in range(n)
+                zip(
+                    range(first, first + n),
+                    (id_bytes[k : k + 32] for k in range(0, 32 * n, 32)),
+                    itertools.repeat(h.height, n),
+                    range(n),
+                    kinds,
+                    (blob[a:b] for a, b in zip(starts, ends, strict=True)),
+                    strict=True,
                 ),
             )
             c.executemany(
-                "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 zip(
                     (o["tx"] + first).tolist(),
                     o["index"].tolist(),
@@ -265,20 +307,24 @@ class ChainStore:
                     o["asset"].tolist(),
                     o["amount"].tolist(),
                     exp_col,
+                    spent_col,
                     strict=True,
                 ),
             )
-            s = receipt.spent
+            old = ~here
             c.executemany(
                 "UPDATE outputs SET spent_height = ? WHERE tx = ? AND idx = ?",
-                zip([h.height] * len(s["index"]), s["tx_seq"].tolist(), s["index"].tolist(), strict=True),
+                zip(
+                    [h.height] * int(old.sum()),
+                    spent_seq[old].tolist(),
+                    spent_idx[old].tolist(),
+                    strict=True,
+                ),
             )
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
-        chain.commit(receipt)
-        return receipt
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -448,3 +494,73 @@ class ChainStore:
         if chain is not None:
             self._chain = chain
         return report
+
+
+class StorePipeline:
+    """Blocks validated on the caller's thread, written on a writer thread (:meth:`ChainStore.pipeline`)."""
+
+    def __init__(self, store: ChainStore) -> None:
+        self._store = store
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridledger-store")
+        self._pending: deque[Future[None]] = deque()
+        self._error: BaseException | None = None
+        self._failed = False
+
+    def append_raw(
+        self, header: bytes, signature: bytes, blob: bytes, offsets: NDArray[np.int64]
+    ) -> BlockReceipt:
+        """Validate and apply the block now; store it on the writer thread."""
+        self._drain(keep=1)
+        chain = self._store.chain
+        receipt = chain.check_raw(header, signature, blob, offsets)
+        base = len(chain.keys())
+        chain.commit(receipt)
+        self._pending.append(self._pool.submit(self._write, header, signature, blob, offsets, receipt, base))
+        return receipt
+
+    def _write(
+        self,
+        header: bytes,
+        signature: bytes,
+        blob: bytes,
+        offsets: NDArray[np.int64],
+        receipt: BlockReceipt,
+        key_base: int,
+    ) -> None:
+        # On the writer thread, in order: after a failed block, none of the later ones is
+        # written, so the file never skips a height.
+        if self._failed:
+            raise InvalidBlockError("an earlier block's write failed", "height", Header.decode(header).height)
+        try:
+            self._store._write(header, signature, blob, offsets, receipt, key_base)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _drain(self, keep: int) -> None:
+        """Wait until at most ``keep`` writes are in flight; raise a failed write's error."""
+        while len(self._pending) > keep:
+            e = self._pending.popleft().exception()
+            if e is not None and self._error is None:
+                self._error = e
+        if self._error is not None:
+            # Later writes were queued after the failure: let them finish or fail too,
+            # then forget the in-memory state, which is ahead of the file.
+            for f in self._pending:
+                f.exception()
+            self._pending.clear()
+            self._store._chain = None
+            raise self._error
+
+    def close(self) -> None:
+        """Wait for every write; raise the first failed write's error."""
+        try:
+            self._drain(keep=0)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> StorePipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

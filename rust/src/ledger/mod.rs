@@ -8,6 +8,7 @@ pub mod genesis;
 mod rules;
 pub mod state;
 pub mod tx;
+pub mod utxo;
 
 #[cfg(test)]
 mod tests;

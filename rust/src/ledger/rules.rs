@@ -107,7 +107,7 @@ impl ChainState {
             auction: AuctionDelta::default(),
         };
         for (i, ((tx, _), id)) in parsed.iter().zip(ids).enumerate() {
-            if !in_block.insert(*id) || self.known.contains_key(id) {
+            if !in_block.insert(*id) || self.utxo.known(id).is_some() {
                 return Err(rule(
                     Rule::DoubleSpend,
                     format!("tx[{i}]"),
@@ -391,9 +391,9 @@ impl ChainState {
                     format!("already spent in this block by tx[{k}]"),
                 ));
             }
-            let Some(u) = ov.created.get(p).or_else(|| self.utxo.get(p)).copied() else {
-                return Err(match self.known.get(&p.txid) {
-                    Some((_, n)) if p.index < *n => rule(
+            let Some(u) = ov.created.get(p).copied().or_else(|| self.utxo.get(p)) else {
+                return Err(match self.utxo.known(&p.txid) {
+                    Some((_, n)) if p.index < n => rule(
                         Rule::DoubleSpend,
                         field,
                         value,
@@ -908,9 +908,10 @@ impl ChainState {
             return bad("this equivocation was already punished");
         }
         // Confiscate the equivocator's fee from that height, if still unspent.
-        let fee = self.book.fee_outputs.get(&a.height).filter(|(m, p)| {
-            *m == a.miner && !ov.spent.contains_key(p) && self.utxo.contains_key(p)
-        });
+        let fee =
+            self.book.fee_outputs.get(&a.height).filter(|(m, p)| {
+                *m == a.miner && !ov.spent.contains_key(p) && self.utxo.contains(p)
+            });
         let expected: Vec<Outpoint> = fee.map(|(_, p)| *p).into_iter().collect();
         if inputs != expected.as_slice() || !tx.outputs.is_empty() {
             return Err(rule(Rule::Transaction, f("inputs"), inputs.len(), "an Evidence spends exactly the equivocator's unspent fee from that height and pays nothing out"));

@@ -584,3 +584,190 @@ fn sha256_chains_work_too() {
     assert_eq!(s.log().size(), 1);
     assert_ne!(s.chain_id(), world().state.chain_id());
 }
+
+/// Check `txs` as the next block on the bounded state and on an unbounded
+/// copy; append to both when both accept. Returns both verdicts.
+fn on_both(
+    w: &mut World,
+    full: &mut ChainState,
+    txs: &[Tx],
+) -> (Result<(), Rule>, Result<(), Rule>) {
+    let (h, s, raw) = w.block(txs);
+    let refs: Vec<&[u8]> = raw.iter().map(Vec::as_slice).collect();
+    let a = w.state.check(&h, &s, &refs);
+    let b = full.check(&h, &s, &refs);
+    if let (Ok(x), Ok(y)) = (&a, &b) {
+        assert_eq!(x.block_hash, y.block_hash);
+        assert_eq!(x.spent, y.spent);
+        w.state.apply(x);
+        full.apply(y);
+    }
+    (
+        a.map(|_| ()).map_err(|e| rule_of(&e)),
+        b.map(|_| ()).map_err(|e| rule_of(&e)),
+    )
+}
+
+#[test]
+fn bounded_memory_gives_the_unbounded_verdicts() {
+    use super::utxo::ID_WINDOW;
+    let mut w = world();
+    let mut full = ChainState::with_memory(w.state.genesis().clone(), false).unwrap();
+    let first = w.period_txs(1);
+    let (m0, vpp) = (w.members[0].public_key(), w.vpp.public_key());
+    let d_id = first[3].id(Algorithm::Blake3);
+    let (ok, ok2) = on_both(&mut w, &mut full, &first);
+    assert_eq!((ok, ok2), (Ok(()), Ok(())));
+    let periods = ID_WINDOW + 20;
+    let mut seq = 3;
+    for _ in 1..periods {
+        let txs = w.period_txs(seq);
+        seq += 2;
+        assert_eq!(on_both(&mut w, &mut full, &txs), (Ok(()), Ok(())));
+    }
+    // Memory: expired votes and old spent ids are gone from the bounded state.
+    assert!(w.state.ids_len() < full.ids_len());
+    assert!(w.state.utxo_len() < full.utxo_len());
+    // Crafted blocks, each checked on both states (replays, double spends and
+    // expired votes of pruned outputs, and a valid spend of an old allocation).
+    let replay_create = first[0].clone();
+    let old_quantum = Outpoint {
+        txid: first[0].id(Algorithm::Blake3),
+        index: 0,
+    };
+    let double_spend = w.transfer(
+        &[&w.devices[0]],
+        vec![old_quantum],
+        vec![w.energy(vpp, 100)],
+    );
+    let expired_vote = Outpoint {
+        txid: d_id,
+        index: 2,
+    };
+    let vote_out = Output {
+        owner: vpp,
+        asset: Asset::Vote,
+        amount: 1,
+        expires: w.state.tip().period + 1,
+    };
+    let spend_expired = w.transfer(&[&w.members[0]], vec![expired_vote], vec![vote_out]);
+    let unknown = w.transfer(
+        &[&w.members[0]],
+        vec![Outpoint {
+            txid: [7; 32],
+            index: 0,
+        }],
+        vec![w.energy(vpp, 1)],
+    );
+    for bad in [
+        vec![replay_create],
+        vec![first[3].clone()],
+        vec![double_spend],
+        vec![spend_expired],
+        vec![unknown],
+    ] {
+        let (a, b) = on_both(&mut w, &mut full, &bad);
+        assert!(a.is_err() && b.is_err(), "{a:?} {b:?}");
+    }
+    // Within the window the reason is the same too.
+    let recent = w.period_txs(seq);
+    seq += 2;
+    assert_eq!(on_both(&mut w, &mut full, &recent), (Ok(()), Ok(())));
+    let (a, b) = on_both(&mut w, &mut full, &[recent[1].clone()]);
+    assert_eq!(a, b);
+    assert_eq!(a, Err(Rule::DoubleSpend));
+    let recent_quantum = Outpoint {
+        txid: recent[0].id(Algorithm::Blake3),
+        index: 0,
+    };
+    let again = w.transfer(
+        &[&w.devices[0]],
+        vec![recent_quantum],
+        vec![w.energy(vpp, 100)],
+    );
+    let (a, b) = on_both(&mut w, &mut full, &[again]);
+    assert_eq!((a, b), (Err(Rule::DoubleSpend), Err(Rule::DoubleSpend)));
+    // A vote on its last valid period is still spendable; the old energy too.
+    let last = w.period_txs(seq);
+    let last_vote = Outpoint {
+        txid: last[3].id(Algorithm::Blake3),
+        index: 2,
+    };
+    assert_eq!(on_both(&mut w, &mut full, &last), (Ok(()), Ok(())));
+    for _ in 0..3 {
+        assert_eq!(on_both(&mut w, &mut full, &[]), (Ok(()), Ok(())));
+    }
+    let p = w.state.tip().period + 1;
+    let vote_out = Output {
+        owner: vpp,
+        asset: Asset::Vote,
+        amount: 1,
+        expires: p,
+    };
+    let spend_vote = w.transfer(&[&w.members[0]], vec![last_vote], vec![vote_out]);
+    let old_energy = Outpoint {
+        txid: d_id,
+        index: 0,
+    };
+    let spend_energy = w.transfer(&[&w.members[0]], vec![old_energy], vec![w.energy(m0, 120)]);
+    assert_eq!(
+        on_both(&mut w, &mut full, &[spend_vote, spend_energy]),
+        (Ok(()), Ok(()))
+    );
+    assert_eq!(w.state.tip_hash(), full.tip_hash());
+    assert_eq!(
+        w.state.balance(&m0, w.state.tip().period),
+        full.balance(&m0, w.state.tip().period)
+    );
+}
+
+#[test]
+fn memory_stays_bounded_over_a_long_run() {
+    use super::utxo::ID_WINDOW;
+    let mut w = world();
+    let mut seq = 1;
+    // Member 0's gathered output (outpoint, Wh) and the allocations since.
+    let mut gathered: Option<(Outpoint, u64)> = None;
+    let mut alloc: Vec<Outpoint> = Vec::new();
+    for i in 0..(3 * ID_WINDOW) {
+        let mut txs = w.period_txs(seq);
+        seq += 2;
+        // Every 8 periods member 0 gathers both members' energy in one output.
+        if i % 8 == 7 {
+            let mut ins = std::mem::take(&mut alloc);
+            let mut wh = 200 * (ins.len() as u64 / 2);
+            if let Some((p, g)) = gathered {
+                ins.push(p);
+                wh += g;
+            }
+            let gather = w.transfer(
+                &[&w.members[0], &w.members[1]],
+                ins,
+                vec![w.energy(w.members[0].public_key(), wh)],
+            );
+            let p = Outpoint {
+                txid: gather.id(Algorithm::Blake3),
+                index: 0,
+            };
+            gathered = Some((p, wh));
+            txs.push(gather);
+        }
+        let did = txs[3].id(Algorithm::Blake3);
+        w.try_block(&txs).unwrap();
+        alloc.extend([0, 1].map(|index| Outpoint { txid: did, index }));
+        // Live: at most 17 energy outputs and the votes of the last d + 1 = 5
+        // periods (2 each). Ids: the last ID_WINDOW periods' (≤ 5 each) and
+        // the gathered output's transaction.
+        assert!(w.state.utxo_len() <= 17 + 10, "{}", w.state.utxo_len());
+        assert!(
+            w.state.ids_len() <= 5 * ID_WINDOW as usize + 1,
+            "{}",
+            w.state.ids_len()
+        );
+    }
+    let m0 = w.members[0].public_key();
+    assert_eq!(
+        w.state.balance(&m0, w.state.tip().period).0,
+        287 * 200 + 120
+    );
+}

@@ -140,10 +140,13 @@ impl PyChainState {
 #[pymethods]
 impl PyChainState {
     /// A chain at its genesis; raises BadConfigurationError or InvalidBlockError.
+    /// `bounded=False` keeps every transaction id and expired vote in memory
+    /// (docs/ledger.md "Bounded memory"; the same verdicts either way).
     #[new]
-    fn new(genesis: &[u8]) -> PyResult<Self> {
+    #[pyo3(signature = (genesis, bounded = true))]
+    fn new(genesis: &[u8], bounded: bool) -> PyResult<Self> {
         Ok(Self {
-            inner: ChainState::new(Genesis::decode(genesis)?)?,
+            inner: ChainState::with_memory(Genesis::decode(genesis)?, bounded)?,
             pending: None,
         })
     }
@@ -191,6 +194,11 @@ impl PyChainState {
     #[getter]
     fn n_utxo(&self) -> usize {
         self.inner.utxo_len()
+    }
+    /// Transaction ids held in memory (bounded: those with unspent outputs or recent).
+    #[getter]
+    fn n_ids(&self) -> usize {
+        self.inner.ids_len()
     }
 
     /// The interned keys from `start` on, as an (n, 32) array (key id = row).
@@ -243,7 +251,7 @@ impl PyChainState {
         txs: &[u8],
         offsets_: PyReadonlyArray1<'py, i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.pending = None;
+        // Validate first: a rejected block leaves the pending one in place.
         let acc = self.run_check(py, header, signature, txs, &offsets_)?;
         let d = accepted_dict(py, &acc, self.inner.n_tx())?;
         self.pending = Some(acc);
@@ -278,10 +286,12 @@ impl PyChainState {
         txs: &[u8],
         offsets_: PyReadonlyArray1<'py, i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.pending = None;
         let first = self.inner.n_tx();
+        // A rejected block changes nothing, the pending block included.
         let acc = self.run_check(py, header, signature, txs, &offsets_)?;
         self.inner.apply(&acc);
+        // The tip moved: a block checked against the old tip can no longer commit.
+        self.pending = None;
         accepted_dict(py, &acc, first)
     }
 
