@@ -234,7 +234,7 @@ class ChainStore:
         return receipt
 
     def pipeline(self) -> StorePipeline:
-        """A writer that stores each block on a second thread while the caller makes the next.
+        """Return a writer that stores each block on a second thread while the caller makes the next.
 
         ``with store.pipeline() as w: w.append_raw(...)``: each block is validated and
         applied to :attr:`chain` at once, then written in its own SQLite transaction on a
@@ -560,7 +560,9 @@ class StorePipeline:
             self._pool.shutdown(wait=True)
 
     def __enter__(self) -> StorePipeline:
+        """Enter the ``with`` block: the pipeline itself."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Leave the ``with`` block: write every pending block, then stop the writer thread."""
         self.close()
