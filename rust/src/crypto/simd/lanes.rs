@@ -247,48 +247,314 @@ fn fixed_group<const L: usize>(prefix: &[u8], data: &[u8], width: usize, out: &m
     }
 }
 
-/// Hash every record of a group of `L` lanes at a time; the few records left
-/// over (fewer than `TAIL_SCALAR_BELOW`) one at a time.
+/// Hash the records in groups of `l` with `group`, and the few left over
+/// (fewer than `TAIL_SCALAR_BELOW`) one at a time.
 #[inline(always)]
-fn fixed_lanes<const L: usize>(prefix: &[u8], data: &[u8], width: usize, out: &mut [u8]) {
+fn split_groups(
+    l: usize,
+    prefix: &[u8],
+    data: &[u8],
+    width: usize,
+    out: &mut [u8],
+    mut group: impl FnMut(&[u8], &[u8], usize, &mut [u8]),
+) {
     let n = out.len() / 32;
-    let tail = n % L;
+    let tail = n % l;
     let grouped = if tail < TAIL_SCALAR_BELOW {
         n - tail
     } else {
         n
     };
-    let (head_out, tail_out) = out.split_at_mut(grouped * 32);
-    let (head_data, tail_data) = data.split_at(grouped * width);
-    for (g, o) in head_out.chunks_mut(32 * L).enumerate() {
+    // Both splits are in range: `blake3_fixed` checked data.len() == n · width.
+    let Some((head_out, tail_out)) = out.split_at_mut_checked(grouped * 32) else {
+        return;
+    };
+    let (head_data, tail_data) = data
+        .split_at_checked(grouped * width)
+        .unwrap_or((data, &[]));
+    for (g, o) in head_out.chunks_mut(32 * l).enumerate() {
         let d = head_data
-            .get(g * L * width..(g * L + o.len() / 32) * width)
+            .get(g * l * width..(g * l + o.len() / 32) * width)
             .unwrap_or(&[]);
-        fixed_group::<L>(prefix, d, width, o);
+        group(prefix, d, width, o);
+    }
+    // `blake3::hash` of one contiguous input costs less than a `Hasher`.
+    let mut buf = [0u8; CHUNK_LEN];
+    let p = prefix.len().min(CHUNK_LEN);
+    if let (Some(dst), Some(src)) = (buf.get_mut(..p), prefix.get(..p)) {
+        dst.copy_from_slice(src);
     }
     for (i, o) in tail_out.chunks_exact_mut(32).enumerate() {
         let record = tail_data.get(i * width..(i + 1) * width).unwrap_or(&[]);
-        let mut h = blake3::Hasher::new();
-        h.update(prefix);
-        h.update(record);
-        o.copy_from_slice(h.finalize().as_bytes());
+        let digest = if p == 0 {
+            blake3::hash(record)
+        } else if let Some(dst) = buf.get_mut(p..p + record.len()) {
+            dst.copy_from_slice(record);
+            blake3::hash(buf.get(..p + record.len()).unwrap_or(&[]))
+        } else {
+            let mut h = blake3::Hasher::new();
+            h.update(prefix);
+            h.update(record);
+            h.finalize()
+        };
+        o.copy_from_slice(digest.as_bytes());
     }
 }
 
 fn fixed_portable(prefix: &[u8], data: &[u8], width: usize, out: &mut [u8]) {
-    fixed_lanes::<4>(prefix, data, width, out);
+    split_groups(4, prefix, data, width, out, fixed_group::<4>);
+}
+
+/// The x86 paths with explicit vector intrinsics, one `__m512i` (16 lanes)
+/// or `__m256i` (8 lanes) per BLAKE3 word. The array-of-lanes code above
+/// needs LLVM's vectorisers to become vector code, which run only at
+/// opt-level ≥ 2; the project's dev profile (tests, the callgrind gate) builds
+/// this crate at opt-level 1, where the intrinsics still give vector code.
+#[cfg(target_arch = "x86_64")]
+macro_rules! x86_lanes {
+    ($feat:literal, $w:ty, $l:literal) => {
+        use super::{BLOCK_LEN, CHUNK_END, CHUNK_START, IV, ROOT, SCHEDULE};
+
+        type W = $w;
+
+        #[inline]
+        #[target_feature(enable = $feat)]
+        #[allow(unsafe_code)]
+        fn load(a: [u32; $l]) -> W {
+            // SAFETY: both are $l plain 32-bit integers, any bit pattern valid.
+            unsafe { std::mem::transmute::<[u32; $l], W>(a) }
+        }
+
+        #[inline]
+        #[target_feature(enable = $feat)]
+        #[allow(unsafe_code)]
+        fn store(v: W) -> [u32; $l] {
+            // SAFETY: as in `load`.
+            unsafe { std::mem::transmute::<W, [u32; $l]>(v) }
+        }
+
+        /// One BLAKE3 compression of `$l` blocks (one function body, no calls:
+        /// opt-level 1 inlines little).
+        macro_rules! compress {
+            ($cv:expr, $m:expr, $len:expr, $flags:expr) => {{
+                let (cv, m) = (&$cv, &$m);
+                let z = splat(0);
+                let mut v: [W; 16] = [
+                    cv[0],
+                    cv[1],
+                    cv[2],
+                    cv[3],
+                    cv[4],
+                    cv[5],
+                    cv[6],
+                    cv[7],
+                    splat(IV[0]),
+                    splat(IV[1]),
+                    splat(IV[2]),
+                    splat(IV[3]),
+                    z,
+                    z,
+                    splat($len),
+                    splat($flags),
+                ];
+                macro_rules! g {
+                    ($a:literal, $b:literal, $c:literal, $d:literal, $mx:expr, $my:expr) => {
+                        v[$a] = add(add(v[$a], v[$b]), $mx);
+                        v[$d] = ror16(xor(v[$d], v[$a]));
+                        v[$c] = add(v[$c], v[$d]);
+                        v[$b] = ror12(xor(v[$b], v[$c]));
+                        v[$a] = add(add(v[$a], v[$b]), $my);
+                        v[$d] = ror8(xor(v[$d], v[$a]));
+                        v[$c] = add(v[$c], v[$d]);
+                        v[$b] = ror7(xor(v[$b], v[$c]));
+                    };
+                }
+                for s in &SCHEDULE {
+                    g!(0, 4, 8, 12, m[s[0]], m[s[1]]);
+                    g!(1, 5, 9, 13, m[s[2]], m[s[3]]);
+                    g!(2, 6, 10, 14, m[s[4]], m[s[5]]);
+                    g!(3, 7, 11, 15, m[s[6]], m[s[7]]);
+                    g!(0, 5, 10, 15, m[s[8]], m[s[9]]);
+                    g!(1, 6, 11, 12, m[s[10]], m[s[11]]);
+                    g!(2, 7, 8, 13, m[s[12]], m[s[13]]);
+                    g!(3, 4, 9, 14, m[s[14]], m[s[15]]);
+                }
+                [
+                    xor(v[0], v[8]),
+                    xor(v[1], v[9]),
+                    xor(v[2], v[10]),
+                    xor(v[3], v[11]),
+                    xor(v[4], v[12]),
+                    xor(v[5], v[13]),
+                    xor(v[6], v[14]),
+                    xor(v[7], v[15]),
+                ]
+            }};
+        }
+
+        /// `fixed_group` of the portable path with this backend's vectors.
+        #[target_feature(enable = $feat)]
+        fn group(prefix: &[u8], data: &[u8], width: usize, out: &mut [u8]) {
+            let total = prefix.len() + width;
+            let blocks = total.div_ceil(BLOCK_LEN).max(1);
+            let mut cv: [W; 8] = [
+                splat(IV[0]),
+                splat(IV[1]),
+                splat(IV[2]),
+                splat(IV[3]),
+                splat(IV[4]),
+                splat(IV[5]),
+                splat(IV[6]),
+                splat(IV[7]),
+            ];
+            for b in 0..blocks {
+                let start = b * BLOCK_LEN;
+                let len = (total - start).min(BLOCK_LEN);
+                let mut words = [[0u32; $l]; 16];
+                for (lane, record) in data.chunks(width.max(1)).take($l).enumerate() {
+                    // A whole block inside the record: its words straight from the record.
+                    let whole = start >= prefix.len() && len == BLOCK_LEN;
+                    let r = start.wrapping_sub(prefix.len());
+                    if let (true, Some(block)) = (whole, record.get(r..r.wrapping_add(BLOCK_LEN))) {
+                        for (ws, c) in words.iter_mut().zip(block.chunks_exact(4)) {
+                            ws[lane] = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                        }
+                        continue;
+                    }
+                    let mut buf = [0u8; BLOCK_LEN];
+                    let from_prefix = prefix.get(start..).unwrap_or(&[]);
+                    let p = from_prefix.len().min(len);
+                    buf[..p].copy_from_slice(&from_prefix[..p]);
+                    let r0 = (start + p).saturating_sub(prefix.len());
+                    if let (Some(dst), Some(src)) =
+                        (buf.get_mut(p..len), record.get(r0..r0 + len - p))
+                    {
+                        dst.copy_from_slice(src);
+                    }
+                    for (w, ws) in words.iter_mut().enumerate() {
+                        ws[lane] = u32::from_le_bytes([
+                            buf[4 * w],
+                            buf[4 * w + 1],
+                            buf[4 * w + 2],
+                            buf[4 * w + 3],
+                        ]);
+                    }
+                }
+                let m: [W; 16] = [
+                    load(words[0]),
+                    load(words[1]),
+                    load(words[2]),
+                    load(words[3]),
+                    load(words[4]),
+                    load(words[5]),
+                    load(words[6]),
+                    load(words[7]),
+                    load(words[8]),
+                    load(words[9]),
+                    load(words[10]),
+                    load(words[11]),
+                    load(words[12]),
+                    load(words[13]),
+                    load(words[14]),
+                    load(words[15]),
+                ];
+                let mut flags = if b == 0 { CHUNK_START } else { 0 };
+                if b + 1 == blocks {
+                    flags |= CHUNK_END | ROOT;
+                }
+                cv = compress!(cv, m, len as u32, flags);
+            }
+            let words: [[u32; $l]; 8] = [
+                store(cv[0]),
+                store(cv[1]),
+                store(cv[2]),
+                store(cv[3]),
+                store(cv[4]),
+                store(cv[5]),
+                store(cv[6]),
+                store(cv[7]),
+            ];
+            for (lane, o) in out.chunks_exact_mut(32).take($l).enumerate() {
+                for (w, bytes) in o.chunks_exact_mut(4).enumerate() {
+                    bytes.copy_from_slice(&words[w][lane].to_le_bytes());
+                }
+            }
+        }
+
+        /// `split_groups` with this backend's groups.
+        #[target_feature(enable = $feat)]
+        pub(super) fn fixed(prefix: &[u8], data: &[u8], width: usize, out: &mut [u8]) {
+            super::split_groups($l, prefix, data, width, out, |p, d, w, o| group(p, d, w, o));
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::indexing_slicing)] // fixed-size arrays indexed by constants and lanes < $l
+#[rustfmt::skip]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    #[inline] #[target_feature(enable = "avx512f")]
+    fn splat(x: u32) -> __m512i { _mm512_set1_epi32(x as i32) }
+    #[inline] #[target_feature(enable = "avx512f")]
+    fn add(a: __m512i, b: __m512i) -> __m512i { _mm512_add_epi32(a, b) }
+    #[inline] #[target_feature(enable = "avx512f")]
+    fn xor(a: __m512i, b: __m512i) -> __m512i { _mm512_xor_si512(a, b) }
+    #[inline] #[target_feature(enable = "avx512f")]
+    fn ror16(a: __m512i) -> __m512i { _mm512_ror_epi32::<16>(a) }
+    #[inline] #[target_feature(enable = "avx512f")]
+    fn ror12(a: __m512i) -> __m512i { _mm512_ror_epi32::<12>(a) }
+    #[inline] #[target_feature(enable = "avx512f")]
+    fn ror8(a: __m512i) -> __m512i { _mm512_ror_epi32::<8>(a) }
+    #[inline] #[target_feature(enable = "avx512f")]
+    fn ror7(a: __m512i) -> __m512i { _mm512_ror_epi32::<7>(a) }
+
+    x86_lanes!("avx512f", __m512i, 16);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::indexing_slicing)] // fixed-size arrays indexed by constants and lanes < $l
+#[rustfmt::skip]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    #[inline] #[target_feature(enable = "avx2")]
+    fn splat(x: u32) -> __m256i { _mm256_set1_epi32(x as i32) }
+    #[inline] #[target_feature(enable = "avx2")]
+    fn add(a: __m256i, b: __m256i) -> __m256i { _mm256_add_epi32(a, b) }
+    #[inline] #[target_feature(enable = "avx2")]
+    fn xor(a: __m256i, b: __m256i) -> __m256i { _mm256_xor_si256(a, b) }
+    #[inline] #[target_feature(enable = "avx2")]
+    fn ror16(a: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_srli_epi32::<16>(a), _mm256_slli_epi32::<16>(a))
+    }
+    #[inline] #[target_feature(enable = "avx2")]
+    fn ror12(a: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_srli_epi32::<12>(a), _mm256_slli_epi32::<20>(a))
+    }
+    #[inline] #[target_feature(enable = "avx2")]
+    fn ror8(a: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_srli_epi32::<8>(a), _mm256_slli_epi32::<24>(a))
+    }
+    #[inline] #[target_feature(enable = "avx2")]
+    fn ror7(a: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_srli_epi32::<7>(a), _mm256_slli_epi32::<25>(a))
+    }
+
+    x86_lanes!("avx2", __m256i, 8);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn fixed_avx512(prefix: &[u8], data: &[u8], width: usize, out: &mut [u8]) {
-    fixed_lanes::<16>(prefix, data, width, out);
+    avx512::fixed(prefix, data, width, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn fixed_avx2(prefix: &[u8], data: &[u8], width: usize, out: &mut [u8]) {
-    fixed_lanes::<8>(prefix, data, width, out);
+    avx2::fixed(prefix, data, width, out);
 }
 
 /// BLAKE3 of `n = out.len() / 32` records, record `i` being
