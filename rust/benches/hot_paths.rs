@@ -5,8 +5,10 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gridledger_core::consensus::pob::{evaluate, Params, Pool, Proposal, Window};
-use gridledger_core::crypto::hash::{hash_fixed_into, Algorithm, Records};
-use gridledger_core::crypto::merkle::{verify_inclusion, MerkleTree};
+use gridledger_core::crypto::hash::{
+    hash_fixed_into, hash_ragged_into, Algorithm, Digest, Records,
+};
+use gridledger_core::crypto::merkle::{leaf_hash, node_hash, verify_inclusion, MerkleTree};
 use gridledger_core::crypto::sig::{verify, verify_batch, Keypair};
 use gridledger_core::ev::choice::{choose, Scheduler};
 
@@ -23,10 +25,14 @@ fn records(n: usize, k: usize) -> Vec<u8> {
         .collect()
 }
 
+/// `blake3` is the fixed-width path (many records per SIMD lane set);
+/// `blake3_scalar` hashes the same records one at a time (the ragged path,
+/// which the lanes do not take), side by side in one run.
 fn bench_hash(c: &mut Criterion) {
     let mut g = c.benchmark_group("hash_many_64B");
     for n in [1, 1_000, large()] {
         let data = records(n, 64);
+        let offsets: Vec<usize> = (0..=n).map(|i| i * 64).collect();
         let mut out = vec![0u8; n * 32];
         g.throughput(Throughput::Elements(n as u64));
         for alg in [Algorithm::Blake3, Algorithm::Sha256] {
@@ -34,8 +40,57 @@ fn bench_hash(c: &mut Criterion) {
                 b.iter(|| hash_fixed_into(alg, &data, 64, &mut out).unwrap());
             });
         }
+        g.bench_with_input(BenchmarkId::new("blake3_scalar", n), &n, |b, _| {
+            b.iter(|| hash_ragged_into(Algorithm::Blake3, &data, &offsets, &mut out).unwrap());
+        });
     }
     g.finish();
+    // Other widths up to one chunk, at 10^4 records: lanes against one at a time.
+    let mut g = c.benchmark_group("hash_many_blake3_width");
+    let n = 10_000;
+    for k in [8usize, 200, 1024] {
+        let data = records(n, k);
+        let offsets: Vec<usize> = (0..=n).map(|i| i * k).collect();
+        let mut out = vec![0u8; n * 32];
+        g.throughput(Throughput::Bytes((n * k) as u64));
+        g.bench_with_input(BenchmarkId::new("lanes", k), &k, |b, _| {
+            b.iter(|| hash_fixed_into(Algorithm::Blake3, &data, k, &mut out).unwrap());
+        });
+        g.bench_with_input(BenchmarkId::new("scalar", k), &k, |b, _| {
+            b.iter(|| hash_ragged_into(Algorithm::Blake3, &data, &offsets, &mut out).unwrap());
+        });
+    }
+    g.finish();
+}
+
+/// The build as it was before the blocked build and the lanes: every leaf,
+/// then every level, each a parallel pass over the whole level with one
+/// `node_hash` per node (the comparison for `build_*`, in the same run).
+fn levelwise_scalar(alg: Algorithm, data: &[u8], k: usize) -> Vec<Vec<Digest>> {
+    use rayon::prelude::*;
+    const PAR: usize = 4096;
+    let n = data.len() / k;
+    let leaf = |i: usize| leaf_hash(alg, &data[i * k..(i + 1) * k]);
+    let leaves: Vec<Digest> = if n >= PAR {
+        (0..n).into_par_iter().with_min_len(PAR).map(leaf).collect()
+    } else {
+        (0..n).map(leaf).collect()
+    };
+    let mut levels = vec![leaves];
+    while levels.last().unwrap().len() >= 2 {
+        let prev = levels.last().unwrap();
+        let pair = |p: &[Digest]| node_hash(alg, &p[0], &p[1]);
+        let next: Vec<Digest> = if prev.len() / 2 >= PAR {
+            prev.par_chunks_exact(2)
+                .with_min_len(PAR)
+                .map(pair)
+                .collect()
+        } else {
+            prev.chunks_exact(2).map(pair).collect()
+        };
+        levels.push(next);
+    }
+    levels
 }
 
 fn bench_merkle(c: &mut Criterion) {
@@ -44,13 +99,24 @@ fn bench_merkle(c: &mut Criterion) {
     for n in [1, 1_000, large()] {
         let data = records(n, 64);
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("build_sha256", n), &n, |b, _| {
-            b.iter(|| {
-                MerkleTree::from_records(Algorithm::Sha256, &data, Records::Fixed(64))
-                    .unwrap()
-                    .root()
-            });
-        });
+        for alg in [Algorithm::Sha256, Algorithm::Blake3] {
+            g.bench_with_input(
+                BenchmarkId::new(format!("build_{}", alg.name()), n),
+                &n,
+                |b, _| {
+                    b.iter(|| {
+                        MerkleTree::from_records(alg, &data, Records::Fixed(64))
+                            .unwrap()
+                            .root()
+                    });
+                },
+            );
+            g.bench_with_input(
+                BenchmarkId::new(format!("build_{}_levelwise_scalar", alg.name()), n),
+                &n,
+                |b, _| b.iter(|| levelwise_scalar(alg, &data, 64)),
+            );
+        }
         let tree = MerkleTree::from_records(Algorithm::Sha256, &data, Records::Fixed(64)).unwrap();
         let root = tree.root();
         g.throughput(Throughput::Elements(1)); // one proof made and checked per iteration

@@ -152,6 +152,31 @@ def test_threads_run_in_a_child_with_the_pool_size() -> None:
         ("hash_many", 1), ("verify_batch", 1), ("hash_many", 2), ("verify_batch", 2),
     ]  # fmt: skip
     assert doc["gridledger"]["rayon_threads"] == "1,2"
+    for w in doc["workloads"]:
+        t1 = next(r["median_s"] for r in doc["workloads"] if r["name"] == w["name"] and r["threads"] == 1)
+        assert w["speedup"] == pytest.approx(t1 / w["median_s"])
+        assert w["efficiency"] == pytest.approx(t1 / (w["threads"] * w["median_s"]))
+
+
+def test_scaling_is_t1_over_n_tn_and_null_without_a_one_thread_run() -> None:
+    def row(name: str, threads: int | None, median: float, parallel: bool = True) -> dict[str, Any]:
+        return {"name": name, "threads": threads, "median_s": median, "parallel": parallel}
+
+    doc = {
+        "workloads": [
+            row("merkle_build", 1, 0.8), row("merkle_build", 2, 0.5), row("merkle_build", 4, 0.25),
+            row("hash_many", 2, 0.1), row("ev_day", 1, 1.0, parallel=False), row("ev_day", 2, 1.0, False),
+            row("verify_batch", None, 0.3),
+        ]
+    }  # fmt: skip
+    rows = bench.add_scaling(doc)["workloads"]
+    got = {(w["name"], w["threads"]): (w["speedup"], w["efficiency"]) for w in rows}
+    assert got[("merkle_build", 1)] == (1.0, 1.0)
+    assert got[("merkle_build", 2)] == pytest.approx((1.6, 0.8))
+    assert got[("merkle_build", 4)] == pytest.approx((3.2, 0.8))
+    assert got[("hash_many", 2)] == (None, None)  # no 1-thread run to compare with
+    assert got[("ev_day", 2)] == (None, None)  # serial workload
+    assert got[("verify_batch", None)] == (None, None)  # the pool's default size
 
 
 def test_render_rewrites_only_the_generated_block(smoke: Path, tmp_path: Path) -> None:

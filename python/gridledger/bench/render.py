@@ -60,6 +60,8 @@ def _row(w: dict[str, Any], commit: str) -> str:
         met = "not measured: peer " + ("skipped" if goal.peer in skipped else "not run here")
     threads = f" @{w['threads']}" if w.get("threads") else ""
     figure = f"{_seconds(w['median_s'])} ({w['throughput']:.3g} {w['unit']})"
+    if w.get("efficiency") is not None and (w.get("threads") or 0) > 1:
+        figure += f", {w['speedup']:.2f}× of 1 thread ({w['efficiency']:.0%} efficiency)"
     return (
         f"| `{w['name']}`{threads} n={w['n']:,} | {goal.text if goal else ''} | {figure} | {ratios} | {met} "
         f"| `{commit}` |"

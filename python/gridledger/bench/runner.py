@@ -259,4 +259,28 @@ def run_threads(
     merged["gridledger"]["rayon_threads"] = ",".join(str(t) for t in threads)
     merged["workloads"] = [w for d in docs for w in d["workloads"]]
     merged["wall_s"] = sum(d["wall_s"] for d in docs)
-    return merged
+    return add_scaling(merged)
+
+
+def add_scaling(doc: dict[str, Any]) -> dict[str, Any]:
+    """Fill the optional ``speedup`` and ``efficiency`` of each parallel workload row.
+
+    For a row run with ``n`` threads whose workload also ran with 1 thread in
+    the same document, ``speedup = t1 / tn`` and ``efficiency = t1 / (n · tn)``
+    (medians; 1.0 is perfect scaling, 1.0 at n = 1 by definition). Rows with no
+    1-thread partner, serial workloads and rows of the pool's default size get
+    ``null``. Returns ``doc``, changed in place.
+    """
+    one = {
+        w["name"]: w["median_s"]
+        for w in doc["workloads"]
+        if w.get("threads") == 1 and w.get("parallel") and w.get("median_s", 0) > 0
+    }
+    for w in doc["workloads"]:
+        n, t1, tn = w.get("threads"), one.get(w["name"]), w.get("median_s", 0)
+        if not (w.get("parallel") and isinstance(n, int) and n >= 1 and t1 and tn > 0):
+            w["speedup"] = w["efficiency"] = None
+            continue
+        w["speedup"] = t1 / tn
+        w["efficiency"] = t1 / (n * tn)
+    return doc

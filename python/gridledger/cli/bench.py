@@ -147,6 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         "min",
         "max",
         "throughput",
+        "efficiency",
         "peers (ratio = peer / ours)",
     ):
         t.add_column(col, justify="left" if col in ("workload", "peers (ratio = peer / ours)") else "right")
@@ -157,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
             peers.append(f"{w['instructions']:,} instructions at n={w['instructions_n']}")
         t.add_row(
             w["name"], str(w["n"]), str(w["threads"] or "pool"), _fmt_s(w["median_s"]), _fmt_s(w["min_s"]),
-            _fmt_s(w["max_s"]), f"{w['throughput']:.4g} {w['unit']}", "; ".join(peers) or "-",
+            _fmt_s(w["max_s"]), f"{w['throughput']:.4g} {w['unit']}", _fmt_eff(w), "; ".join(peers) or "-",
         )  # fmt: skip
     _console().print(t)
     for w in doc["workloads"]:
@@ -165,6 +166,12 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{w['name']}: peer {p['name']} skipped: {p['reason']}", file=sys.stderr)
     print(f"results written to {out}", file=sys.stderr)
     return 0
+
+
+def _fmt_eff(w: dict[str, Any]) -> str:
+    """``t1 / (n · tn)`` and the speed-up, for rows that have a 1-thread partner."""
+    e, s = w.get("efficiency"), w.get("speedup")
+    return f"{e:.0%} ({s:.2f}x)" if e is not None and s is not None else "-"
 
 
 def _compare(args: argparse.Namespace) -> int:

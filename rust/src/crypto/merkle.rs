@@ -4,17 +4,22 @@
 //! splits at the largest power of two below n (SPEC §2). The tree keeps every
 //! complete subtree: `levels[k][i]` is the root of leaves `[i·2^k, (i+1)·2^k)`,
 //! so any root at an older size, any proof and any append costs O(log n)
-//! hashes, at about 64 bytes of memory per leaf.
+//! hashes, at about 64 bytes of memory per leaf. BLAKE3 trees hash their
+//! leaves (fixed-width records) and each level's nodes many at a time, one
+//! per SIMD lane (`simd::lanes::blake3_fixed`); the bytes hashed are the same.
 
 use rayon::prelude::*;
 
 use crate::crypto::hash::{Algorithm, Digest, Records};
+use crate::crypto::simd::lanes::{blake3_fixed, CHUNK_LEN};
 use crate::error::{CoreError, CoreResult};
 
 const LEAF_PREFIX: u8 = 0x00;
 const NODE_PREFIX: u8 = 0x01;
-/// Nodes per rayon task when building a level.
+/// Nodes per rayon task when building a level above the blocks.
 const PAR_MIN_NODES: usize = 4096;
+/// A build task hashes an aligned block of 2^BLOCK_LEVELS leaves and its subtree.
+const BLOCK_LEVELS: usize = 11;
 
 /// H(0x00 ‖ data).
 pub fn leaf_hash(alg: Algorithm, data: &[u8]) -> Digest {
@@ -28,6 +33,27 @@ pub fn node_hash(alg: Algorithm, left: &Digest, right: &Digest) -> Digest {
     buf[1..33].copy_from_slice(left);
     buf[33..].copy_from_slice(right);
     alg.hash(&buf)
+}
+
+/// Writes the hashes of leaves `first..first + slice.len()` into the slice.
+type LeafFill<'a> = dyn Fn(usize, &mut [Digest]) -> CoreResult<()> + Sync + 'a;
+
+/// `next[j] = node_hash(prev[2j], prev[2j + 1])` for every `j < next.len()`
+/// (`prev` holds at least `2 · next.len()` hashes). BLAKE3 hashes many nodes
+/// at once, one per SIMD lane: record j of `prev`'s flat bytes is left ‖ right,
+/// behind the 0x01 prefix.
+fn hash_level(alg: Algorithm, prev: &[Digest], next: &mut [Digest]) -> CoreResult<()> {
+    if alg == Algorithm::Blake3 {
+        if let Some(pairs) = prev.as_flattened().get(..next.len() * 64) {
+            return blake3_fixed(&[NODE_PREFIX], pairs, 64, next.as_flattened_mut());
+        }
+    }
+    for (o, p) in next.iter_mut().zip(prev.chunks_exact(2)) {
+        if let [l, r] = p {
+            *o = node_hash(alg, l, r);
+        }
+    }
+    Ok(())
 }
 
 /// The largest power of two strictly below `n` (n ≥ 2).
@@ -52,45 +78,104 @@ impl MerkleTree {
         }
     }
 
-    /// Build from leaf hashes (already `H(0x00 ‖ data)`), level by level in parallel.
+    /// Build from leaf hashes (already `H(0x00 ‖ data)`); see `build`.
     pub fn from_leaf_hashes(alg: Algorithm, leaves: Vec<Digest>) -> Self {
-        let mut levels = vec![leaves];
-        loop {
-            let prev = levels.last().map(Vec::as_slice).unwrap_or(&[]);
-            if prev.len() < 2 {
-                break;
-            }
-            let pair = |p: &[Digest]| match p {
-                [l, r] => node_hash(alg, l, r),
-                _ => [0u8; 32],
-            };
-            let next: Vec<Digest> = if prev.len() / 2 >= PAR_MIN_NODES {
-                prev.par_chunks_exact(2)
-                    .with_min_len(PAR_MIN_NODES)
-                    .map(pair)
-                    .collect()
-            } else {
-                prev.chunks_exact(2).map(pair).collect()
-            };
-            levels.push(next);
+        match Self::build(alg, leaves, None) {
+            Ok(t) => t,
+            // `build` fails only in its leaf filler or on a level of the wrong
+            // shape, and it makes every level the right shape: unreachable.
+            Err(_) => Self::new(alg),
         }
-        Self { alg, levels }
     }
 
     /// Hash each record of `data` as a leaf (fixed `stride`, or ragged by `offsets`) and build.
     pub fn from_records(alg: Algorithm, data: &[u8], bounds: Records<'_>) -> CoreResult<Self> {
         let n = bounds.len(data.len(), 0)?;
-        let leaf = |i: usize| leaf_hash(alg, bounds.record(data, i));
-        let leaves: Vec<Digest> = if n >= PAR_MIN_NODES {
-            (0..n)
-                .into_par_iter()
-                .with_min_len(PAR_MIN_NODES)
-                .map(leaf)
-                .collect()
-        } else {
-            (0..n).map(leaf).collect()
+        let fill = |first: usize, leaves: &mut [Digest]| -> CoreResult<()> {
+            match (alg, bounds) {
+                (Algorithm::Blake3, Records::Fixed(width)) if width < CHUNK_LEN => {
+                    // Many leaves at once, one per SIMD lane, behind the 0x00 prefix.
+                    let d = data
+                        .get(first * width..(first + leaves.len()) * width)
+                        .unwrap_or(&[]);
+                    blake3_fixed(&[LEAF_PREFIX], d, width, leaves.as_flattened_mut())
+                }
+                _ => {
+                    for (j, o) in leaves.iter_mut().enumerate() {
+                        *o = leaf_hash(alg, bounds.record(data, first + j));
+                    }
+                    Ok(())
+                }
+            }
         };
-        Ok(Self::from_leaf_hashes(alg, leaves))
+        Self::build(alg, vec![[0u8; 32]; n], Some(&fill))
+    }
+
+    /// Build every level above `leaves`.
+    ///
+    /// The leaves are cut into aligned blocks of `2^BLOCK_LEVELS`; one rayon
+    /// task per block hashes its leaves (with `fill`, when given: `fill(first,
+    /// slice)` writes the hashes of leaves `first..first + slice.len()`) and
+    /// then every node of the block's subtree, level by level while the level
+    /// below is still in cache, without waiting for the other blocks. Only the
+    /// few levels above the blocks (n / 2^BLOCK_LEVELS nodes and fewer) are
+    /// built after all tasks end. Building level by level across the whole
+    /// tree instead costs a pool-wide barrier per level, levels too small to
+    /// keep every thread busy, and a pass over memory per level (BENCHMARKS.md,
+    /// "Scaling of the parallel hot paths").
+    fn build(alg: Algorithm, leaves: Vec<Digest>, fill: Option<&LeafFill<'_>>) -> CoreResult<Self> {
+        let n = leaves.len();
+        let mut levels = vec![leaves];
+        for k in 1..=BLOCK_LEVELS {
+            if n >> k == 0 {
+                break;
+            }
+            levels.push(vec![[0u8; 32]; n >> k]);
+        }
+        let block = 1usize << BLOCK_LEVELS;
+        let mut tasks: Vec<Vec<&mut [Digest]>> = (0..n.div_ceil(block))
+            .map(|_| Vec::with_capacity(levels.len()))
+            .collect();
+        for (k, level) in levels.iter_mut().enumerate() {
+            let mut chunks = level.chunks_mut(block >> k);
+            for t in &mut tasks {
+                t.push(chunks.next().unwrap_or(&mut []));
+            }
+        }
+        let run = |(i, mut t): (usize, Vec<&mut [Digest]>)| -> CoreResult<()> {
+            if let (Some(f), Some(first)) = (fill, t.first_mut()) {
+                f(i * block, first)?;
+            }
+            for k in 1..t.len() {
+                let (below, above) = t.split_at_mut(k);
+                if let (Some(prev), Some(next)) = (below.last(), above.first_mut()) {
+                    hash_level(alg, prev, next)?;
+                }
+            }
+            Ok(())
+        };
+        if tasks.len() > 1 {
+            tasks.into_par_iter().enumerate().try_for_each(run)?;
+        } else {
+            tasks.into_iter().enumerate().try_for_each(run)?;
+        }
+        // Above the blocks, level by level.
+        loop {
+            let prev = levels.last().map(Vec::as_slice).unwrap_or(&[]);
+            if prev.len() < 2 {
+                break;
+            }
+            let mut next = vec![[0u8; 32]; prev.len() / 2];
+            if next.len() >= 2 * PAR_MIN_NODES {
+                next.par_chunks_mut(PAR_MIN_NODES)
+                    .zip(prev.par_chunks(2 * PAR_MIN_NODES))
+                    .try_for_each(|(o, p)| hash_level(alg, p, o))?;
+            } else {
+                hash_level(alg, prev, &mut next)?;
+            }
+            levels.push(next);
+        }
+        Ok(Self { alg, levels })
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -448,5 +533,57 @@ mod tests {
         assert!(t.consistency_proof(4, 3).is_err());
         assert!(verify_inclusion(Algorithm::Blake3, &[0; 32], 3, 3, &[], &[0; 32]).is_err());
         assert!(verify_consistency(Algorithm::Blake3, 4, 3, &[0; 32], &[0; 32], &[]).is_err());
+    }
+
+    /// BLAKE3 trees of fixed-width records (leaves and nodes hashed many per
+    /// SIMD lane) equal the scalar path (ragged records, node by node) and the
+    /// RFC's recursive definition, at widths up to one chunk and at sizes
+    /// across the lane widths and the parallel threshold.
+    #[test]
+    fn blake3_lanes_build_equals_the_scalar_build() {
+        let alg = Algorithm::Blake3;
+        for (n, width) in [
+            (1usize, 0usize),
+            (2, 1),
+            (3, 64),
+            (17, 63),
+            (33, 1023),
+            (100, 200),
+            (4097, 32),
+            (8193, 64),
+            (20_001, 7),
+        ] {
+            let data: Vec<u8> = (0..n * width)
+                .map(|i| ((i * 2_654_435_761) >> 9) as u8)
+                .collect();
+            let offsets: Vec<usize> = (0..=n).map(|i| i * width).collect();
+            let fixed = MerkleTree::from_records(alg, &data, Records::Fixed(width.max(1)));
+            let ragged = MerkleTree::from_records(alg, &data, Records::Ragged(&offsets)).unwrap();
+            if width > 0 {
+                let fixed = fixed.unwrap();
+                assert_eq!(fixed.root(), ragged.root(), "n {n} width {width}");
+                assert_eq!(fixed.levels, ragged.levels, "n {n} width {width}");
+            }
+            let scalar_leaves: Vec<Digest> = (0..n)
+                .map(|i| leaf_hash(alg, &data[i * width..(i + 1) * width]))
+                .collect();
+            assert_eq!(ragged.levels[0], scalar_leaves);
+            let recs: Vec<Vec<u8>> = (0..n)
+                .map(|i| data[i * width..(i + 1) * width].to_vec())
+                .collect();
+            if n <= 4097 {
+                assert_eq!(ragged.root(), reference_root(alg, &recs), "n {n}");
+            }
+            let mut by_node = vec![scalar_leaves];
+            while by_node.last().unwrap().len() > 1 {
+                let l = by_node.last().unwrap();
+                let next = l
+                    .chunks_exact(2)
+                    .map(|p| node_hash(alg, &p[0], &p[1]))
+                    .collect();
+                by_node.push(next);
+            }
+            assert_eq!(ragged.levels, by_node, "n {n}");
+        }
     }
 }
