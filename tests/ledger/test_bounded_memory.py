@@ -54,8 +54,8 @@ def test_a_long_run_keeps_the_same_verdicts_in_bounded_memory(stored: tuple[Comm
         assert full.n_utxo > bounded.n_utxo
         per_block = max(b.header.n_tx for b in store.blocks(1))
         sunny = sum(1 for b in store.blocks(1) if b.header.n_tx)
-        for ids, _ in sizes:
-            assert ids <= ID_WINDOW * per_block + sunny
+        for n_ids, _ in sizes:
+            assert n_ids <= ID_WINDOW * per_block + sunny
         for key_id in range(1, 1 + len(c.members)):
             k = c.key(key_id)
             assert bounded.balance(k, bounded.period) == full.balance(k, full.period)
