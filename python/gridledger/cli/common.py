@@ -16,6 +16,7 @@ import math
 import os
 import re
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -135,7 +136,7 @@ def _argparse_hint(prog: str, message: str) -> str:
 
 # -- typed parsers ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Kind:
+class Kind(ABC):
     """A typed argument parser: turns the text into a value or raises :class:`UsageError`.
 
     Attributes
@@ -149,9 +150,9 @@ class Kind:
     hint: str
     option: str = "value"
 
+    @abstractmethod
     def __call__(self, text: str) -> Any:
-        """Parse ``text`` into the value; subclasses implement it."""
-        raise NotImplementedError
+        """Parse ``text`` into the value (each kind of argument defines it)."""
 
     def refuse(self, text: str, need: str) -> NoReturn:
         """Raise :class:`UsageError`: the option must be ``need``, and got ``text``."""

@@ -738,7 +738,7 @@ fn memory_stays_bounded_over_a_long_run() {
             let mut wh = 200 * (ins.len() as u64 / 2);
             if let Some((p, g)) = gathered {
                 ins.push(p);
-                wh += g;
+                wh = wh.checked_add(g).expect("test amounts are small");
             }
             let gather = w.transfer(
                 &[&w.members[0], &w.members[1]],

@@ -196,7 +196,7 @@ impl UtxoSet {
                 index: o.index,
                 asset: u.asset,
             });
-            self.live += 1;
+            self.live = self.live.saturating_add(1);
             if self.bounded && u.asset == Asset::Vote {
                 let v = self.expiring.entry(u.expires).or_default();
                 if v.last() != Some(id) {
@@ -221,7 +221,7 @@ impl UtxoSet {
             return;
         };
         e.live.remove(i);
-        self.live -= 1;
+        self.live = self.live.saturating_sub(1);
         e.trim();
         if self.bounded && e.live.is_empty() && e.period.saturating_add(ID_WINDOW) <= period {
             self.txs.remove(&p.txid);
@@ -239,7 +239,10 @@ impl UtxoSet {
             let before = e.live.len();
             e.live
                 .retain(|s| !(s.asset == Asset::Vote && s.expires < period));
-            self.live -= before - e.live.len();
+            // retain only removes: before ≥ len, and live counts every kept output.
+            self.live = self
+                .live
+                .saturating_sub(before.saturating_sub(e.live.len()));
             e.trim();
             if e.live.is_empty() && e.period.saturating_add(ID_WINDOW) <= period {
                 self.txs.remove(&id);

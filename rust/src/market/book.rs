@@ -394,8 +394,9 @@ impl Book {
             }
         }
         self.resting += 1;
-        // At most 2^32 orders of at most 2^63 each: no u128 overflow.
-        self.resting_qty += u128::from(o.qty);
+        // At most 2^32 orders of at most 2^63 each cannot reach u128::MAX; saturating all the
+        // same, so a broken invariant can only make the fast-path bound stricter, never panic.
+        self.resting_qty = self.resting_qty.saturating_add(u128::from(o.qty));
         Ok(slot)
     }
 
@@ -429,7 +430,7 @@ impl Book {
                 levels.remove(o.price);
             }
         }
-        self.resting_qty -= u128::from(o.qty);
+        self.resting_qty = self.resting_qty.saturating_sub(u128::from(o.qty));
         if let Some(x) = self
             .id_slot
             .get_mut(usize::try_from(o.id).unwrap_or(usize::MAX))
@@ -634,7 +635,7 @@ impl Book {
             // fill ≤ qty, fill ≤ maker.qty ≤ level.qty: no underflow.
             qty -= fill;
             level.qty -= fill;
-            self.resting_qty -= u128::from(fill);
+            self.resting_qty = self.resting_qty.saturating_sub(u128::from(fill));
             if fill < maker.qty {
                 if let Some(m) = self.slab.get_mut(slot as usize) {
                     m.qty -= fill;
@@ -701,7 +702,7 @@ impl Book {
         if let Some(l) = self.levels(o.side).get_mut(o.price) {
             l.qty -= cut;
         }
-        self.resting_qty -= u128::from(cut);
+        self.resting_qty = self.resting_qty.saturating_sub(u128::from(cut));
         Ok(())
     }
 
@@ -895,7 +896,7 @@ impl Book {
                     }
                     if kind == Kind::Limit {
                         // < 2^64 ops of < 2^63 each: no u128 overflow.
-                        incoming += u128::from(q);
+                        incoming = incoming.saturating_add(u128::from(q));
                     }
                 }
                 Op::Cancel { .. } => {}
@@ -905,7 +906,7 @@ impl Book {
                 } => {
                     qty(q)?;
                     price(p)?;
-                    incoming += u128::from(q);
+                    incoming = incoming.saturating_add(u128::from(q));
                 }
             }
         }
