@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,19 +114,27 @@ def run_loop(study: Study, rayon: int) -> dict[str, Any]:
     b0, n0 = busy_cpu_seconds(), nice_cpu_seconds()
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, __file__, "_loop"], input=payload, capture_output=True, text=True, env=env, check=True
+        [sys.executable, __file__, "_loop"],
+        input=payload,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     wall = time.perf_counter() - t0
     res: dict[str, Any] = json.loads(out.stdout)
-    res.update(mode="loop", workers=0, rayon=rayon, wall=wall, foreign_nice_cpu=(nice_cpu_seconds() - n0) / wall)
+    res.update(
+        mode="loop", workers=0, rayon=rayon, wall=wall, foreign_nice_cpu=(nice_cpu_seconds() - n0) / wall
+    )
     res["machine_busy"] = (busy_cpu_seconds() - b0) / wall
     return res
 
 
 def run_cluster(study: Study, workers: int, rayon: int | None, out: Path) -> dict[str, Any]:
     """The study through ``gridledger.study.run`` on a fresh local cluster of ``workers``."""
-    import distributed
+    from gridledger.study.runner import require_distributed
 
+    distributed = require_distributed()
     rayon = rayon or max(1, _cores() // workers)
     shutil.rmtree(out, ignore_errors=True)
     t_start = time.perf_counter()
@@ -152,7 +161,9 @@ def run_cluster(study: Study, workers: int, rayon: int | None, out: Path) -> dic
         client.close()
         cluster.close()
     if summary["failed"]:
-        raise RuntimeError(f"{summary['failed']} cells failed: {[r for r in rows if r['status'] != 'ok'][:1]}")
+        raise RuntimeError(
+            f"{summary['failed']} cells failed: {[r for r in rows if r['status'] != 'ok'][:1]}"
+        )
     return {
         "mode": "cluster",
         "workers": workers,
@@ -162,6 +173,8 @@ def run_cluster(study: Study, workers: int, rayon: int | None, out: Path) -> dic
         "startup": startup,
         "seconds": summary["seconds"],
         "cell_seconds": [r["meas_seconds"] for r in rows],
+        # what the cluster adds around the cells: scheduling, transfers, writing the rows
+        "around_cells_s": wall - sum(float(r["meas_seconds"]) for r in rows) / workers,
         "worker_peak_rss_mb": sorted(rss.values()),
         "foreign_nice_cpu": foreign,
         "machine_busy": busy,
@@ -181,13 +194,14 @@ def cmd_overhead(args: argparse.Namespace) -> None:
     table: dict[str, list[float]] = {}
     cell_s: list[float] = []
     for r in range(args.rounds):
-        for name, fn in (
+        runs: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
             ("loop", lambda: run_loop(study, max(1, _cores()))),
             ("1 worker", lambda: run_cluster(study, 1, None, out)),
             ("2 workers", lambda: run_cluster(study, 2, None, out)),
             ("loop, rayon 1", lambda: run_loop(study, 1)),
             ("1 worker, rayon 1", lambda: run_cluster(study, 1, 1, out)),
-        ):
+        )
+        for name, fn in runs:
             res = fn()
             res.update(name=name, round=r)
             _emit(res)
@@ -197,10 +211,15 @@ def cmd_overhead(args: argparse.Namespace) -> None:
     med = {k: statistics.median(v) for k, v in table.items()}
     # The loop is timed from its first cell (its interpreter start and imports excluded); a
     # cluster's time includes the workers' imports and data reads: any doubt counts against Dask.
-    print(f"{len(study.cells)} cells, median cell {statistics.median(cell_s):.1f} s in the loop", file=sys.stderr)
+    print(
+        f"{len(study.cells)} cells, median cell {statistics.median(cell_s):.1f} s in the loop",
+        file=sys.stderr,
+    )
     for k, v in med.items():
-        print(f"  {k:>18}: median {v:7.1f} s over {len(table[k])} rounds {[round(x, 1) for x in table[k]]}",
-              file=sys.stderr)
+        print(
+            f"  {k:>18}: median {v:7.1f} s over {len(table[k])} rounds {[round(x, 1) for x in table[k]]}",
+            file=sys.stderr,
+        )
     summary = {
         "overhead_1_worker": med["1 worker"] / med["loop"] - 1,
         "overhead_1_worker_rayon1": med["1 worker, rayon 1"] / med["loop, rayon 1"] - 1,
