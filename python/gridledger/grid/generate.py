@@ -131,7 +131,7 @@ def radial_feeder(
         PV units and EV chargers: a count (labels ``pv00``…, ``ev00``…) or their
         labels. Unit ``k`` of ``U`` sits on the bus of member ``k·M // U``.
     members
-        Member labels (default ``m000``…, as :meth:`Community.paper` names them).
+        Member labels (default ``m000``…, as :meth:`Community.default` names them).
     line_type
         A key of :data:`LINE_TYPES`.
     span_m

@@ -428,6 +428,7 @@ impl Radial {
             *s = C64::new(pb * inv, qb * inv);
             *v = self.v_src;
         }
+        let tol2 = opts.tol_pu * opts.tol_pu;
         let mut converged = false;
         let mut iterations = 0i64;
         for it in 1..=opts.max_iter {
@@ -437,7 +438,7 @@ impl Radial {
             if !dv.is_finite() {
                 break;
             }
-            if dv < opts.tol_pu {
+            if dv < tol2 {
                 converged = true;
                 break;
             }
@@ -485,12 +486,13 @@ impl Radial {
         (self.v_src - self.z_hv * j0) / self.den
     }
 
-    /// Voltages down the tree from the currents; returns the largest change.
+    /// Voltages down the tree from the currents; returns the largest squared
+    /// change (squared: no square root per bus in the hot loop).
     fn forward(&self, ws: &mut Scratch, j0: C64) -> f64 {
         let v0 = self.mid(j0) - self.z_lv * j0;
         let mut dv = 0.0f64;
         if let Some(v) = ws.v.first_mut() {
-            dv = (v0 - *v).abs();
+            dv = (v0 - *v).norm_sqr();
             *v = v0;
         }
         for k in 1..self.bus.len() {
@@ -501,7 +503,7 @@ impl Radial {
             let vp = ws.v.get(u).copied().unwrap_or(C64::ZERO);
             let new = vp - z * a;
             if let Some(v) = ws.v.get_mut(k) {
-                let d = (new - *v).abs();
+                let d = (new - *v).norm_sqr();
                 // NaN-propagating max: a NaN change must end the period as failed
                 dv = if d.is_nan() || d > dv { d } else { dv };
                 *v = new;
