@@ -122,3 +122,12 @@ def test_generator_shapes_and_types() -> None:
 def test_a_single_member_feeder() -> None:
     f = radial_feeder(1, n_legs=4)
     assert f.n_buses == 2 and f.distance(0, 1) == "transformer"
+
+
+def test_member_order_is_part_of_equality() -> None:
+    f = small()
+    swapped = Feeder(list(f.buses), list(f.lines), f.transformer, members={"b": "b4", "a": "b2", "c": "b0"})
+    same = Feeder(list(f.buses), list(f.lines), f.transformer, members=dict(f.members), units=dict(f.units))
+    assert same == f
+    assert swapped != Feeder(list(f.buses), list(f.lines), f.transformer, members=dict(f.members))
+    assert swapped.member_bus.tolist() == [4, 2, 0]

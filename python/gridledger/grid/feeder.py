@@ -473,10 +473,13 @@ class Feeder:
         )
 
     def __eq__(self, other: object) -> bool:
-        """Compare as plain data (:meth:`to_dict`)."""
+        """Compare as plain data (:meth:`to_dict`), the order of members, units and chargers included."""
         if not isinstance(other, Feeder):
             return NotImplemented
-        return self.to_dict() == other.to_dict()
+        order = [
+            (list(a.members.items()), list(a.units.items()), list(a.chargers.items())) for a in (self, other)
+        ]
+        return order[0] == order[1] and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
         """Hash the elements."""
