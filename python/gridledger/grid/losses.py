@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from gridledger.community.repartition import allocate
-from gridledger.errors import BadConfigurationError, InvalidArgumentError
+from gridledger.errors import BadConfigurationError, GridError, InvalidArgumentError
 from numpy.typing import NDArray
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
 LossWeightFn = Callable[[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]], NDArray[np.generic]]
 
 
-class LossAllocationError(BadConfigurationError):
+class LossAllocationError(GridError, BadConfigurationError):
     """A loss-allocation rule that does not conserve the period's losses (``field`` names the rule)."""
 
 
