@@ -34,9 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
+
 from gridledger.community.repartition import allocate
 from gridledger.errors import BadConfigurationError, GridError, InvalidArgumentError
-from numpy.typing import NDArray
 
 __all__ = [
     "Custom",

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from gridledger.errors import InvalidArgumentError
 from numpy.typing import NDArray
+
+from gridledger.errors import InvalidArgumentError
 
 __all__ = ["EN50160_BAND", "Violations", "count_violations"]
 
