@@ -152,3 +152,29 @@ def test_periods_without_a_power_flow_solution_are_named_and_nothing_is_written(
         community.simulate(c, datetime(2019, 1, 3, 17, tzinfo=UTC), periods=4, store=path, grid=hopeless)
     assert e.value.field == "periods" and e.value.value == [1718372, 1718373, 1718374, 1718375]
     assert not path.exists()
+
+
+def test_a_run_solved_in_several_power_flow_calls_gives_the_same_outcome(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gridledger.grid.outcome as outcome
+
+    c = community.Community.default(members=6, pv_units=6, kwp=30.0, seed=1, consensus=Consensus())
+    weak = radial_feeder(6, units=6, n_legs=1, line_type="15-AL1/3-ST1A 0.4", span_m=250.0)
+    one = community.simulate(c, START, periods=P, store=None, grid=weak).grid
+    monkeypatch.setattr(outcome, "_FLOW_BYTES", 7 * 8 * (4 * 7 + 4 * 6 + 16))  # 7 periods a call
+    many = community.simulate(c, START, periods=P, store=None, grid=weak).grid
+    assert one is not None and many is not None
+    assert one.violations.periods_with_violations > 0
+    for name in ("losses_w", "losses_wh", "loss_shares_wh", "p_slack_w", "trafo_loading", "line_loading_max"):
+        assert np.array_equal(getattr(one, name), getattr(many, name)), name
+    for name in (
+        "undervoltage",
+        "overvoltage",
+        "overloaded_lines",
+        "trafo_overload",
+        "bus_periods",
+        "line_periods",
+    ):
+        assert np.array_equal(getattr(one.violations, name), getattr(many.violations, name)), name
+    assert np.array_equal(one.violations.vm_min_pu, many.violations.vm_min_pu)

@@ -36,6 +36,9 @@ __all__ = ["GridOutcome", "GridRun"]
 
 #: Periods allocated per call while preparing (bounds the (chunk, M) float weights).
 _CHUNK = 2048
+#: Most bytes of power-flow results held at once (the run's periods are solved in as few calls
+#: as keep them under this: a year of 15-minute periods on a 100-bus feeder is one call).
+_FLOW_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -141,18 +144,34 @@ class GridRun:
         cons = inputs.consumption_wh
         periods = inputs.periods
         n_p, n_b = cons.shape[0], feeder.n_buses
-        # Net injection per bus (Wh), without a (P, M) float array: integer consumption summed per bus.
+        # The power flow runs over every period before the first block, in as few calls as keep its
+        # (T, B) and (T, L) results under _FLOW_BYTES (one call for a year on a 100-bus feeder).
+        per_period = 8 * (4 * n_b + 4 * feeder.n_lines + 16)
+        step = max(1, _FLOW_BYTES // per_period)
         to_w = 3600.0 / community.period_s
-        p_w = np.zeros((n_p, n_b), np.float64)
-        for b in np.unique(m_bus):
-            p_w[:, b] -= cons[:, m_bus == b].sum(axis=1, dtype=np.int64)
-        for b in np.unique(u_bus):
-            p_w[:, b] += inputs.generation_wh[:, u_bus == b].sum(axis=1)
-        p_w *= to_w
-        with warnings.catch_warnings():  # not a warning here: the run refuses to settle such periods
-            warnings.simplefilter("ignore", PowerFlowWarning)
-            flow = powerflow(feeder, p_w)
-        bad = np.flatnonzero(~np.asarray(flow.converged))
+        vio: list[Violations] = []
+        cols: tuple[list[NDArray[np.float64]], ...] = ([], [], [], [])  # losses, slack, trafo, line max
+        converged = np.zeros(n_p, np.bool_)
+        for a in range(0, n_p, step):
+            z = slice(a, min(a + step, n_p))
+            # Net injection per bus, without a (P, M) float array: integer consumption summed per bus.
+            p_w = np.zeros((z.stop - a, n_b), np.float64)
+            for b in np.unique(m_bus):
+                p_w[:, b] -= cons[z][:, m_bus == b].sum(axis=1, dtype=np.int64)
+            for b in np.unique(u_bus):
+                p_w[:, b] += inputs.generation_wh[z][:, u_bus == b].sum(axis=1)
+            p_w *= to_w
+            with warnings.catch_warnings():  # not a warning here: the run refuses to settle such periods
+                warnings.simplefilter("ignore", PowerFlowWarning)
+                flow = powerflow(feeder, p_w)
+            converged[z] = flow.converged
+            ll = np.asarray(flow.line_loading, np.float64)
+            vio.append(count_violations(flow))
+            top = ll.max(axis=1) if ll.shape[1] else np.zeros(z.stop - a)
+            for col, x in zip(cols, (flow.losses_w, flow.p_slack_w, flow.trafo_loading, top), strict=True):
+                col.append(np.asarray(x, np.float64))
+            del flow, ll, p_w
+        bad = np.flatnonzero(~converged)
         if bad.size:
             shown = periods[bad[:10]].tolist()
             raise NonConvergenceError(
@@ -161,14 +180,11 @@ class GridRun:
                 "periods",
                 shown,
             )
-        self.violations = count_violations(flow)
-        self.losses_w = np.asarray(flow.losses_w, np.float64)
+        self.violations = Violations.concat(vio)
+        self.losses_w, self.p_slack_w, self.trafo_loading, self.line_loading_max = (
+            np.concatenate(c) for c in cols
+        )
         self.total_wh = losses_wh(self.losses_w, community.period_s, periods)
-        self.p_slack_w = np.asarray(flow.p_slack_w, np.float64)
-        self.trafo_loading = np.asarray(flow.trafo_loading, np.float64)
-        ll = np.asarray(flow.line_loading, np.float64)
-        self.line_loading_max = ll.max(axis=1) if ll.shape[1] else np.zeros(n_p)
-        del flow, ll, p_w
         dtype = np.int32 if int(self.total_wh.max(initial=0)) < 2**31 else np.int64
         self.shares = np.empty(cons.shape, dtype)
         for a in range(0, n_p, _CHUNK):

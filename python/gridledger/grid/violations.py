@@ -69,6 +69,27 @@ class Violations:
     vm_max_pu: NDArray[np.float64]
     band: float = EN50160_BAND
 
+    @classmethod
+    def concat(cls, parts: list[Violations]) -> Violations:
+        """Join the counts of consecutive runs of periods of one feeder (bus and line counts add)."""
+        if not parts:
+            raise InvalidArgumentError("no violations to join", "parts", 0)
+        if len(parts) == 1:
+            return parts[0]
+        cat = np.concatenate
+        return cls(
+            undervoltage=cat([p.undervoltage for p in parts]),
+            overvoltage=cat([p.overvoltage for p in parts]),
+            overloaded_lines=cat([p.overloaded_lines for p in parts]),
+            trafo_overload=cat([p.trafo_overload for p in parts]),
+            bus_periods=np.sum([p.bus_periods for p in parts], axis=0, dtype=np.int64),
+            line_periods=np.sum([p.line_periods for p in parts], axis=0, dtype=np.int64),
+            nonconverged=cat([p.nonconverged for p in parts]),
+            vm_min_pu=cat([p.vm_min_pu for p in parts]),
+            vm_max_pu=cat([p.vm_max_pu for p in parts]),
+            band=parts[0].band,
+        )
+
     @property
     def per_period(self) -> NDArray[np.int32]:
         """``(T,)`` violations in each period: buses out of band + overloaded lines + the transformer."""
