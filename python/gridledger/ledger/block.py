@@ -101,7 +101,7 @@ def scan(
     ids
         ``(n, 32)`` ids H(body).
     kinds
-        ``(n,)`` kind codes: 0 Create, 1 Transfer, 2 Candidate, 3 Winner, 4 Evidence.
+        ``(n,)`` kind codes: 0 Create, 1 Transfer, 2 Candidate, 3 Winner, 4 Evidence, 5 Losses.
     winner
         The winner named by the last Winner transaction with a non-zero
         winner (the next producer of an auction chain), or None.

@@ -308,7 +308,7 @@ fn at_tx(e: CoreError, i: usize) -> CoreError {
 
 /// Read whole transactions `data[offsets[i]:offsets[i+1]]` (body and
 /// signatures, as a block carries them) in one pass: their ids H(body), their
-/// kind codes (0 Create, 1 Transfer, 2 Candidate, 3 Winner, 4 Evidence) and
+/// kind codes (0 Create, 1 Transfer, 2 Candidate, 3 Winner, 4 Evidence, 5 Losses) and
 /// the winner named by the last Winner with a non-zero winner, or None (the
 /// next producer of an auction chain, SPEC §3). Raises
 /// InvalidTransactionError naming `txs[i]` on the first undecodable one.
