@@ -28,8 +28,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
-from gridledger.errors import InvalidArgumentError
 from numpy.typing import NDArray
+
+from gridledger.errors import InvalidArgumentError
 
 
 class _Placed(Protocol):
