@@ -12,16 +12,23 @@ from __future__ import annotations
 __all__ = [
     "BadConfigurationError",
     "BadDataError",
+    "BadElementError",
     "ClusterError",
+    "DisconnectedBusError",
     "DoubleSpendError",
+    "GridError",
     "GridLedgerError",
     "InsufficientFundsError",
     "InvalidArgumentError",
     "InvalidBlockError",
     "InvalidSignatureError",
     "InvalidTransactionError",
+    "MeshedNetworkError",
     "MissingExtraError",
+    "NonConvergenceError",
     "NotAuthorisedError",
+    "PowerFlowWarning",
+    "UnknownBusError",
 ]
 
 
@@ -99,3 +106,37 @@ class MissingExtraError(GridLedgerError, ImportError):
     def __init__(self, message: str, extra: str, module: str) -> None:
         super().__init__(message, "extra", extra)
         self.name = module
+
+
+# --- The grid (SPEC §11, docs/grid.md): gridledger.grid raises these. ---------------------------
+
+
+class GridError(GridLedgerError):
+    """Base class of the grid's errors: a feeder that cannot be used, a power flow that failed."""
+
+
+class MeshedNetworkError(GridError, ValueError):
+    """A loop (or a parallel line) where a radial feeder is required; names the line that closes it."""
+
+
+class DisconnectedBusError(GridError, ValueError):
+    """A bus without a path to the transformer's LV bus; names the bus."""
+
+
+class BadElementError(GridError, ValueError):
+    """An element with a bad field: non-positive impedance or ampacity, a duplicate name, a bad type.
+
+    ``field`` names the element and the field (``"lines['l3'].r_ohm"``).
+    """
+
+
+class UnknownBusError(GridError, ValueError):
+    """A line, transformer, member, PV unit or charger on a bus the feeder does not have."""
+
+
+class NonConvergenceError(GridError):
+    """A power flow that did not converge; ``value`` lists the periods (their indices)."""
+
+
+class PowerFlowWarning(UserWarning):
+    """Some periods of a power flow did not converge (their rows are NaN; see ``converged``)."""
