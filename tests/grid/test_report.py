@@ -11,6 +11,7 @@ import pytest
 from gridledger.errors import BadDataError, InvalidArgumentError
 from gridledger.grid import radial_feeder
 from gridledger.grid.feeder import Feeder
+from numpy.typing import NDArray
 
 pytest.importorskip("gridledger.grid.powerflow")  # gridcore's power flow (merged from branch gridcore)
 
@@ -19,7 +20,7 @@ from gridledger.grid.report import dso_report, hosting_capacity, read_injections
 T = 24
 
 
-def _run(feeder: Feeder, pv_kw: float) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+def _run(feeder: Feeder, pv_kw: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """A day of hourly load (1 kW per member bus) and PV (a noon bell, pv_kw peak on every member bus)."""
     load = np.zeros((T, feeder.n_buses))
     pv = np.zeros((T, feeder.n_buses))
