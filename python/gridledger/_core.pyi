@@ -34,6 +34,7 @@ __all__ = [
     "encode_transfers",
     "ev_choose",
     "ev_simulate",
+    "grid_powerflow",
     "gunzip",
     "hash_one",
     "hash_ragged",
@@ -490,6 +491,41 @@ def ev_simulate(
     """Competing miners ("a,b,…") round by round, highest λ wins.
 
     Returns (executed round or −1, Θ Wh, λ, winning miner, rounds not proven optimal).
+    """
+
+# Grid (rust/src/grid/sweep.rs, py/grid/): the batched radial power flow.
+
+def grid_powerflow(
+    parent: NDArray[np.int64],
+    line_bus: NDArray[np.int64],
+    r_pu: NDArray[np.float64],
+    x_pu: NDArray[np.float64],
+    b_pu: NDArray[np.float64],
+    trafo: tuple[float, float, float, float, float, float],
+    v_src: float,
+    shift_deg: float,
+    s_base_va: float,
+    i_base_a: float,
+    p_w: NDArray[np.float64],
+    q_var: NDArray[np.float64],
+    tol_pu: float,
+    max_iter: int,
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.bool_],
+    NDArray[np.int64],
+]:
+    """Solve every period's power flow (rust/src/grid/sweep.rs); unconverged rows are NaN.
+
+    Returns (vm_pu, va_deg, i_line_a, line_loss_w, p_hv_w, q_hv_var, s_hv_va, trafo_loss_w,
+    converged, iterations).
     """
 
 @final

@@ -11,6 +11,8 @@
 //! data/        inflate (gunzip), table (+ table/scan: the CSV body), civil
 //!              (calendar), series (resampling)
 //! ev/          choice: one round's exact EV schedule
+//! grid/        sweep: batched backward/forward-sweep power flow of a radial
+//!              feeder (complex: the arithmetic it needs)
 //! market/      book (price-time priority, integer ticks) and its level ladder
 //! consensus/   draw (auction keys, win probabilities), bidding, pob
 //! ledger/      codec, tx, block, genesis, auction, state + rules
@@ -24,7 +26,7 @@
 //!
 //! ```text
 //! error
-//! crypto, data, ev, market
+//! crypto, data, ev, grid, market
 //! consensus   (crypto, ev)
 //! ledger      (crypto, consensus)
 //! py          (everything)
@@ -37,6 +39,7 @@ pub mod crypto;
 pub mod data;
 pub mod error;
 pub mod ev;
+pub mod grid;
 pub mod ledger;
 pub mod market;
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gridledger.grid.feeder import Bus, Distance, Feeder, Line, Transformer
 from gridledger.grid.generate import LINE_TYPES, TRANSFORMER_TYPES, radial_feeder
+from gridledger.grid.powerflow import PowerFlowResult, powerflow
 
 __all__ = [
     "LINE_TYPES",
@@ -18,6 +19,8 @@ __all__ = [
     "Distance",
     "Feeder",
     "Line",
+    "PowerFlowResult",
     "Transformer",
+    "powerflow",
     "radial_feeder",
 ]

@@ -9,6 +9,7 @@ mod crypto;
 mod data;
 mod errors;
 mod ev;
+mod grid;
 mod ledger;
 mod market;
 
@@ -21,6 +22,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crypto::register(m)?;
     data::register(m)?;
     ev::register(m)?;
+    grid::register(m)?;
     ledger::register(m)?;
     market::register(m)?;
     Ok(())
