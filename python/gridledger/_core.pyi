@@ -30,6 +30,7 @@ __all__ = [
     "encode_creates",
     "encode_genesis",
     "encode_header",
+    "encode_losses",
     "encode_transfer",
     "encode_transfers",
     "ev_choose",
@@ -272,6 +273,16 @@ def scan_txs(
     data: bytes, offsets_: NDArray[np.int64], algorithm: str = "blake3"
 ) -> tuple[NDArray[np.uint8], NDArray[np.uint8], bytes | None]:
     """Whole transactions in one pass: (ids (n, 32), kind codes, last non-zero Winner's winner)."""
+
+def encode_losses(
+    chain_tag: bytes,
+    period: int,
+    vpp: bytes,
+    total_wh: int,
+    members: NDArray[np.uint8],
+    loss_wh: NDArray[np.int64],
+) -> bytes:
+    """Return the body of a Losses record: ``(n, 32)`` member keys and their ``(n,)`` Wh."""
 
 def decode_tx(data: bytes) -> DecodedTx:
     """Return the fields of a whole transaction; raises InvalidTransactionError."""

@@ -15,15 +15,17 @@ from numpy.typing import NDArray
 
 __all__ = ["BlockCheck", "DecodedGenesis", "DecodedHeader", "DecodedTx", "MemberStats", "TxKind"]
 
-TxKind = Literal["create", "transfer", "candidate", "winner", "evidence"]
+TxKind = Literal["create", "transfer", "candidate", "winner", "evidence", "losses"]
 
 
 class DecodedTx(TypedDict):
     """``decode_tx``: the fields of one whole signed transaction (docs/ledger.md).
 
     ``device`` and ``seq`` are present for a Create, ``sent_ms`` (Unix ms) for
-    a Candidate, ``winner`` for a Winner and ``evidence`` (two header,
-    signature pairs) for an Evidence.
+    a Candidate, ``winner`` for a Winner, ``evidence`` (two header,
+    signature pairs) for an Evidence and ``total_wh``, ``share_members``
+    (the members' 32-byte keys concatenated) and ``share_wh`` (their Wh) for
+    a Losses record.
     """
 
     kind: TxKind
@@ -42,6 +44,9 @@ class DecodedTx(TypedDict):
     sent_ms: NotRequired[int]
     winner: NotRequired[bytes]
     evidence: NotRequired[tuple[bytes, bytes, bytes, bytes]]
+    total_wh: NotRequired[int]
+    share_members: NotRequired[bytes]
+    share_wh: NotRequired[NDArray[np.uint64]]
 
 
 class DecodedHeader(TypedDict):

@@ -1,6 +1,6 @@
 """The community ledger (SPEC §2): transactions, blocks, the chain and its store.
 
-- :mod:`~gridledger.ledger.tx` — ``Create`` and ``Transfer`` with their canonical encoding.
+- :mod:`~gridledger.ledger.tx` — ``Create``, ``Transfer``, the auction's and ``Losses``, canonically encoded.
 - :mod:`~gridledger.ledger.block` — headers and blocks, one per market period.
 - :class:`Chain` — validation in one batch call per block, the Merkle log of blocks.
 - :class:`ChainStore` — the chain in SQLite (WAL), verification, proofs, Parquet export.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from gridledger.ledger.block import Block, Header, tx_ids, tx_root
 from gridledger.ledger.chain import BlockReceipt, Chain
 from gridledger.ledger.genesis import Consensus, DeviceEntry, Genesis, MemberEntry
-from gridledger.ledger.proofs import AllocationProof, prove_allocation
+from gridledger.ledger.proofs import AllocationProof, LossProof, prove_allocation, prove_loss_share
 from gridledger.ledger.store import ChainStore
 from gridledger.ledger.tx import (
     NEVER,
@@ -19,6 +19,8 @@ from gridledger.ledger.tx import (
     Candidate,
     Create,
     Evidence,
+    Losses,
+    LossShare,
     Outpoint,
     Output,
     SignedTransaction,
@@ -43,6 +45,9 @@ __all__ = [
     "Evidence",
     "Genesis",
     "Header",
+    "LossProof",
+    "LossShare",
+    "Losses",
     "MemberEntry",
     "Outpoint",
     "Output",
@@ -52,6 +57,7 @@ __all__ = [
     "Winner",
     "decode",
     "prove_allocation",
+    "prove_loss_share",
     "tx_ids",
     "tx_root",
 ]

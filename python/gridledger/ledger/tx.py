@@ -1,4 +1,4 @@
-"""Transactions: ``Create`` (a cryptometer's quantum) and ``Transfer`` (UTXO).
+"""Transactions: ``Create`` (a cryptometer's quantum), ``Transfer`` (UTXO), the auction's and ``Losses``.
 
 The canonical encoding is defined once, in the Rust core (``docs/ledger.md``
 gives the byte layout). These classes are typed views of it: building one
@@ -28,6 +28,8 @@ __all__ = [
     "Candidate",
     "Create",
     "Evidence",
+    "LossShare",
+    "Losses",
     "Outpoint",
     "Output",
     "SignedTransaction",
@@ -333,7 +335,87 @@ class Evidence:
         return _sign(self, self.body(), keys, algorithm)
 
 
-Transaction = Create | Transfer | Candidate | Winner | Evidence
+@dataclass(frozen=True)
+class LossShare:
+    """One member's share of a period's grid losses.
+
+    Attributes
+    ----------
+    member
+        32-byte public key of the member (its virtual meter's key).
+    loss_wh
+        Its share in Wh, 0 ≤ loss_wh < 2^63 (the chain accepts 1 or more: a member with no
+        share is left out of the record).
+    """
+
+    member: bytes
+    loss_wh: int
+
+    def __post_init__(self) -> None:
+        """Check the member key and the share (0 … 2^63 − 1 Wh; the ledger rules refuse 0)."""
+        _key("member", self.member)
+        _int("loss_wh", self.loss_wh, 0, 2**63 - 1)
+
+
+@dataclass(frozen=True)
+class Losses:
+    """The VPP's record of one period's grid losses and each member's share (issue 20).
+
+    It moves no asset (no inputs, no outputs): it lands in the period's block
+    beside the distribution, so a member's loss share is provable with the
+    same Merkle paths as its allocation. The chain accepts at most one per
+    period, signed by the VPP, whose shares name registered members in the
+    genesis order, each at most once, and sum exactly to ``total_wh``.
+
+    Attributes
+    ----------
+    chain_tag, period
+        As for every transaction.
+    vpp
+        The VPP's public key (the signer).
+    total_wh
+        The period's losses in Wh (0 … 2^63 − 1).
+    shares
+        The members' :class:`LossShare` in genesis order.
+    """
+
+    chain_tag: bytes
+    period: int
+    vpp: bytes
+    total_wh: int
+    shares: tuple[LossShare, ...] = ()
+    inputs: tuple[Outpoint, ...] = ()
+    outputs: tuple[Output, ...] = ()
+
+    @property
+    def signers(self) -> tuple[bytes, ...]:
+        """The key that signs a loss record: the VPP's."""
+        return (self.vpp,)
+
+    def share_of(self, member: bytes) -> int:
+        """Return ``member``'s share in Wh (0 when the record lists no share for it)."""
+        return sum(s.loss_wh for s in self.shares if s.member == member)
+
+    def body(self) -> bytes:
+        """Return the canonical body (what the id hashes and the VPP signs)."""
+        if self.inputs or self.outputs:
+            raise InvalidTransactionError(
+                "a loss record moves no asset (no inputs, no outputs)",
+                "outputs",
+                len(self.inputs) + len(self.outputs),
+            )
+        keys = np.frombuffer(b"".join(s.member for s in self.shares), dtype=np.uint8).reshape(-1, 32)
+        wh = np.fromiter((s.loss_wh for s in self.shares), dtype=np.int64, count=len(self.shares))
+        return _core.encode_losses(
+            self.chain_tag, self.period, _key("vpp", self.vpp), self.total_wh, keys, wh
+        )
+
+    def sign(self, *keys: SigningKey, algorithm: Algorithm = "blake3") -> SignedTransaction:
+        """Return the transaction signed by ``keys`` (the VPP's)."""
+        return _sign(self, self.body(), keys, algorithm)
+
+
+Transaction = Create | Transfer | Candidate | Winner | Evidence | Losses
 
 
 def _sign(
@@ -377,6 +459,15 @@ class SignedTransaction:
         return Outpoint(self.id, index)
 
 
+def _decoded_losses(
+    tag: bytes, period: int, vpp: bytes, total_wh: int, members: bytes, wh: NDArray[np.uint64]
+) -> Losses:
+    """Return the decoded record (a share of 2^63 Wh or more is refused, as for outputs)."""
+    _int("total_wh", total_wh, 0, 2**63 - 1)
+    shares = tuple(LossShare(members[32 * j : 32 * j + 32], w) for j, w in enumerate(wh.tolist()))
+    return Losses(tag, period, vpp, total_wh, shares)
+
+
 def decode(data: bytes, algorithm: Algorithm = "blake3") -> SignedTransaction:
     """Parse a whole signed transaction; raises InvalidTransactionError on bad bytes."""
     data = check_bytes("data", data)
@@ -398,6 +489,8 @@ def decode(data: bytes, algorithm: Algorithm = "blake3") -> SignedTransaction:
         tx = Candidate(tag, period, signer, d["sent_ms"], ins, outs)
     elif d["kind"] == "winner":
         tx = Winner(tag, period, signer, d["winner"], ins, outs)
+    elif d["kind"] == "losses":
+        tx = _decoded_losses(tag, period, signer, d["total_wh"], d["share_members"], d["share_wh"])
     else:
         ha, sa, hb, sb = d["evidence"]
         tx = Evidence(tag, period, signer, (ha, sa), (hb, sb), ins, outs)

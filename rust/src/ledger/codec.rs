@@ -39,6 +39,11 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.data.len().saturating_sub(self.pos)
+    }
+
     pub fn error(&self, reason: impl Into<String>) -> CoreError {
         CoreError::rule(self.rule, self.what, format!("byte {}", self.pos), reason)
     }

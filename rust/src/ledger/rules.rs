@@ -8,7 +8,7 @@ use super::auction::{self, Offer};
 use super::block::{period_end_ms, Header};
 use super::codec::{short, Key, MAX_AMOUNT};
 use super::state::{rule, Accepted, AuctionDelta, ChainState, NewOutput, Utxo};
-use super::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx, NEVER};
+use super::tx::{Asset, LossShare, Outpoint, Output, Payload, SignedHeader, Tx, NEVER};
 use crate::crypto::hash::Digest;
 use crate::crypto::sig;
 use crate::error::{CoreResult, Rule};
@@ -24,6 +24,8 @@ struct Overlay<'s> {
     /// Candidacies so far: (tx index, txid, candidate, tokens, expiry, on time).
     candidates: Vec<(usize, Digest, Key, u64, u64, bool)>,
     winner_tx: Option<usize>,
+    /// The block's loss record, if any (at most one per period).
+    losses_tx: Option<usize>,
 }
 
 impl Overlay<'_> {
@@ -86,6 +88,7 @@ impl ChainState {
             device_seq: HashMap::new(),
             candidates: Vec::new(),
             winner_tx: None,
+            losses_tx: None,
         };
         let mut in_block: HashSet<Digest> = HashSet::new();
         let mut acc = Accepted {
@@ -230,7 +233,10 @@ impl ChainState {
             };
             return Err(rule(Rule::Transaction, f("period"), tx.period, why));
         }
-        let may_be_empty = matches!(tx.payload, Payload::Evidence { .. });
+        let may_be_empty = matches!(
+            tx.payload,
+            Payload::Evidence { .. } | Payload::Losses { .. }
+        );
         if tx.outputs.is_empty() && !may_be_empty {
             return Err(rule(
                 Rule::Transaction,
@@ -288,7 +294,106 @@ impl ChainState {
                 second,
                 inputs,
             } => self.check_evidence(ov, acc, h, tx, reporter, first, second, inputs, i),
+            Payload::Losses {
+                vpp,
+                total_wh,
+                shares,
+            } => self.check_losses(ov, tx, vpp, *total_wh, shares, i),
         }
+    }
+
+    /// A period's loss record (issue 20): signed by the VPP, at most one per
+    /// block, no assets moved, shares of registered members in genesis order
+    /// (each member at most once, each share ≥ 1 Wh) summing exactly to the total.
+    fn check_losses(
+        &self,
+        ov: &mut Overlay<'_>,
+        tx: &Tx,
+        vpp: &Key,
+        total_wh: u64,
+        shares: &[LossShare],
+        i: usize,
+    ) -> CoreResult<[u64; 2]> {
+        let f = |s: &str| format!("tx[{i}].{s}");
+        if vpp != &self.genesis.vpp {
+            return Err(rule(
+                Rule::NotAuthorised,
+                f("vpp"),
+                short(vpp),
+                "only the community's VPP records the period's losses",
+            ));
+        }
+        if let Some(k) = ov.losses_tx {
+            return Err(rule(
+                Rule::Transaction,
+                f("kind"),
+                "losses",
+                format!("one loss record per period; tx[{k}] is this period's"),
+            ));
+        }
+        if !tx.outputs.is_empty() {
+            return Err(rule(
+                Rule::Transaction,
+                f("outputs"),
+                tx.outputs.len(),
+                "a loss record moves no asset (no outputs)",
+            ));
+        }
+        if total_wh > MAX_AMOUNT {
+            return Err(rule(
+                Rule::Transaction,
+                f("total_wh"),
+                total_wh,
+                "amounts must be in 0..2^63-1",
+            ));
+        }
+        let mut sum = 0u64;
+        let mut last: Option<usize> = None;
+        for (j, s) in shares.iter().enumerate() {
+            let Some(m) = self.book.member(&s.member) else {
+                return Err(rule(
+                    Rule::NotAuthorised,
+                    f(&format!("shares[{j}].member")),
+                    short(&s.member),
+                    "not a registered member",
+                ));
+            };
+            if last.is_some_and(|l| m <= l) {
+                return Err(rule(
+                    Rule::Transaction,
+                    f(&format!("shares[{j}].member")),
+                    short(&s.member),
+                    "shares list each member at most once, in the genesis order of members",
+                ));
+            }
+            last = Some(m);
+            if s.loss_wh == 0 || s.loss_wh > MAX_AMOUNT {
+                return Err(rule(
+                    Rule::Transaction,
+                    f(&format!("shares[{j}].loss_wh")),
+                    s.loss_wh,
+                    "a share is in 1..2^63-1 Wh (a member with no share is left out)",
+                ));
+            }
+            sum = sum.checked_add(s.loss_wh).ok_or_else(|| {
+                rule(
+                    Rule::Transaction,
+                    f(&format!("shares[{j}].loss_wh")),
+                    s.loss_wh,
+                    "the shares overflow 2^64-1 Wh",
+                )
+            })?;
+        }
+        if sum != total_wh {
+            return Err(rule(
+                Rule::Transaction,
+                f("shares"),
+                format!("{sum} Wh"),
+                format!("the shares must sum exactly to the period's losses ({total_wh} Wh)"),
+            ));
+        }
+        ov.losses_tx = Some(i);
+        Ok([0, 0])
     }
 
     fn check_create(

@@ -9,7 +9,7 @@
 use super::block::{period_end_ms, tx_root, Header};
 use super::genesis::{Device, Genesis, Member};
 use super::state::ChainState;
-use super::tx::{Asset, Outpoint, Output, Payload, Tx, NEVER};
+use super::tx::{Asset, LossShare, Outpoint, Output, Payload, Tx, NEVER};
 use crate::crypto::hash::{Algorithm, Digest};
 use crate::crypto::sig::Keypair;
 use crate::error::{CoreError, Rule};
@@ -223,6 +223,32 @@ impl World {
             ],
         );
         vec![c1, c2, t, d]
+    }
+}
+
+impl World {
+    /// A loss record of this period signed by `by`: (member index, Wh) shares.
+    fn losses(&self, by: &Keypair, total_wh: u64, shares: &[(usize, u64)]) -> Tx {
+        sign(
+            Tx {
+                chain_tag: self.state.chain_tag(),
+                period: self.period(),
+                payload: Payload::Losses {
+                    vpp: by.public_key(),
+                    total_wh,
+                    shares: shares
+                        .iter()
+                        .map(|&(m, loss_wh)| LossShare {
+                            member: self.members[m].public_key(),
+                            loss_wh,
+                        })
+                        .collect(),
+                },
+                outputs: vec![],
+                signatures: vec![],
+            },
+            &[by],
+        )
     }
 }
 
@@ -770,4 +796,97 @@ fn memory_stays_bounded_over_a_long_run() {
         w.state.balance(&m0, w.state.tip().period).0,
         287 * 200 + 120
     );
+}
+
+#[test]
+fn loss_records_follow_their_rules() {
+    let mut w = world();
+    // Beside the distribution, and alone in a block without one.
+    let mut txs = w.period_txs(1);
+    txs.push(w.losses(&w.vpp, 7, &[(0, 4), (2, 3)]));
+    w.try_block(&txs).unwrap();
+    let l = w.losses(&w.vpp, 0, &[]);
+    w.try_block(&[l]).unwrap();
+    let bad = |w: &World, t: Vec<Tx>, rule: Rule, field: &str| {
+        let mut w2 = World {
+            vpp: kp(200),
+            members: (1..=3).map(kp).collect(),
+            devices: (100..102).map(kp).collect(),
+            state: w.state.clone(),
+        };
+        let (tip, n) = (w2.state.tip_hash(), w2.state.n_tx());
+        let e = w2.try_block(&t).unwrap_err();
+        assert_eq!(rule_of(&e), rule, "{e}");
+        assert!(e.to_string().contains(field), "{field}: {e}");
+        assert_eq!((w2.state.tip_hash(), w2.state.n_tx()), (tip, n));
+    };
+    // Shares that do not sum to the total.
+    bad(
+        &w,
+        vec![w.losses(&w.vpp, 8, &[(0, 4), (2, 3)])],
+        Rule::Transaction,
+        "tx[0].shares",
+    );
+    // Not the VPP.
+    let m = kp(1);
+    bad(
+        &w,
+        vec![w.losses(&m, 7, &[(0, 4), (2, 3)])],
+        Rule::NotAuthorised,
+        "tx[0].vpp",
+    );
+    // Two records in one period.
+    let one = w.losses(&w.vpp, 1, &[(0, 1)]);
+    let two = w.losses(&w.vpp, 2, &[(1, 2)]);
+    bad(&w, vec![one, two], Rule::Transaction, "tx[1].kind");
+    // Out of genesis order, a member twice, a zero share.
+    bad(
+        &w,
+        vec![w.losses(&w.vpp, 7, &[(2, 3), (0, 4)])],
+        Rule::Transaction,
+        "tx[0].shares[1].member",
+    );
+    bad(
+        &w,
+        vec![w.losses(&w.vpp, 8, &[(1, 4), (1, 4)])],
+        Rule::Transaction,
+        "tx[0].shares[1].member",
+    );
+    bad(
+        &w,
+        vec![w.losses(&w.vpp, 4, &[(0, 4), (1, 0)])],
+        Rule::Transaction,
+        "tx[0].shares[1].loss_wh",
+    );
+    // An unregistered member (a device key).
+    let mut t = w.losses(&w.vpp, 4, &[(0, 4)]);
+    if let Payload::Losses { shares, .. } = &mut t.payload {
+        shares[0].member = w.devices[0].public_key();
+    }
+    let t = sign(t, &[&w.vpp]);
+    bad(&w, vec![t], Rule::NotAuthorised, "tx[0].shares[0].member");
+    // Overflowing shares, a total above 2^63-1, outputs.
+    let big = super::codec::MAX_AMOUNT;
+    bad(
+        &w,
+        vec![w.losses(&w.vpp, 3, &[(0, big), (1, big), (2, 5)])],
+        Rule::Transaction,
+        "tx[0].shares[2].loss_wh",
+    );
+    bad(
+        &w,
+        vec![w.losses(&w.vpp, big + 1, &[(0, big), (1, 1)])],
+        Rule::Transaction,
+        "tx[0].total_wh",
+    );
+    let mut t = w.losses(&w.vpp, 0, &[]);
+    t.outputs.push(w.energy(w.vpp.public_key(), 1));
+    let t = sign(t, &[&w.vpp]);
+    bad(&w, vec![t], Rule::Transaction, "tx[0].outputs");
+    // A wrong period (not the record already in that period's block: a replay is a double spend).
+    let mut t = w.losses(&w.vpp, 3, &[(1, 3)]);
+    t.period -= 1;
+    let t = sign(t, &[&w.vpp]);
+    bad(&w, vec![t], Rule::Transaction, "tx[0].period");
+    assert_eq!(w.state.tip().height, 2);
 }

@@ -7,6 +7,7 @@
 //! Candidate (2) payload = candidate key [32] | sent ms i64 | inputs
 //! Winner    (3) payload = miner key [32] | winner key [32] | inputs
 //! Evidence  (4) payload = reporter key [32] | header [193] | signature [64] | header [193] | signature [64] | inputs
+//! Losses    (5) payload = vpp key [32] | total_wh u64 | n u32 | (member key [32] | loss_wh u64)·n
 //! inputs  = m u16 | (txid [32] | index u16)·m
 //! outputs = k u16 | (owner [32] | asset u8 | amount u64 | expires u64)·k
 //! tx     = body | signature [64] per signer (one, except a Transfer's n)
@@ -80,6 +81,7 @@ pub enum Kind {
     Candidate,
     Winner,
     Evidence,
+    Losses,
 }
 
 impl Kind {
@@ -90,6 +92,7 @@ impl Kind {
             Self::Candidate => 2,
             Self::Winner => 3,
             Self::Evidence => 4,
+            Self::Losses => 5,
         }
     }
 
@@ -100,6 +103,7 @@ impl Kind {
             Self::Candidate => "candidate",
             Self::Winner => "winner",
             Self::Evidence => "evidence",
+            Self::Losses => "losses",
         }
     }
 }
@@ -139,7 +143,24 @@ pub enum Payload {
         second: SignedHeader,
         inputs: Vec<Outpoint>,
     },
+    /// The VPP's record of one period's grid losses and each member's share
+    /// (issue 20): no inputs, no outputs, signed by the VPP.
+    Losses {
+        vpp: Key,
+        total_wh: u64,
+        shares: Vec<LossShare>,
+    },
 }
+
+/// One member's share of a period's losses (Wh).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LossShare {
+    pub member: Key,
+    pub loss_wh: u64,
+}
+
+/// Bytes of one encoded loss share.
+pub const LOSS_SHARE_LEN: usize = 32 + 8;
 
 /// A transaction with its signatures.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +180,7 @@ impl Tx {
             Payload::Candidate { .. } => Kind::Candidate,
             Payload::Winner { .. } => Kind::Winner,
             Payload::Evidence { .. } => Kind::Evidence,
+            Payload::Losses { .. } => Kind::Losses,
         }
     }
 
@@ -168,14 +190,15 @@ impl Tx {
             Payload::Create { device: k, .. }
             | Payload::Candidate { candidate: k, .. }
             | Payload::Winner { miner: k, .. }
-            | Payload::Evidence { reporter: k, .. } => std::slice::from_ref(k),
+            | Payload::Evidence { reporter: k, .. }
+            | Payload::Losses { vpp: k, .. } => std::slice::from_ref(k),
             Payload::Transfer { signers, .. } => signers,
         }
     }
 
     pub fn inputs(&self) -> &[Outpoint] {
         match &self.payload {
-            Payload::Create { .. } => &[],
+            Payload::Create { .. } | Payload::Losses { .. } => &[],
             Payload::Transfer { inputs, .. }
             | Payload::Candidate { inputs, .. }
             | Payload::Winner { inputs, .. }
@@ -186,7 +209,13 @@ impl Tx {
     /// The canonical body (what the id hashes).
     pub fn encode_body(&self) -> Vec<u8> {
         let n_in = self.inputs().len();
-        let mut b = Vec::with_capacity(64 + 34 * n_in + OUTPUT_LEN * self.outputs.len());
+        let n_shares = match &self.payload {
+            Payload::Losses { shares, .. } => shares.len(),
+            _ => 0,
+        };
+        let mut b = Vec::with_capacity(
+            64 + 34 * n_in + OUTPUT_LEN * self.outputs.len() + LOSS_SHARE_LEN * n_shares,
+        );
         b.extend_from_slice(TX_MAGIC);
         b.push(TX_VERSION);
         b.push(self.kind().code());
@@ -225,8 +254,28 @@ impl Tx {
                     b.extend_from_slice(&h.signature);
                 }
             }
+            Payload::Losses {
+                vpp,
+                total_wh,
+                shares,
+            } => {
+                b.extend_from_slice(vpp);
+                b.extend_from_slice(&total_wh.to_le_bytes());
+                b.extend_from_slice(
+                    &u32::try_from(shares.len())
+                        .unwrap_or(u32::MAX)
+                        .to_le_bytes(),
+                );
+                for sh in shares {
+                    b.extend_from_slice(&sh.member);
+                    b.extend_from_slice(&sh.loss_wh.to_le_bytes());
+                }
+            }
         }
-        if !matches!(self.payload, Payload::Create { .. }) {
+        if !matches!(
+            self.payload,
+            Payload::Create { .. } | Payload::Losses { .. }
+        ) {
             let inputs = self.inputs();
             b.extend_from_slice(
                 &u16::try_from(inputs.len())
@@ -296,6 +345,33 @@ impl Tx {
                     first,
                     second,
                     inputs: read_inputs(&mut r)?,
+                }
+            }
+            5 => {
+                let vpp = r.array()?;
+                let total_wh = r.u64()?;
+                let n = r.u32()?;
+                // Every share is 40 bytes: refuse a count the buffer cannot hold
+                // before reserving anything for it.
+                let fits = usize::try_from(n)
+                    .ok()
+                    .and_then(|n| n.checked_mul(LOSS_SHARE_LEN))
+                    .is_some_and(|need| need <= r.remaining());
+                if !fits {
+                    return Err(r.error(format!("{n} loss shares do not fit in the record")));
+                }
+                let shares = (0..n)
+                    .map(|_| {
+                        Ok(LossShare {
+                            member: r.array()?,
+                            loss_wh: r.u64()?,
+                        })
+                    })
+                    .collect::<CoreResult<Vec<_>>>()?;
+                Payload::Losses {
+                    vpp,
+                    total_wh,
+                    shares,
                 }
             }
             k => return Err(r.error(format!("unknown transaction kind {k}"))),
@@ -438,6 +514,55 @@ mod tests {
         let mut bad_version = enc;
         bad_version[4] = 2;
         assert!(Tx::decode(&bad_version).is_err());
+    }
+
+    fn losses() -> Tx {
+        Tx {
+            chain_tag: *b"testtag!",
+            period: 1_717_440,
+            payload: Payload::Losses {
+                vpp: [3; 32],
+                total_wh: 9,
+                shares: vec![
+                    LossShare {
+                        member: [1; 32],
+                        loss_wh: 5,
+                    },
+                    LossShare {
+                        member: [2; 32],
+                        loss_wh: 4,
+                    },
+                ],
+            },
+            outputs: vec![],
+            signatures: vec![[5; 64]],
+        }
+    }
+
+    #[test]
+    fn loss_records_round_trip_and_reject_bad_bytes() {
+        let t = losses();
+        let enc = t.encode();
+        // header 22 | vpp 32 | total 8 | n 4 | 2 shares | k 2 | signature 64
+        assert_eq!(enc.len(), 22 + 32 + 8 + 4 + 2 * LOSS_SHARE_LEN + 2 + 64);
+        let (d, body_len) = Tx::decode(&enc).unwrap();
+        assert_eq!(d, t);
+        assert_eq!(d.kind(), Kind::Losses);
+        assert_eq!(d.signers(), &[[3; 32]]);
+        assert!(d.inputs().is_empty());
+        assert_eq!(body_len, enc.len() - 64);
+        assert_eq!(d.encode(), enc);
+        for cut in 0..enc.len() {
+            assert!(Tx::decode(&enc[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut long = enc.clone();
+        long.push(0);
+        assert!(Tx::decode(&long).is_err());
+        // A share count the buffer cannot hold is refused before anything is reserved.
+        let mut huge = enc;
+        huge[22 + 32 + 8..22 + 32 + 8 + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let e = Tx::decode(&huge).unwrap_err();
+        assert!(e.to_string().contains("loss shares"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::error::CoreError;
 use crate::ledger::block::Header;
 use crate::ledger::codec::{Key, HEADER_LEN};
 use crate::ledger::genesis::{Consensus, Device, Genesis, Member};
-use crate::ledger::tx::{Asset, Outpoint, Output, Payload, SignedHeader, Tx};
+use crate::ledger::tx::{Asset, LossShare, Outpoint, Output, Payload, SignedHeader, Tx};
 use crate::py::buffers::{digest, rows, slice};
 
 /// Two (header, signature) pairs of an Evidence.
@@ -327,6 +327,52 @@ fn encode_auction_tx<'py>(
     Ok(PyBytes::new(py, &b))
 }
 
+/// Encode a Losses body (issue 20): the VPP's record of one period's grid
+/// losses, `total_wh`, and the members' shares (`members` (n, 32) keys in
+/// genesis order, `loss_wh` (n,) Wh, each ≥ 1). The ledger rules check the
+/// order, the members and the sum when the block is validated.
+#[pyfunction]
+fn encode_losses<'py>(
+    py: Python<'py>,
+    chain_tag: &[u8],
+    period: u64,
+    vpp: &[u8],
+    total_wh: i64,
+    members: PyReadonlyArray2<'py, u8>,
+    loss_wh: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let vpp = key("vpp", vpp)?;
+    let total_wh = amount("total_wh", total_wh)?;
+    let members = keys_of("members", &members)?;
+    let w = slice("loss_wh", &loss_wh)?;
+    same_len("loss_wh", members.len(), w.len())?;
+    if u32::try_from(members.len()).is_err() {
+        return Err(CoreError::invalid("members", members.len(), "at most 2^32-1 shares").into());
+    }
+    let shares = members
+        .iter()
+        .zip(w)
+        .enumerate()
+        .map(|(i, (m, &x))| {
+            Ok(LossShare {
+                member: *m,
+                loss_wh: amount(&format!("loss_wh[{i}]"), x)?,
+            })
+        })
+        .collect::<Result<Vec<_>, CoreError>>()?;
+    let b = body(
+        chain_tag,
+        period,
+        Payload::Losses {
+            vpp,
+            total_wh,
+            shares,
+        },
+        vec![],
+    )?;
+    Ok(PyBytes::new(py, &b))
+}
+
 /// Decode one whole transaction into a dict of its fields.
 #[pyfunction]
 fn decode_tx<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDict>> {
@@ -352,6 +398,19 @@ fn decode_tx<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDict>> 
             ),
         )?,
         Payload::Transfer { .. } => {}
+        Payload::Losses {
+            total_wh, shares, ..
+        } => {
+            d.set_item("total_wh", *total_wh)?;
+            let mut keys = Vec::with_capacity(32 * shares.len());
+            let mut wh = Vec::with_capacity(shares.len());
+            for sh in shares {
+                keys.extend_from_slice(&sh.member);
+                wh.push(sh.loss_wh);
+            }
+            d.set_item("share_members", PyBytes::new(py, &keys))?;
+            d.set_item("share_wh", PyArray1::from_vec(py, wh))?;
+        }
     }
     let b = |k: &[u8]| PyBytes::new(py, k);
     d.set_item(
@@ -595,6 +654,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_transfer, m)?)?;
     m.add_function(wrap_pyfunction!(encode_auction_tx, m)?)?;
     m.add_function(wrap_pyfunction!(decode_tx, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_losses, m)?)?;
     m.add_function(wrap_pyfunction!(encode_header, m)?)?;
     m.add_function(wrap_pyfunction!(decode_header, m)?)?;
     m.add_function(wrap_pyfunction!(tx_root, m)?)?;
