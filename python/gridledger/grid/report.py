@@ -6,7 +6,11 @@ power flow once and tabulates what a DSO asks before it accepts a community:
 
 - **hours of violations**: periods with a bus voltage outside ±``band`` of
   nominal (EN 50160: 10 %), a line above its ampacity or the transformer
-  above its rating, times the period length;
+  above its rating, times the period length, as
+  :func:`gridledger.grid.violations.count_violations` counts them (the study's
+  ``grid_*`` figures come from the same counts); a period without a power-flow
+  solution (the feeder cannot carry it) counts as a violation and is shown
+  apart too;
 - **worst buses and lines**: per bus the lowest and highest voltage and the
   hours outside the band; per line the highest loading and the hours above 1;
 - **losses** (kWh, lines and transformer) and, when given, their allocation
@@ -27,6 +31,7 @@ report`` reads it with the feeder's TOML.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,15 +40,15 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from gridledger.errors import BadDataError, InvalidArgumentError
+from gridledger.errors import BadDataError, InvalidArgumentError, PowerFlowWarning
+from gridledger.grid.violations import EN50160_BAND, count_violations
 
 if TYPE_CHECKING:
     from gridledger.grid.feeder import Feeder
     from gridledger.grid.powerflow import PowerFlowResult
+    from gridledger.grid.violations import Violations
 
 __all__ = ["DSOReport", "dso_report", "hosting_capacity", "read_injections", "write_injections"]
-
-EN50160_BAND = 0.10
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,10 @@ class DSOReport:
     ----------
     period_hours
         Length of a period (h).
-    violation_hours, voltage_hours, overload_hours
-        Hours with any violation; with a voltage outside the band; with a line or the
-        transformer overloaded.
+    violation_hours, voltage_hours, overload_hours, nonconverged_hours
+        Hours with any violation or without a power-flow solution; with a voltage outside
+        the band; with a line or the transformer overloaded; without a solution (the feeder
+        cannot carry the period's injections: counted in ``violation_hours`` too).
     buses
         Per bus, worst first: ``bus``, ``vm_min_pu``, ``vm_max_pu``, ``hours_outside``.
     lines
@@ -72,6 +78,9 @@ class DSOReport:
         violates even without PV).
     hosting_extra_kwh
         The PV energy that scale adds over the run's (kWh).
+    violations
+        The counts per period, bus and line the figures come from
+        (:func:`gridledger.grid.violations.count_violations`).
     flow
         The :class:`~gridledger.grid.powerflow.PowerFlowResult` of the run.
     """
@@ -80,6 +89,7 @@ class DSOReport:
     violation_hours: float
     voltage_hours: float
     overload_hours: float
+    nonconverged_hours: float
     buses: pl.DataFrame
     lines: pl.DataFrame
     trafo_loading_max: float
@@ -88,6 +98,7 @@ class DSOReport:
     allocation: pl.DataFrame | None
     hosting_scale: float | None
     hosting_extra_kwh: float | None
+    violations: Violations
     flow: PowerFlowResult
 
     def summary(self) -> dict[str, float | None]:
@@ -96,6 +107,7 @@ class DSOReport:
             "violation_hours": self.violation_hours,
             "voltage_violation_hours": self.voltage_hours,
             "overload_hours": self.overload_hours,
+            "nonconverged_hours": self.nonconverged_hours,
             "vm_min_pu": float(self.buses["vm_min_pu"].min()),  # type: ignore[arg-type]
             "vm_max_pu": float(self.buses["vm_max_pu"].max()),  # type: ignore[arg-type]
             "line_loading_max": float(self.lines["loading_max"].max()) if self.lines.height else 0.0,  # type: ignore[arg-type]
@@ -141,15 +153,16 @@ def _injections(feeder: Feeder, name: str, a: object, t: int | None = None) -> N
     return out
 
 
-def _violating(
-    flow: PowerFlowResult, band: float
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
-    """Return per period: voltage outside the band; an overload; either (or no convergence)."""
-    bad_flow = ~np.asarray(flow.converged, bool)
-    with np.errstate(invalid="ignore"):
-        volt = np.any(np.abs(flow.vm_pu - 1.0) > band, axis=1)
-        over = np.any(flow.line_loading > 1.0, axis=1) | (flow.trafo_loading > 1.0)
-    return volt, over, volt | over | bad_flow
+def _check_band(band: object) -> float:
+    if isinstance(band, bool) or not isinstance(band, int | float) or not 0 < band < 1:
+        raise InvalidArgumentError(f"band = {band!r}: a deviation in (0, 1) p.u. expected", "band", band)
+    return float(band)
+
+
+def _clean(flow: PowerFlowResult, band: float) -> bool:
+    """Whether no period of ``flow`` violates anything and every period converged."""
+    v = count_violations(flow, band=band)
+    return v.periods_with_violations == 0 and not bool(v.nonconverged.any())
 
 
 def hosting_capacity(
@@ -187,12 +200,17 @@ def hosting_capacity(
     load = _injections(feeder, "load_w", load_w)
     pv = _injections(feeder, "pv_w", pv_w, load.shape[0])
     q = None if q_var is None else _injections(feeder, "q_var", q_var, load.shape[0])
-    for name, v in (("band", band), ("max_scale", max_scale), ("tol", tol)):
+    b = _check_band(band)
+    for name, v in (("max_scale", max_scale), ("tol", tol)):
         if isinstance(v, bool) or not isinstance(v, int | float) or not (0 < v < math.inf):
             raise InvalidArgumentError(f"{name} = {v!r}: a finite number > 0 expected", name, v)
 
     def ok(k: float) -> bool:
-        return not bool(_violating(powerflow(feeder, load + k * pv, q), band)[2].any())
+        # A scale at which the power flow has no solution is beyond the hosting capacity:
+        # the bisection expects such periods, so their warning is not the user's concern.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PowerFlowWarning)
+            return _clean(powerflow(feeder, load + k * pv, q), b)
 
     if not ok(0.0):
         return 0.0
@@ -249,6 +267,7 @@ def dso_report(
     h = period_hours
     if isinstance(h, bool) or not isinstance(h, int | float) or not (0 < h < math.inf):
         raise InvalidArgumentError(f"period_hours = {h!r}: a finite duration > 0 expected", "period_hours", h)
+    b = _check_band(band)
     load = _injections(feeder, "load_w", load_w)
     pv = np.zeros_like(load) if pv_w is None else _injections(feeder, "pv_w", pv_w, load.shape[0])
     q = None if q_var is None else _injections(feeder, "q_var", q_var, load.shape[0])
@@ -257,50 +276,47 @@ def dso_report(
             "allocation needs columns member and loss_wh", "allocation", allocation.columns
         )
     flow = powerflow(feeder, load + pv, q)
-    volt, over, anyv = _violating(flow, band)
-    with np.errstate(invalid="ignore"):
-        outside = np.abs(flow.vm_pu - 1.0) > band
-        overloaded = flow.line_loading > 1.0
+    v = count_violations(flow, band=b)
+    ok = np.asarray(flow.converged, bool)
+    solved = flow.vm_pu[ok]  # the rows of converged periods (no NaN)
+    volt = (v.undervoltage + v.overvoltage) > 0
+    over = (v.overloaded_lines > 0) | v.trafo_overload
     buses = pl.DataFrame(
         {
-            "bus": [b.name for b in feeder.buses],
-            "vm_min_pu": np.nanmin(flow.vm_pu, axis=0)
-            if len(flow.vm_pu)
-            else np.full(feeder.n_buses, np.nan),
-            "vm_max_pu": np.nanmax(flow.vm_pu, axis=0)
-            if len(flow.vm_pu)
-            else np.full(feeder.n_buses, np.nan),
-            "hours_outside": outside.sum(axis=0) * h,
+            "bus": [x.name for x in feeder.buses],
+            "vm_min_pu": solved.min(axis=0) if len(solved) else np.full(feeder.n_buses, np.nan),
+            "vm_max_pu": solved.max(axis=0) if len(solved) else np.full(feeder.n_buses, np.nan),
+            "hours_outside": v.bus_periods * h,
         }
     ).sort(["hours_outside", "vm_min_pu"], descending=[True, False])
+    loading = flow.line_loading[ok]
     lines = pl.DataFrame(
         {
             "line": [ln.name for ln in feeder.lines],
-            "loading_max": np.nanmax(flow.line_loading, axis=0)
-            if len(flow.line_loading)
-            else np.zeros(feeder.n_lines),
-            "hours_overloaded": overloaded.sum(axis=0) * h,
+            "loading_max": loading.max(axis=0) if len(loading) else np.zeros(feeder.n_lines),
+            "hours_overloaded": v.line_periods * h,
         }
     ).sort(["hours_overloaded", "loading_max"], descending=[True, True])
     scale = extra = None
     if hosting:
-        scale = hosting_capacity(feeder, load, pv, q, band=band, max_scale=max_scale)
+        scale = hosting_capacity(feeder, load, pv, q, band=b, max_scale=max_scale)
         extra = max(scale - 1.0, 0.0) * float(pv.sum()) * h / 1000
-    with np.errstate(invalid="ignore"):
-        trafo_max = float(np.nanmax(flow.trafo_loading)) if len(flow.trafo_loading) else 0.0
+    trafo = flow.trafo_loading[ok]
     return DSOReport(
         period_hours=float(h),
-        violation_hours=float(anyv.sum() * h),
+        violation_hours=float(((v.per_period > 0) | v.nonconverged).sum() * h),
         voltage_hours=float(volt.sum() * h),
         overload_hours=float(over.sum() * h),
+        nonconverged_hours=float(v.nonconverged.sum() * h),
         buses=buses,
         lines=lines,
-        trafo_loading_max=trafo_max,
-        trafo_hours_overloaded=float((flow.trafo_loading > 1.0).sum() * h),
-        losses_kwh=float(np.nansum(flow.losses_w) * h / 1000),
+        trafo_loading_max=float(trafo.max()) if len(trafo) else 0.0,
+        trafo_hours_overloaded=float(v.trafo_overload.sum() * h),
+        losses_kwh=float(flow.losses_w[ok].sum() * h / 1000),
         allocation=allocation,
         hosting_scale=scale,
         hosting_extra_kwh=extra,
+        violations=v,
         flow=flow,
     )
 
