@@ -8,7 +8,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
+from gridledger import cli
 from gridledger.grid.feeder import Feeder
 from gridledger.study import Scenario, run_scenario
 
@@ -24,7 +26,9 @@ def _params(**over: Any) -> dict[str, Any]:
     return base | {"days": 1} | over
 
 
-def test_the_example_trades_and_fees_cut_the_volume(tmp_path: Path) -> None:
+def test_the_example_trades_and_fees_cut_the_volume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     free = run_scenario(Scenario("community", _params()))
     fee = run_scenario(Scenario("community", _params(fee_feeder=20, fee_transformer=40)), tmp_path)
     # The example's community trades (a market without deals would make its fee sweep empty).
@@ -39,3 +43,12 @@ def test_the_example_trades_and_fees_cut_the_volume(tmp_path: Path) -> None:
     assert fee["grid_losses_kwh"] == pytest.approx(rep.losses_kwh)
     assert fee["grid_vm_max_pu"] == pytest.approx(rep.summary()["vm_max_pu"])
     assert fee["grid_buses"] == feeder.n_buses == 9
+    # The run was settled on the feeder: its losses are on chain, and the allocation the chain
+    # records (written beside the run) is what the report of the cell's folder shows.
+    alloc = pl.read_parquet(tmp_path / "losses.parquet")
+    assert alloc["member"].to_list() == list(feeder.members)
+    assert int(alloc["loss_wh"].sum()) == round(fee["grid_losses_settled_kwh"] * 1000) > 0
+    assert fee["grid_losses_settled_kwh"] == pytest.approx(fee["grid_losses_kwh"], abs=0.05)
+    assert cli.main(["grid", "report", str(tmp_path), "--no-hosting"]) == 0
+    out = capsys.readouterr().out
+    assert "losses:" in out and "loss_wh" in out

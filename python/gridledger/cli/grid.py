@@ -12,6 +12,8 @@ from gridledger.cli.common import Command, Float, InFile, OutDir, UsageError
 #: What a run's folder holds (the study runner writes both into a cell's artefacts).
 FEEDER_FILE = "feeder.json"
 INJECTIONS_FILE = "injections.parquet"
+#: The losses' allocation the run recorded on chain (member, loss_wh), when it ran on the feeder.
+LOSSES_FILE = "losses.parquet"
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -105,7 +107,20 @@ def _run(args: argparse.Namespace) -> int:
         inj_path = InFile("give the injections Parquet file (period, bus, load_w, pv_w)")(args.injections)
     feeder = _feeder(feeder_path)
     load, pv = read_injections(inj_path, feeder)
-    report = dso_report(feeder, load, pv, period_hours=args.period_minutes / 60, hosting=not args.no_hosting)
+    allocation = None
+    losses = inj_path.parent / LOSSES_FILE
+    if losses.exists():
+        import polars as pl
+
+        allocation = pl.read_parquet(losses)
+    report = dso_report(
+        feeder,
+        load,
+        pv,
+        period_hours=args.period_minutes / 60,
+        hosting=not args.no_hosting,
+        allocation=allocation,
+    )
     _print_tables(report.tables())  # type: ignore[arg-type]
     if args.plots is not None:
         from gridledger.grid.plot import plot_report

@@ -1,4 +1,4 @@
-"""``gridledger prove``: a member's allocation in a period, with its inclusion proofs."""
+"""``gridledger prove``: a member's allocation (``--losses``: its loss share) in a period, with proofs."""
 
 from __future__ import annotations
 
@@ -35,17 +35,18 @@ class PeriodArg(Kind):
         return ts
 
 
-def prove(path: Path, member: str, period: int | datetime) -> int:
-    """Print a member's allocation in a period with its inclusion proofs.
+def prove(path: Path, member: str, period: int | datetime, losses: bool = False) -> int:
+    """Print a member's allocation (``losses``: its share of the grid losses) in a period, with its proofs.
 
     Returns 0 when the printed proof verifies, 1 when it does not.
     """
-    from gridledger.ledger.proofs import prove_allocation
+    from gridledger.ledger.proofs import AllocationProof, LossProof, prove_allocation, prove_loss_share
     from gridledger.ledger.store import ChainStore
 
+    proof: AllocationProof | LossProof
     with ChainStore(path) as store:
         p = period if isinstance(period, int) else int(period.timestamp()) // store.genesis.period_s
-        proof = prove_allocation(store, member, p)
+        proof = prove_loss_share(store, member, p) if losses else prove_allocation(store, member, p)
     print(proof.to_text())
     return 0 if proof.verify() else 1
 
@@ -74,11 +75,16 @@ def configure(pr: argparse.ArgumentParser) -> None:
         required=True,
         help="period index (0 … 2^63 − 1), or an ISO UTC time inside the period",
     )
+    pr.add_argument(
+        "--losses",
+        action="store_true",
+        help="prove the member's share of the period's grid losses (a run with a grid) instead",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gridledger prove``; returns the exit status."""
-    return prove(args.file, args.member, args.period)
+    return prove(args.file, args.member, args.period, args.losses)
 
 
 COMMAND = Command(

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -31,6 +32,11 @@ from gridledger.ledger.store import ChainStore
 from gridledger.ledger.tx import NEVER
 from gridledger.meters.accuracy import AccuracyReport, accuracy_report
 from gridledger.meters.cryptometer import Cryptometer, Quanta
+
+if TYPE_CHECKING:
+    from gridledger.grid.feeder import Feeder
+    from gridledger.grid.losses import LossRule
+    from gridledger.grid.outcome import GridOutcome
 
 __all__ = ["SimulationResult", "simulate"]
 
@@ -65,6 +71,8 @@ class SimulationResult:
         ``(P, M)`` the members' consumption (off chain).
     accuracy
         :class:`~gridledger.meters.AccuracyReport`.
+    grid
+        :class:`~gridledger.grid.outcome.GridOutcome` of a run on a feeder (``grid=``), else None.
     """
 
     community: Community
@@ -87,11 +95,12 @@ class SimulationResult:
     accuracy: AccuracyReport | None = None
     traded_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     deals: pl.DataFrame | None = None
+    grid: GridOutcome | None = None
 
     @property
     def transactions(self) -> int:
-        """The number of transactions written: Creates, Transfers and auction transactions."""
-        return self.creates + self.transfers + self.auction_txs
+        """The number of transactions written: Creates, Transfers, auction transactions and loss records."""
+        return self.creates + self.transfers + self.auction_txs + (self.grid.records if self.grid else 0)
 
     def market_face(self) -> pl.DataFrame:
         """Return the market-face meter per member and period: consumption − virtual generation (Wh).
@@ -345,6 +354,8 @@ def simulate(
     bid_probability: float = 0.3,
     late_share: float = 0.02,
     market: Mechanism | GridMarket | None = None,
+    grid: Feeder | None = None,
+    loss_rule: str | LossRule = "throughput",
 ) -> SimulationResult:
     """Run ``community`` from ``start`` for ``days`` (or ``periods``) market periods.
 
@@ -374,6 +385,12 @@ def simulate(
         mechanism, settled on the ledger (:mod:`gridledger.community.trading`);
         a :class:`~gridledger.community.trading.GridMarket` runs that mechanism on a
         feeder, with the DSO's fees by distance and the congestion rule.
+    grid
+        A :class:`~gridledger.grid.feeder.Feeder` whose members and units are the community's (by
+        label): one batched power flow over the run, violations counted, and each period's losses
+        allocated by ``loss_rule`` and recorded on chain by the VPP (docs/grid.md "Losses").
+    loss_rule
+        ``"throughput"`` or a :class:`~gridledger.grid.losses.LossRule`.
 
     Returns
     -------
@@ -398,6 +415,11 @@ def simulate(
     mid_total = np.sum([q.mid_wh for q in counted], axis=0) if counted else np.zeros(P)
     ideal = ideal_shares(mid_total, weights)
     del weights  # (P, M) floats: 280 MB for a 1 000-member year, not needed past this point
+    grid_run = None
+    if grid is not None:  # power flow, violations and loss shares before anything is written
+        from gridledger.grid.outcome import GridRun
+
+        grid_run = GridRun(grid, community, inp, alloc, loss_rule)
 
     genesis = community.genesis(int(inp.periods[0]))
     st: ChainStore | None = None
@@ -438,6 +460,11 @@ def simulate(
                         for d in deals:
                             traded[i, d.buyer] += d.quantity
                             traded[i, d.seller] -= d.quantity
+                if grid_run is not None:  # the VPP's loss record, beside the distribution
+                    ids_l, blob_l, _l = grid_run.record(i, p, chain.chain_tag)
+                    offsets = np.concatenate([offsets, [len(blob) + len(blob_l)]])
+                    blob = blob + blob_l
+                    ids = np.concatenate([ids, ids_l])
                 miner_pk = chain.next_miner
                 miner = community.member_key_id(member_of[miner_pk])
                 next_winner, pays, n_a = None, None, 0
@@ -501,6 +528,7 @@ def simulate(
     result.deals = trader.frame() if trader is not None else None
     result.allocated_votes = alloc_votes
     result.consumption_wh = inp.consumption_wh
+    result.grid = grid_run.outcome() if grid_run is not None else None
     result.accuracy = accuracy_report(
         inp.periods,
         [u.label for u in community.units],

@@ -24,10 +24,14 @@ EN50160_BAND = 0.10
 
 
 class _FlowLike(Protocol):
-    vm_pu: NDArray[np.float64]
-    line_loading: NDArray[np.float64]
-    trafo_loading: NDArray[np.float64]
-    converged: NDArray[np.bool_]
+    @property
+    def vm_pu(self) -> NDArray[np.float64]: ...
+    @property
+    def line_loading(self) -> NDArray[np.float64]: ...
+    @property
+    def trafo_loading(self) -> NDArray[np.float64]: ...
+    @property
+    def converged(self) -> NDArray[np.bool_]: ...
 
 
 @dataclass(frozen=True)

@@ -88,16 +88,33 @@ def _grid_figures(
     pv_w = np.zeros_like(load_w)
     if len(feeder.units):
         np.add.at(pv_w.T, np.asarray(feeder.unit_bus), (generation / h).T)
-    rep = dso_report(feeder, load_w, pv_w, period_hours=h, hosting=p["hosting"])
+    # The losses' allocation the run recorded on chain (simulate(grid=feeder)), per member.
+    allocation = pl.DataFrame(
+        {"member": list(feeder.members), "loss_wh": r.grid.loss_by_member()}
+        if r.grid is not None
+        else {"member": [], "loss_wh": []},
+        schema={"member": pl.String, "loss_wh": pl.Int64},
+    )
+    rep = dso_report(
+        feeder,
+        load_w,
+        pv_w,
+        period_hours=h,
+        hosting=p["hosting"],
+        allocation=allocation if r.grid is not None else None,
+    )
     if artefacts is not None:
         import json
 
         (artefacts / "feeder.json").write_text(json.dumps(feeder.to_dict()))
         write_injections(artefacts / "injections.parquet", feeder, load_w, pv_w)
+        if r.grid is not None:
+            allocation.write_parquet(artefacts / "losses.parquet")
     s = rep.summary()
     row: Row = {
         "grid_buses": feeder.n_buses,
         "grid_losses_kwh": rep.losses_kwh,
+        "grid_losses_settled_kwh": int(r.grid.losses_wh.sum()) / 1000 if r.grid is not None else 0.0,
         "grid_violation_hours": rep.violation_hours,
         "grid_voltage_violation_hours": rep.voltage_hours,
         "grid_overload_hours": rep.overload_hours,
@@ -149,6 +166,7 @@ def _community(sc: Scenario, artefacts: Path | None) -> Row:
         inputs=inputs,
         market=market,
         bid_probability=p["bid_probability"],
+        grid=feeder,
     )
     s = r.summary()
     consumption = int(r.consumption_wh.sum())
