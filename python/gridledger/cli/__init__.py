@@ -18,7 +18,7 @@ import argparse
 from collections.abc import Sequence
 
 from gridledger import __version__
-from gridledger.cli import bench, data_inspect, demo, ev_sim, pos_sim, prove, simulate, study, verify
+from gridledger.cli import bench, data_inspect, demo, ev_sim, grid, pos_sim, prove, simulate, study, verify
 from gridledger.cli.common import Command, Parser, UsageError, render_error
 from gridledger.errors import GridLedgerError, MissingExtraError
 
@@ -36,6 +36,7 @@ COMMANDS: dict[str, Command] = {
         data_inspect.COMMAND,
         study.COMMAND,
         bench.COMMAND,
+        grid.COMMAND,
     )
 }
 

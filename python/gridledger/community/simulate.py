@@ -26,7 +26,7 @@ from gridledger.community.bidders import Bidders
 from gridledger.community.inputs import CommunityInputs, community_inputs
 from gridledger.community.model import Community
 from gridledger.community.repartition import allocate, ideal_shares
-from gridledger.community.trading import Deal, Mechanism, Trader
+from gridledger.community.trading import Deal, GridMarket, Mechanism, Trader
 from gridledger.ledger.chain import Chain
 from gridledger.ledger.store import ChainStore
 from gridledger.ledger.tx import NEVER
@@ -353,7 +353,7 @@ def simulate(
     progress: bool = False,
     bid_probability: float = 0.3,
     late_share: float = 0.02,
-    market: Mechanism | None = None,
+    market: Mechanism | GridMarket | None = None,
     grid: Feeder | None = None,
     loss_rule: str | LossRule = "throughput",
 ) -> SimulationResult:
@@ -382,7 +382,9 @@ def simulate(
     market
         ``"call"``, ``"cda"`` or ``"mcp"``: members with surplus virtual
         generation sell to members in deficit each period through that
-        mechanism, settled on the ledger (:mod:`gridledger.community.trading`).
+        mechanism, settled on the ledger (:mod:`gridledger.community.trading`);
+        a :class:`~gridledger.community.trading.GridMarket` runs that mechanism on a
+        feeder, with the DSO's fees by distance and the congestion rule.
     grid
         A :class:`~gridledger.grid.feeder.Feeder` whose members and units are the community's (by
         label): one batched power flow over the run, violations counted, and each period's losses
@@ -429,7 +431,11 @@ def simulate(
     builder = _Builder(community, chain)
     seq = np.ones(len(community.units), dtype=np.int64)
     auction = genesis.consensus.producer_rule == "auction"
-    trader = Trader(len(community.members), market, community.seed) if market is not None else None
+    trader = (
+        Trader.create(market, len(community.members), community.seed, community.period_minutes)
+        if market is not None
+        else None
+    )
     traded = np.zeros((P, len(community.members)), np.int64)
     bidders = Bidders(community, chain, bid_probability, late_share)
     member_of = {community.key(community.member_key_id(i)): i for i in range(len(community.members))}
@@ -444,7 +450,7 @@ def simulate(
                 ids, blob, offsets, n_c, n_t = builder.period(p, quanta[i], seq, alloc[i], alloc_votes[i])
                 seq += quanta[i]
                 if trader is not None and builder.last_energy is not None:
-                    deals = trader.period(p, alloc[i], inp.consumption_wh[i])
+                    deals = trader.period(p, alloc[i], inp.consumption_wh[i], inp.generation_wh[i])
                     if deals:
                         ids_s, blob_s, offs_s = builder.settle(p, deals, alloc[i])
                         offsets = np.concatenate([offsets, offs_s[1:] + len(blob)])

@@ -90,6 +90,15 @@ PARAMS: dict[str, dict[str, Param]] = {
         "solar_area": _p(str, "AT", _ANY_TEXT, "area of the solar series"),
         "algorithm": _p(str, "blake3", _choice("blake3", "sha256"), "the chain's hash"),
         "bid_probability": _p(float, 0.3, _range(0, 1), "chance a token holder stands"),
+        "grid": _p(str, "none", _ANY_TEXT, "'none', 'radial' (a generated feeder) or a feeder TOML file"),
+        "grid_legs": _p(int, 4, _range(1, 64), "cables out of the transformer of a 'radial' feeder"),
+        "grid_line": _p(str, "NAYY 4x150 SE", _ANY_TEXT, "line type of a 'radial' feeder"),
+        "grid_span_m": _p(float, 30.0, _range(0, 10_000, open_lo=True), "line length per bus (m), 'radial'"),
+        "fee_bus": _p(int, 0, _range(0, 1_000_000), "grid fee within a bus (m€/kWh)"),
+        "fee_feeder": _p(int, 0, _range(0, 1_000_000), "grid fee along a feeder leg (m€/kWh)"),
+        "fee_transformer": _p(int, 0, _range(0, 1_000_000), "grid fee through the transformer (m€/kWh)"),
+        "congestion": _p(bool, False, ((lambda v: True), "true or false"), "curtail trades that overload"),
+        "hosting": _p(bool, False, ((lambda v: True), "true or false"), "search the PV hosting capacity"),
     },
     "ev": {
         "households": _p(int, 200, _range(1, 1_000_000), "households"),
@@ -155,7 +164,27 @@ WORKLOADS = tuple(PARAMS)
 #: seed, so that cells that differ only in them run on the same community,
 #: fleet, game or network (common random numbers: a paired comparison).
 DESIGN: dict[str, frozenset[str]] = {
-    "community": frozenset({"consensus", "draw", "market", "repartition", "algorithm", "bid_probability"}),
+    "community": frozenset(
+        {
+            "consensus",
+            "draw",
+            "market",
+            "repartition",
+            "algorithm",
+            "bid_probability",
+            *(
+                "grid",
+                "grid_legs",
+                "grid_line",
+                "grid_span_m",
+                "fee_bus",
+                "fee_feeder",
+                "fee_transformer",
+                "congestion",
+                "hosting",
+            ),
+        }
+    ),
     "ev": frozenset({"scheduler", "bound", "deferral"}),
     "bidding": frozenset({"rule", "miner_rule"}),
     "network": frozenset({"draw", "adversary"}),

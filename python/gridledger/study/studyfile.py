@@ -152,6 +152,8 @@ class Study:
             for key in ("load", "solar"):
                 if key in params and params[key] != sources.BUNDLED:
                     params[key] = str((root / str(params[key])).resolve())
+            if params.get("grid") not in (None, "none", "radial"):  # a feeder file, relative to the study
+                params["grid"] = str((root / str(params["grid"])).resolve())
             label = ", ".join(f"{k}={v}" for part in combo for k, v in part.items()) or "base"
             for r in range(seeds):
                 cells.append(Scenario(workload, params, r, where=f"{where}cell ({label}): "))

@@ -45,8 +45,92 @@ def _community_inputs(p: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
     return load, solar
 
 
+def _feeder(p: dict[str, Any], community: Any) -> Any:
+    """Return the scenario's feeder: generated (``"radial"``) or read from a TOML file."""
+    from gridledger.errors import BadConfigurationError
+    from gridledger.grid.feeder import Feeder
+    from gridledger.grid.generate import radial_feeder
+
+    members = [m.label for m in community.members]
+    units = [u.label for u in community.units]
+    if p["grid"] == "radial":
+        return radial_feeder(
+            len(members),
+            n_legs=p["grid_legs"],
+            members=members,
+            units=units,
+            line_type=p["grid_line"],
+            span_m=p["grid_span_m"],
+            seed=community.seed,
+        )
+    feeder = Feeder.from_toml(p["grid"])
+    if list(feeder.members) != members or list(feeder.units) != units:
+        raise BadConfigurationError(
+            f"{p['grid']}: the feeder must place the community's {len(members)} members and {len(units)} "
+            f"PV units by their labels, in order ({members[:2]}…, {units[:2]}…)",
+            "grid",
+            p["grid"],
+        )
+    return feeder
+
+
+def _grid_figures(
+    p: dict[str, Any], community: Any, feeder: Any, r: Any, generation: Any, artefacts: Path | None
+) -> Row:
+    """Return the losses, violations and loadings of the run on its feeder (``grid_*`` figures)."""
+    from gridledger.grid.report import dso_report, write_injections
+
+    h = community.period_minutes / 60
+    load_w, _q = feeder.injections(
+        -r.consumption_wh / h,
+        np.zeros((r.consumption_wh.shape[0], len(feeder.units))) if len(feeder.units) else None,
+    )
+    pv_w = np.zeros_like(load_w)
+    if len(feeder.units):
+        np.add.at(pv_w.T, np.asarray(feeder.unit_bus), (generation / h).T)
+    # The losses' allocation the run recorded on chain (simulate(grid=feeder)), per member.
+    allocation = pl.DataFrame(
+        {"member": list(feeder.members), "loss_wh": r.grid.loss_by_member()}
+        if r.grid is not None
+        else {"member": [], "loss_wh": []},
+        schema={"member": pl.String, "loss_wh": pl.Int64},
+    )
+    rep = dso_report(
+        feeder,
+        load_w,
+        pv_w,
+        period_hours=h,
+        hosting=p["hosting"],
+        allocation=allocation if r.grid is not None else None,
+    )
+    if artefacts is not None:
+        import json
+
+        (artefacts / "feeder.json").write_text(json.dumps(feeder.to_dict()))
+        write_injections(artefacts / "injections.parquet", feeder, load_w, pv_w)
+        if r.grid is not None:
+            allocation.write_parquet(artefacts / "losses.parquet")
+    s = rep.summary()
+    row: Row = {
+        "grid_buses": feeder.n_buses,
+        "grid_losses_kwh": rep.losses_kwh,
+        "grid_losses_settled_kwh": int(r.grid.losses_wh.sum()) / 1000 if r.grid is not None else 0.0,
+        "grid_violation_hours": rep.violation_hours,
+        "grid_voltage_violation_hours": rep.voltage_hours,
+        "grid_overload_hours": rep.overload_hours,
+        "grid_line_loading_max": s["line_loading_max"],
+        "grid_trafo_loading_max": rep.trafo_loading_max,
+        "grid_vm_min_pu": s["vm_min_pu"],
+        "grid_vm_max_pu": s["vm_max_pu"],
+        "grid_hosting_scale": rep.hosting_scale if rep.hosting_scale is not None else float("nan"),
+    }
+    return row
+
+
 def _community(sc: Scenario, artefacts: Path | None) -> Row:
     from gridledger.community import Community, simulate
+    from gridledger.community.inputs import community_inputs
+    from gridledger.community.trading import GridMarket
     from gridledger.ledger import Consensus
 
     p = dict(sc.params)
@@ -64,21 +148,36 @@ def _community(sc: Scenario, artefacts: Path | None) -> Row:
     )
     start = datetime.fromisoformat(p["start"]).replace(tzinfo=UTC)
     store = artefacts / "chain.sqlite" if artefacts is not None else None
+    feeder = _feeder(p, community) if p["grid"] != "none" else None
+    market: Any = None if p["market"] == "none" else p["market"]
+    fees = (p["fee_bus"], p["fee_feeder"], p["fee_transformer"])
+    if feeder is not None and market is not None and (any(fees) or p["congestion"]):
+        from gridledger.grid.fees import Tariff
+
+        tariff = Tariff(*fees) if any(fees) else None
+        market = GridMarket(market, feeder, tariff, congestion=p["congestion"])
+    periods = round(p["days"] * 24 * 60 / community.period_minutes)
+    inputs = community_inputs(community, start, periods, load=load, solar=solar)
     r = simulate(
         community,
         start,
         p["days"],
         store=store,
-        load=load,
-        solar=solar,
-        market=None if p["market"] == "none" else p["market"],
+        inputs=inputs,
+        market=market,
         bid_probability=p["bid_probability"],
+        grid=feeder,
     )
     s = r.summary()
     consumption = int(r.consumption_wh.sum())
     shared = int(np.minimum(r.allocated_wh, r.consumption_wh).sum())
     made = np.asarray(r.chain.member_stats()["made"], dtype=np.int64)
-    return {
+    grid = (
+        _grid_figures(p, community, feeder, r, inputs.generation_wh, artefacts) if feeder is not None else {}
+    )
+    if feeder is not None and r.deals is not None and "fee" in r.deals.columns:
+        grid["grid_fees_eur"] = float((r.deals["quantity"] * r.deals["fee"]).sum()) / 1e6
+    return grid | {
         "blocks": int(s["blocks"]),
         "transactions": int(s["transactions"]),
         "creates": int(s["creates"]),
