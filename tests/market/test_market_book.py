@@ -362,6 +362,22 @@ def test_a_negative_quantity_is_reported_as_given(gathered: bool) -> None:
     assert len(book) == 0
 
 
+@pytest.mark.parametrize("gathered", [False, True])
+@pytest.mark.parametrize("op", [1, 2, 3])
+def test_a_kind_outside_its_codes_is_refused_on_every_op(op: int, gathered: bool) -> None:
+    """A cancel, reduce or replace carrying kind 3 was accepted (kind was checked on submits
+    only, side on every row); the fuzz target found it. The stream is refused whole."""
+    n = RECORDS_MIN_ROWS + 2 if gathered else 3
+    arr = np.zeros(n, np.dtype(_RECORD))
+    arr["side"], arr["price"], arr["quantity"], arr["order_id"] = 1, 7, 1, 0
+    arr["op"][n - 1], arr["kind"][n - 1] = op, 3
+    book = OrderBook()
+    with pytest.raises(InvalidArgumentError) as e:
+        book.replay(arr)
+    assert (e.value.field, e.value.value) == (f"ops[{n - 1}].kind", "3")
+    assert len(book) == 0
+
+
 def test_op_names_and_exact_conversions_still_work() -> None:
     frame = pl.DataFrame(
         {

@@ -362,6 +362,17 @@ fn replay_columns<'py>(
                 ))
             }
         };
+        // Every row's kind is a code, whatever its op (as its side is): a cancel
+        // carrying kind 7 is a malformed stream, not a kind to ignore.
+        if let Some(&kv) = k.get(r) {
+            if kv > 2 {
+                return Err(CoreError::invalid(
+                    format!("ops[{r}].kind"),
+                    kv.to_string(),
+                    "0 = limit, 1 = market, 2 = ioc",
+                ));
+            }
+        }
         Ok(match o.get(r) {
             Some(0) => {
                 let k_r = match k.get(r) {
