@@ -52,36 +52,43 @@ def run_cell(python: str, members: int, days: float, start: str, out_dir: Path) 
     return row
 
 
+def _lsq(columns: list[np.ndarray], y: np.ndarray) -> tuple[list[float], float]:
+    """Fit by least relative error (each cell weighs the same): coefficients and the worst error."""
+    a = np.column_stack(columns)
+    coef, *_ = np.linalg.lstsq(a / y[:, None], np.ones_like(y), rcond=None)
+    worst = float(np.max(np.abs(a @ coef - y) / y))
+    return [float(c) for c in coef], worst
+
+
 def fit(rows: list[dict[str, Any]]) -> list[str]:
-    """The growth law: least squares of time and store on transactions, of RSS on members × periods."""
+    """The growth law: time and store against transactions, RSS against members × periods and live outputs."""
     if len(rows) < 3:
         return ["(fewer than 3 cells: no fit)"]
     tx = np.array([r["transactions"] for r in rows], float)
     cells = np.array([r["members"] * r["periods"] for r in rows], float)
+    utxo = np.array([r["n_utxo"] for r in rows], float)
     sec = np.array([r["seconds"] for r in rows], float)
     cpu = np.array([r.get("cpu_seconds", np.nan) for r in rows], float)
     rss = np.array([r["peak_rss_bytes"] for r in rows], float)
     store = np.array([r["store_bytes"] for r in rows], float)
-
-    def line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-        a = np.column_stack([np.ones_like(x), x])
-        (c0, c1), *_ = np.linalg.lstsq(a, y, rcond=None)
-        pred = a @ np.array([c0, c1])
-        worst = float(np.max(np.abs(pred - y) / y))
-        return float(c0), float(c1), worst
-
+    one = np.ones_like(tx)
     out = []
-    a, b, w = line(tx, sec)
+    (a, b), w = _lsq([one, tx], sec)
     out.append(
-        f"wall seconds ≈ {a:.2f} + {b * 1e6:.2f} µs × transactions (worst cell off by {100 * w:.0f} %)"
+        f"wall seconds ≈ {a:.2f} + {b * 1e6:.1f} µs × transactions (worst cell off by {100 * w:.0f} %)"
     )
     if np.all(np.isfinite(cpu)):
-        a, b, w = line(tx, cpu)
-        out.append(f"CPU seconds  ≈ {a:.2f} + {b * 1e6:.2f} µs × transactions (worst {100 * w:.0f} %)")
-    a, b, w = line(tx, store)
+        (a, b), w = _lsq([one, tx], cpu)
+        out.append(f"CPU seconds  ≈ {a:.2f} + {b * 1e6:.1f} µs × transactions (worst {100 * w:.0f} %)")
+    (a, b), w = _lsq([one, tx], store)
     out.append(f"store bytes  ≈ {a / 1e6:.1f} MB + {b:.0f} B × transactions (worst {100 * w:.0f} %)")
-    a, b, w = line(cells, rss)
+    (a, b), w = _lsq([one, cells], rss)
     out.append(f"peak RSS     ≈ {a / 1e6:.0f} MB + {b:.1f} B × members × periods (worst {100 * w:.0f} %)")
+    (a, b, c), w = _lsq([one, cells, utxo], rss)
+    out.append(
+        f"peak RSS     ≈ {a / 1e6:.0f} MB + {b:.1f} B × members × periods + {c:.1f} B × live outputs "
+        f"(worst {100 * w:.0f} %)"
+    )
     return out
 
 
