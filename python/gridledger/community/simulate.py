@@ -546,6 +546,7 @@ def simulate(
             if st is not None:
                 result.store_bytes = st.size_bytes()
                 st.close()
+    del quanta  # (P, U) int64: not needed past the loop; the report below is built at the run's peak
     result.distributed_wh = int(alloc.sum())
     result.distributed_votes = int(alloc_votes.sum())
     result.allocated_wh = alloc
