@@ -96,6 +96,7 @@ def run(
         # What the chain state holds at the end (n_ids: absent before bounded memory).
         "n_utxo": result.chain._state.n_utxo,
         "n_ids": getattr(result.chain._state, "n_ids", None),
+        "cpu_seconds": round(cpu, 2),
         "cpu_per_wall": round(cpu / wall, 2),
         "foreign_cpu": round(foreign, 2),
     }

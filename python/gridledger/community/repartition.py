@@ -23,6 +23,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,25 +121,44 @@ def make_rule(rule: str | RepartitionRule | Sequence[float], members: int) -> Re
     return Fixed(np.asarray(rule))
 
 
-def _integer_weights(w: NDArray[np.generic], periods: NDArray[np.int64]) -> NDArray[np.int64]:
-    a = np.asarray(w)
+def _check_weights(a: NDArray[Any]) -> None:
+    """Check weights as :func:`_integer_weights` does, over all periods at once (same errors)."""
     if a.dtype.kind in "iu":
         if np.any(a < 0):
             raise BadConfigurationError("repartition weights must be ≥ 0", "weights", int(a.min()))
+    elif not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise BadConfigurationError("repartition weights must be finite and ≥ 0", "weights", None)
+
+
+def _integer_weights(w: NDArray[np.generic], periods: NDArray[np.int64]) -> NDArray[np.int64]:
+    a = np.asarray(w)
+    _check_weights(a)
+    if a.dtype.kind in "iu":
         return a.astype(np.int64)
     a = a.astype(np.float64)
-    if not np.all(np.isfinite(a)) or np.any(a < 0):
-        raise BadConfigurationError("repartition weights must be finite and ≥ 0", "weights", None)
     top = a.max(axis=1, keepdims=True)
     top[top == 0] = 1.0
     out: NDArray[np.int64] = np.rint(a / top * _SCALE).astype(np.int64)
     return out
 
 
+#: Matrix elements per block of :func:`allocate`: its temporaries are a few
+#: (block, M) arrays, not (P, M) ones (8 MB each instead of 280 MB for a
+#: 1 000-member year).
+_BLOCK = 1 << 20
+
+
 def allocate(
-    energy_wh: NDArray[np.int64], weights: NDArray[np.generic], periods: NDArray[np.int64] | None = None
-) -> NDArray[np.int64]:
+    energy_wh: NDArray[np.int64],
+    weights: NDArray[np.generic],
+    periods: NDArray[np.int64] | None = None,
+    *,
+    dtype: type[np.signedinteger[Any]] = np.int64,
+) -> NDArray[np.signedinteger[Any]]:
     """Split each period's integer energy by weight, exactly (largest remainder).
+
+    Periods are independent, so the work runs over blocks of periods: the
+    temporaries stay small whatever ``P``; the result does not depend on it.
 
     Parameters
     ----------
@@ -148,26 +168,53 @@ def allocate(
         ``(P, M)`` non-negative weights.
     periods
         Period indices, only to name a failing period in errors.
+    dtype
+        Integer type of the result (``numpy.int64`` by default). A share is
+        never more than its period's energy, so the result fits ``dtype``
+        whenever ``energy_wh`` does; that is checked first.
 
     Returns
     -------
     numpy.ndarray
-        ``(P, M)`` int64 shares; each row sums to ``energy_wh`` exactly.
+        ``(P, M)`` shares of type ``dtype``; each row sums to ``energy_wh`` exactly.
 
     Raises
     ------
     BadConfigurationError
         If a period with energy has all-zero weights.
+    InvalidArgumentError
+        ``energy_wh`` not integers ≥ 0, ``weights`` of the wrong shape, or a
+        period's energy beyond the range of ``dtype`` (``energy_wh``, naming the period).
     """
     e = np.asarray(energy_wh)
     if e.dtype.kind not in "iu" or np.any(e < 0):
         raise InvalidArgumentError("energy_wh must be integers ≥ 0", "energy_wh", None)
     e = e.astype(np.int64)
     p = np.arange(len(e)) if periods is None else periods
-    w = _integer_weights(weights, p)
-    if w.ndim != 2 or w.shape[0] != len(e):
-        raise InvalidArgumentError(f"weights must be ({len(e)}, M), got {w.shape}", "weights", w.shape)
-    total = w.sum(axis=1)
+    a = np.asarray(weights)
+    _check_weights(a)
+    if a.ndim != 2 or a.shape[0] != len(e):
+        raise InvalidArgumentError(f"weights must be ({len(e)}, M), got {a.shape}", "weights", a.shape)
+    out_t = np.dtype(dtype)
+    if out_t.kind != "i":
+        raise InvalidArgumentError(f"dtype must be a signed integer type, got {out_t}", "dtype", str(out_t))
+    top = np.iinfo(out_t).max
+    if e.size and int(e.max()) > top:
+        i = int(np.argmax(e))
+        raise InvalidArgumentError(
+            f"period {int(p[i])}: {int(e[i])} to share, beyond {out_t}'s {top}", "energy_wh", int(e[i])
+        )
+    n, m = a.shape
+    rows = max(1, _BLOCK // max(m, 1))
+    blocks = [slice(k, min(k + rows, n)) for k in range(0, n, rows)]
+    # First pass: each period's total weight and the largest weight (the exact-path choice).
+    total = np.zeros(n, np.int64)
+    w_max = 0
+    for b in blocks:
+        w = _integer_weights(a[b], p[b])
+        total[b] = w.sum(axis=1)
+        if w.size:
+            w_max = max(w_max, int(w.max()))
     dead = (total == 0) & (e > 0)
     if dead.any():
         i = int(np.flatnonzero(dead)[0])
@@ -175,19 +222,24 @@ def allocate(
             f"period {int(p[i])}: {int(e[i])} Wh to share but every weight is zero", "weights", int(p[i])
         )
     safe = np.where(total == 0, 1, total)
-    if e.size and w.size and int(e.max()) * int(w.max()) >= 2**62:
-        num = e.astype(object)[:, None] * w.astype(object)
-        q = (num // safe.astype(object)[:, None]).astype(np.int64)
-        r = (num % safe.astype(object)[:, None]).astype(np.float64)
-    else:
-        num = e[:, None] * w
-        q = num // safe[:, None]
-        r = num % safe[:, None]
-    deficit = e - q.sum(axis=1)
-    order = np.argsort(-r, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.broadcast_to(np.arange(w.shape[1]), w.shape), axis=1)
-    shares: NDArray[np.int64] = q + (rank < deficit[:, None])
+    exact = bool(e.size and a.size and int(e.max()) * w_max >= 2**62)
+    shares = np.empty((n, m), out_t)
+    for b in blocks:
+        w = _integer_weights(a[b], p[b])
+        eb, sb = e[b], safe[b]
+        if exact:
+            num = eb.astype(object)[:, None] * w.astype(object)
+            q = (num // sb.astype(object)[:, None]).astype(np.int64)
+            r = (num % sb.astype(object)[:, None]).astype(np.float64)
+        else:
+            num = eb[:, None] * w
+            q = num // sb[:, None]
+            r = num % sb[:, None]
+        deficit = eb - q.sum(axis=1)
+        order = np.argsort(-r, axis=1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.broadcast_to(np.arange(m), w.shape), axis=1)
+        shares[b] = q + (rank < deficit[:, None])
     return shares
 
 

@@ -27,6 +27,7 @@ from gridledger.community.inputs import CommunityInputs, community_inputs
 from gridledger.community.model import Community
 from gridledger.community.repartition import allocate, ideal_shares
 from gridledger.community.trading import Deal, GridMarket, Mechanism, Trader
+from gridledger.errors import BadDataError
 from gridledger.ledger.chain import Chain
 from gridledger.ledger.store import ChainStore
 from gridledger.ledger.tx import NEVER
@@ -66,13 +67,28 @@ class SimulationResult:
     store_bytes
         Size of the SQLite file (and WAL) at the end.
     allocated_wh, allocated_votes
-        ``(P, M)`` what each member's virtual meter received per period.
+        ``(P, M)`` int32: what each member's virtual meter received per period
+        (Wh, voting tokens).
     consumption_wh
-        ``(P, M)`` the members' consumption (off chain).
+        ``(P, M)`` int32: the members' consumption (Wh, off chain).
     accuracy
         :class:`~gridledger.meters.AccuracyReport`.
     grid
         :class:`~gridledger.grid.outcome.GridOutcome` of a run on a feeder (``grid=``), else None.
+    traded_wh
+        ``(P, M)`` int32: bought − sold on the local market per period (Wh); all
+        zero, and never written (so it takes no memory), when no market ran.
+    deals
+        The market's deals, or None when no market ran.
+
+    Notes
+    -----
+    The ``(P, M)`` arrays are int32 (int64 before; see CHANGELOG): a 1 000-member
+    year is 35 040 × 1 000 of them, 140 MB each instead of 280 MB. Every value
+    is bounded by one period's energy or one member's consumption in a period
+    (2^31 − 1 Wh is 2.1 GWh); :func:`simulate` checks the bounds before it
+    narrows and raises a typed error beyond them. Sums over them (``.sum()``)
+    accumulate in int64.
     """
 
     community: Community
@@ -89,11 +105,11 @@ class SimulationResult:
     signatures_verified: int = 0
     seconds: float = 0.0
     store_bytes: int = 0
-    allocated_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
-    allocated_votes: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
-    consumption_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    allocated_wh: NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
+    allocated_votes: NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
+    consumption_wh: NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     accuracy: AccuracyReport | None = None
-    traded_wh: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    traded_wh: NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     deals: pl.DataFrame | None = None
     grid: GridOutcome | None = None
 
@@ -108,24 +124,27 @@ class SimulationResult:
         Computed for the DSO and never written on chain. Columns: ``period``,
         ``member``, ``consumption_wh``, ``virtual_generation_wh`` (the VPP's
         allocation), ``traded_wh`` (bought − sold on the local market, when a
-        market ran) and ``market_face_wh`` = consumption − allocation − traded.
+        market ran) and ``market_face_wh`` = consumption − allocation − traded;
+        all int64.
         """
         p, m = self.consumption_wh.shape
         labels = [x.label for x in self.community.members]
+        alloc = self.allocated_wh.astype(np.int64)
+        consumption = self.consumption_wh.astype(np.int64)
         traded = (
-            self.traded_wh
+            self.traded_wh.astype(np.int64)
             if self.traded_wh.shape == self.allocated_wh.shape
-            else np.zeros_like(self.allocated_wh)
+            else np.zeros_like(alloc)
         )
-        virtual = self.allocated_wh + traded
+        virtual = alloc + traded
         return pl.DataFrame(
             {
                 "period": np.repeat(self.periods, m),
                 "member": pl.Series(labels * p, dtype=pl.Categorical),
-                "consumption_wh": self.consumption_wh.ravel(),
-                "virtual_generation_wh": self.allocated_wh.ravel(),
+                "consumption_wh": consumption.ravel(),
+                "virtual_generation_wh": alloc.ravel(),
                 "traded_wh": traded.ravel(),
-                "market_face_wh": (self.consumption_wh - virtual).ravel(),
+                "market_face_wh": (consumption - virtual).ravel(),
             }
         )
 
@@ -323,6 +342,40 @@ class _Builder:
         return ids, blob_c + blob_t + blob_d, offsets, len(dev_rows), len(units) + 1
 
 
+def _int32(a: NDArray[np.int64], name: str) -> NDArray[np.int32]:
+    """Return ``a`` as int32, or raise a BadDataError naming ``name`` and the first value out of range."""
+    lo, hi = np.iinfo(np.int32).min, np.iinfo(np.int32).max
+    if a.size:
+        bad = np.flatnonzero((a.ravel() < lo) | (a.ravel() > hi))
+        if len(bad):
+            i, j = np.unravel_index(int(bad[0]), a.shape)
+            v = int(a[i, j])
+            raise BadDataError(
+                f"{name}[{i}, {j}] = {v} Wh is beyond int32 ({lo}..{hi}), SimulationResult's type",
+                name,
+                v,
+            )
+    return a.astype(np.int32)
+
+
+def _ideal_totals(energy: NDArray[np.float64], weights: NDArray[np.generic]) -> NDArray[np.float64]:
+    """Return per member the sum over periods of :func:`ideal_shares` (all the accuracy report reads).
+
+    Computed over blocks of periods and accumulated row after row, as numpy's
+    ``ideal_shares(...).sum(axis=0)`` does, so the totals are the same to the bit
+    without the (P, M) float array.
+    """
+    w = np.asarray(weights)
+    n, m = w.shape
+    rows = max(1, (1 << 20) // max(m, 1))
+    total = np.zeros((1, m))
+    for k in range(0, n, rows):
+        block = ideal_shares(energy[k : k + rows], w[k : k + rows])
+        total = np.concatenate([total, block]).sum(axis=0, keepdims=True)
+    out: NDArray[np.float64] = total[0]
+    return out
+
+
 def _progress(enabled: bool, total: int):  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -410,18 +463,24 @@ def simulate(
     energy = (quanta * v).sum(axis=1).astype(np.int64)
     vote_total = quanta.sum(axis=1).astype(np.int64) * community.votes_per_quantum
     weights = community.rule.weights(inp.periods, energy, inp.consumption_wh)
-    alloc = allocate(energy, weights, inp.periods)
-    alloc_votes = allocate(vote_total, weights, inp.periods)
+    # int32 (P, M) results: a share never exceeds its period's energy, which allocate checks.
+    alloc = allocate(energy, weights, inp.periods, dtype=np.int32)
+    alloc_votes = allocate(vote_total, weights, inp.periods, dtype=np.int32)
     mid_total = np.sum([q.mid_wh for q in counted], axis=0) if counted else np.zeros(P)
-    ideal = ideal_shares(mid_total, weights)
-    del weights  # (P, M) floats: 280 MB for a 1 000-member year, not needed past this point
+    ideal_wh = _ideal_totals(mid_total, weights)
+    del weights  # (P, M): 280 MB for a 1 000-member year, not needed past this point
     grid_run = None
     if grid is not None:  # power flow, violations and loss shares before anything is written
         from gridledger.grid.outcome import GridRun
 
         grid_run = GridRun(grid, community, inp, alloc, loss_rule)
+    consumption = _int32(inp.consumption_wh, "consumption_wh")
+    # the units' output, the congestion rule's base flows: kept only when a market runs
+    generation = inp.generation_wh if market is not None else None
+    periods_ = inp.periods
+    del inp  # when the inputs are ours, their int64 (P, M) consumption is freed here
 
-    genesis = community.genesis(int(inp.periods[0]))
+    genesis = community.genesis(int(periods_[0]))
     st: ChainStore | None = None
     if store is not None:
         st = ChainStore.create(store, genesis, overwrite=overwrite)
@@ -436,21 +495,27 @@ def simulate(
         if market is not None
         else None
     )
-    traded = np.zeros((P, len(community.members)), np.int64)
+    # Written only when a market runs: np.zeros' pages take no memory until then.
+    traded = np.zeros((P, len(community.members)), np.int32)
     bidders = Bidders(community, chain, bid_probability, late_share)
     member_of = {community.key(community.member_key_id(i)): i for i in range(len(community.members))}
-    result = SimulationResult(community, inp.periods, Path(store) if store is not None else None, chain)
+    result = SimulationResult(community, periods_, Path(store) if store is not None else None, chain)
     # The store writes block i on its own thread while block i + 1 is built, signed and checked.
     writer = st.pipeline() if st is not None else None
     try:
         with _progress(progress, P) as bar:
             task = bar.add_task("periods", total=P)
             for i in range(P):
-                p = int(inp.periods[i])
+                p = int(periods_[i])
                 ids, blob, offsets, n_c, n_t = builder.period(p, quanta[i], seq, alloc[i], alloc_votes[i])
                 seq += quanta[i]
                 if trader is not None and builder.last_energy is not None:
-                    deals = trader.period(p, alloc[i], inp.consumption_wh[i], inp.generation_wh[i])
+                    deals = trader.period(
+                        p,
+                        alloc[i].astype(np.int64),
+                        consumption[i].astype(np.int64),
+                        generation[i] if generation is not None else None,
+                    )
                     if deals:
                         ids_s, blob_s, offs_s = builder.settle(p, deals, alloc[i])
                         offsets = np.concatenate([offsets, offs_s[1:] + len(blob)])
@@ -521,22 +586,23 @@ def simulate(
             if st is not None:
                 result.store_bytes = st.size_bytes()
                 st.close()
+    del quanta  # (P, U) int64: not needed past the loop; the report below is built at the run's peak
     result.distributed_wh = int(alloc.sum())
     result.distributed_votes = int(alloc_votes.sum())
     result.allocated_wh = alloc
     result.traded_wh = traded
     result.deals = trader.frame() if trader is not None else None
     result.allocated_votes = alloc_votes
-    result.consumption_wh = inp.consumption_wh
+    result.consumption_wh = consumption
     result.grid = grid_run.outcome() if grid_run is not None else None
     result.accuracy = accuracy_report(
-        inp.periods,
+        periods_,
         [u.label for u in community.units],
         counted,
         v.tolist(),
         [m.label for m in community.members],
         alloc,
-        ideal,
+        ideal_wh,
     )
     result.seconds = time.perf_counter() - t0
     return result

@@ -83,7 +83,9 @@ def accuracy_report(
     allocated_wh
         ``(P, M)`` energy credited on chain to each member's virtual meter.
     ideal_wh
-        ``(P, M)`` the repartition rule applied to the MID energy, unrounded.
+        ``(P, M)`` the repartition rule applied to the MID energy, unrounded; or
+        ``(M,)`` its sums over the periods, which is all the report reads (a
+        long run of many members need not hold the (P, M) floats).
     """
     p = len(periods)
     frames = [
@@ -116,7 +118,10 @@ def accuracy_report(
         )
     )
     chain = allocated_wh.sum(axis=0) if p else np.zeros(len(members), dtype=np.int64)
-    ideal = ideal_wh.sum(axis=0) if p else np.zeros(len(members))
+    if ideal_wh.ndim == 1:
+        ideal = np.asarray(ideal_wh, dtype=np.float64) if p else np.zeros(len(members))
+    else:
+        ideal = ideal_wh.sum(axis=0) if p else np.zeros(len(members))
     per_member = pl.DataFrame(
         {"member": list(members), "chain_wh": chain, "ideal_wh": ideal, "error_wh": chain - ideal}
     )

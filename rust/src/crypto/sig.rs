@@ -68,6 +68,85 @@ impl Keypair {
     }
 }
 
+/// A key prepared for signing in batches: RFC 8032's expanded secret (the
+/// scalar a, reduced mod ℓ, and the nonce prefix), derived once, and the
+/// public key. `sign_batch` makes the same signatures as `Keypair::sign`
+/// (Ed25519 is deterministic), with less work per signature: the secret is
+/// not expanded again for every message (a SHA-512 and a reduction), and the
+/// nonce points R of a batch are compressed with one field inversion for all
+/// (Montgomery's trick, dalek's `compress_batch_alloc`) instead of one each,
+/// which was about a quarter of a signature's time.
+pub struct ExpandedKey {
+    a: Scalar,
+    prefix: [u8; 32],
+    public: [u8; 32],
+}
+
+impl Drop for ExpandedKey {
+    fn drop(&mut self) {
+        // Best effort, like dalek's zeroize-on-drop of its expanded key.
+        self.a = Scalar::ZERO;
+        self.prefix = [0; 32];
+    }
+}
+
+impl ExpandedKey {
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        let h: [u8; 64] = Sha512::digest(seed).into();
+        let mut lower = [0u8; 32];
+        let mut prefix = [0u8; 32];
+        lower.copy_from_slice(h.get(..32).unwrap_or(&[0; 32]));
+        prefix.copy_from_slice(h.get(32..).unwrap_or(&[0; 32]));
+        let a = Scalar::from_bytes_mod_order(curve25519_dalek::scalar::clamp_integer(lower));
+        let public = EdwardsPoint::mul_base(&a).compress().to_bytes();
+        Self { a, prefix, public }
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.public
+    }
+
+    /// The nonce r = H(prefix ‖ msg) mod ℓ.
+    fn nonce(&self, msg: &[u8]) -> Scalar {
+        let mut h = Sha512::new();
+        h.update(self.prefix);
+        h.update(msg);
+        let wide: [u8; 64] = h.finalize().into();
+        Scalar::from_bytes_mod_order_wide(&wide)
+    }
+}
+
+/// Signatures per batch inversion in `sign_batch`: one inversion (about
+/// 250 field squarings) shared by this many, at three multiplications each.
+const SIGN_CHUNK: usize = 32;
+
+/// Sign message i with key i (RFC 8032 Ed25519, the signatures of
+/// `Keypair::sign`), in parallel chunks of `SIGN_CHUNK` from two chunks on.
+pub fn sign_batch(items: &[(&ExpandedKey, &[u8])]) -> Vec<[u8; 64]> {
+    let chunk = |part: &[(&ExpandedKey, &[u8])]| -> Vec<[u8; 64]> {
+        let nonces: Vec<Scalar> = part.iter().map(|(k, m)| k.nonce(m)).collect();
+        let points: Vec<EdwardsPoint> = nonces.iter().map(EdwardsPoint::mul_base).collect();
+        let rs = EdwardsPoint::compress_batch_alloc(&points);
+        part.iter()
+            .zip(nonces.iter().zip(&rs))
+            .map(|((k, m), (r, r_enc))| {
+                let r_bytes = r_enc.to_bytes();
+                let s = challenge(&r_bytes, &k.public, m) * k.a + r;
+                let mut sig = [0u8; 64];
+                let (lo, hi) = sig.split_at_mut(32);
+                lo.copy_from_slice(&r_bytes);
+                hi.copy_from_slice(s.as_bytes());
+                sig
+            })
+            .collect()
+    };
+    if items.len() >= 2 * SIGN_CHUNK {
+        items.par_chunks(SIGN_CHUNK).flat_map_iter(chunk).collect()
+    } else {
+        chunk(items)
+    }
+}
+
 /// Sign `msg` with the 32-byte RFC 8032 seed.
 pub fn sign(seed: &[u8; 32], msg: &[u8]) -> [u8; 64] {
     Keypair::from_seed(seed).sign(msg)
@@ -454,6 +533,32 @@ mod tests {
 
     fn seed(i: u8) -> [u8; 32] {
         [i; 32]
+    }
+
+    #[test]
+    fn sign_batch_makes_dalek_s_signatures() {
+        // Batches across the chunk and parallel thresholds, keys and message lengths mixed.
+        for n in [0usize, 1, 2, 31, 32, 33, 64, 65, 200] {
+            let keys: Vec<ExpandedKey> = (0..7u8)
+                .map(|i| ExpandedKey::from_seed(&[i.wrapping_mul(37).wrapping_add(n as u8); 32]))
+                .collect();
+            let pairs: Vec<Keypair> = (0..7u8)
+                .map(|i| Keypair::from_seed(&[i.wrapping_mul(37).wrapping_add(n as u8); 32]))
+                .collect();
+            let msgs: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; i % 97]).collect();
+            let items: Vec<(&ExpandedKey, &[u8])> = msgs
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (&keys[i % 7], m.as_slice()))
+                .collect();
+            let got = sign_batch(&items);
+            assert_eq!(got.len(), n);
+            for (i, (m, sig)) in msgs.iter().zip(&got).enumerate() {
+                assert_eq!(keys[i % 7].public_key(), pairs[i % 7].public_key());
+                assert_eq!(*sig, pairs[i % 7].sign(m), "n={n} i={i}");
+                assert!(verify(&pairs[i % 7].public_key(), m, sig));
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use pyo3::types::PyBytes;
 
 use super::args::{keys_of, same_len, split};
 use crate::crypto::hash::{Algorithm, Digest};
-use crate::crypto::sig::Keypair;
+use crate::crypto::sig::{sign_batch, ExpandedKey};
 use crate::error::CoreError;
 use crate::ledger::codec::Sig;
 use crate::py::buffers::{offsets, slice, to_rows};
@@ -19,10 +19,11 @@ type Signed<'py> = (
     Bound<'py, PyArray1<i64>>,
 );
 
-/// Ed25519 keys held in the core; signs batches by key index.
+/// Ed25519 keys held in the core, expanded once; signs batches by key index
+/// (`sig::sign_batch`: one field inversion per chunk of signatures).
 #[pyclass(name = "KeyRing", module = "gridledger._core")]
 pub struct PyKeyRing {
-    keys: Vec<Keypair>,
+    keys: Vec<ExpandedKey>,
 }
 
 #[pymethods]
@@ -41,7 +42,7 @@ impl PyKeyRing {
         Ok(Self {
             keys: seeds
                 .chunks_exact(32)
-                .map(|c| Keypair::from_seed(&c.try_into().unwrap_or([0; 32])))
+                .map(|c| ExpandedKey::from_seed(&c.try_into().unwrap_or([0; 32])))
                 .collect(),
         })
     }
@@ -92,15 +93,18 @@ impl PyKeyRing {
         }
         let signed: Vec<(Digest, Sig)> = py.detach(|| {
             use rayon::prelude::*;
-            let one = |(b, k): (&&[u8], &&Keypair)| {
-                let id = alg.hash(b);
-                (id, k.sign(&id))
-            };
-            if bodies.len() >= 64 {
-                bodies.par_iter().zip(ring.par_iter()).map(one).collect()
+            let ids: Vec<Digest> = if bodies.len() >= 64 {
+                bodies.par_iter().map(|b| alg.hash(b)).collect()
             } else {
-                bodies.iter().zip(ring.iter()).map(one).collect()
-            }
+                bodies.iter().map(|b| alg.hash(b)).collect()
+            };
+            let items: Vec<(&ExpandedKey, &[u8])> = ring
+                .iter()
+                .zip(&ids)
+                .map(|(k, id)| (*k, id.as_slice()))
+                .collect();
+            let sigs = sign_batch(&items);
+            ids.into_iter().zip(sigs).collect()
         });
         let mut out = Vec::with_capacity(data.len() + 64 * bodies.len());
         let mut new_offs = Vec::with_capacity(bodies.len() + 1);
@@ -128,7 +132,7 @@ impl PyKeyRing {
         let msgs = keys_of("messages", &messages)?;
         let idx = slice("key_index", &key_index)?;
         same_len("key_index", msgs.len(), idx.len())?;
-        let mut out = Vec::with_capacity(64 * msgs.len());
+        let mut ring = Vec::with_capacity(idx.len());
         for (i, (m, &k)) in msgs.iter().zip(idx).enumerate() {
             let key = usize::try_from(k)
                 .ok()
@@ -140,8 +144,9 @@ impl PyKeyRing {
                         format!("must be in 0..{}", self.keys.len()),
                     )
                 })?;
-            out.extend_from_slice(&key.sign(m));
+            ring.push((key, m.as_slice()));
         }
+        let out: Vec<u8> = py.detach(|| sign_batch(&ring).concat());
         to_rows(py, out, 64)
     }
 }
