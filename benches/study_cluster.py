@@ -201,33 +201,38 @@ def cmd_overhead(args: argparse.Namespace) -> None:
             ("loop, rayon 1", lambda: run_loop(study, 1)),
             ("1 worker, rayon 1", lambda: run_cluster(study, 1, 1, out)),
         )
-        for name, fn in runs if args.rayon1 else runs[:3]:
+        chosen = (
+            args.variants.split(";") if args.variants else [n for n, _f in runs][: 5 if args.rayon1 else 3]
+        )
+        for name, fn in (r for r in runs if r[0] in chosen):
             res = fn()
             res.update(name=name, round=r)
             _emit(res)
             table.setdefault(name, []).append(res["seconds"] if res["mode"] == "loop" else res["wall"])
-            if name == "loop":
+            if res["mode"] == "loop":
                 cell_s += res["cell_seconds"]
     med = {k: statistics.median(v) for k, v in table.items()}
     # The loop is timed from its first cell (its interpreter start and imports excluded); a
     # cluster's time includes the workers' imports and data reads: any doubt counts against Dask.
-    print(
-        f"{len(study.cells)} cells, median cell {statistics.median(cell_s):.1f} s in the loop",
-        file=sys.stderr,
-    )
+    if cell_s:
+        print(
+            f"{len(study.cells)} cells, median cell {statistics.median(cell_s):.1f} s in the loop",
+            file=sys.stderr,
+        )
     for k, v in med.items():
         print(
             f"  {k:>18}: median {v:7.1f} s over {len(table[k])} rounds {[round(x, 1) for x in table[k]]}",
             file=sys.stderr,
         )
-    summary = {
-        "overhead_1_worker": med["1 worker"] / med["loop"] - 1,
-        "speedup_1_to_2": med["1 worker"] / med["2 workers"],
-        "median_cell_s": statistics.median(cell_s),
+    pairs = {
+        "overhead_1_worker": ("1 worker", "loop", -1.0),
+        "speedup_1_to_2": ("1 worker", "2 workers", 0.0),
+        "overhead_1_worker_rayon1": ("1 worker, rayon 1", "loop, rayon 1", -1.0),
+        "speedup_1_to_2_rayon1": ("1 worker, rayon 1", "2 workers", 0.0),
     }
-    if args.rayon1:
-        summary["overhead_1_worker_rayon1"] = med["1 worker, rayon 1"] / med["loop, rayon 1"] - 1
-        summary["speedup_1_to_2_rayon1"] = med["1 worker, rayon 1"] / med["2 workers"]
+    summary = {k: med[a] / med[b] + d for k, (a, b, d) in pairs.items() if a in med and b in med}
+    if cell_s:
+        summary["median_cell_s"] = statistics.median(cell_s)
     print(json.dumps({"summary": summary}), flush=True)
     for k, v in summary.items():
         print(f"  {k}: {v:.3f}", file=sys.stderr)
@@ -268,6 +273,11 @@ def main() -> None:
     o.add_argument("--days", type=int, default=30)
     o.add_argument("--rounds", type=int, default=2)
     o.add_argument("--rayon1", action="store_true", help="also run the loop and 1 worker on one Rust thread")
+    o.add_argument(
+        "--variants",
+        default="",
+        help="a subset separated by semicolons: loop;1 worker;2 workers;loop, rayon 1;1 worker, rayon 1",
+    )
     o.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "entsoe"))
     o.set_defaults(fn=cmd_overhead)
     e = sub.add_parser("europe", help="benches/study_europe.toml on a local cluster")
