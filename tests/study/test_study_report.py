@@ -45,3 +45,27 @@ def test_report_of_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
     results.open_folder(tmp_path / "out", "e", "bidding", ["x"])
     with pytest.raises(BadConfigurationError, match="no finished cell"):
         tables(tmp_path / "out")
+
+
+def test_plot_labels_leave_out_what_the_design_already_names() -> None:
+    """The Europe study's labels spelt each data file's path and start beside its area (zipped
+    axes): 44 unreadable bars. Columns the other design columns determine are left out."""
+    import polars as pl
+    from gridledger.study.report import _label_keys, _short
+
+    table = pl.DataFrame(
+        {
+            "area": ["AT", "AT", "NL", "NL"],
+            "draw": ["argmax_w_over_u", "proportional"] * 2,
+            "load": ["/d/a_60min.csv.gz"] * 2 + ["/d/b_15min.csv.gz"] * 2,
+            "start": ["2022-01-01"] * 4,
+            "members": [50, 50, 50, 50],
+            "cells": [1, 1, 1, 1],
+            "kwh_shared": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    assert _label_keys(table) == ["area", "draw"]
+    # a path that is the only thing telling two groups apart stays, by its file name
+    two = table.with_columns(area=pl.lit("AT"))
+    assert _label_keys(two) == ["draw", "load"]
+    assert _short("/d/a_60min.csv.gz") == "a_60min.csv.gz" and _short("AT") == "AT"

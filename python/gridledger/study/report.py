@@ -64,12 +64,34 @@ def tables(out: str | Path) -> dict[str, pl.DataFrame]:
     return found
 
 
-def _bar(ax: object, table: pl.DataFrame, value: str, title: str) -> None:
+def _label_keys(table: pl.DataFrame) -> list[str]:
+    """Return the design columns that name a group, less those the others determine.
+
+    A zipped axis (a data file with its area and start) would otherwise spell every
+    label three times; file paths go first, then the rest from the last column.
+    """
     keys = [c for c in table.columns if c not in HEADLINES_ALL and c not in ("cells", "seconds_per_cell")]
-    labels = [", ".join(str(r[k]) for k in keys) or "all" for r in table.iter_rows(named=True)]
+    order = sorted(keys, key=lambda k: (k not in ("load", "solar", "start", "solar_area"), -keys.index(k)))
+    for k in order:
+        rest = [c for c in keys if c != k]
+        if rest and table.select(rest).n_unique() == table.select(keys).n_unique():
+            keys = rest
+    return keys
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return Path(text).name if "/" in text else text
+
+
+def _bar(ax: object, table: pl.DataFrame, value: str, title: str, keys: list[str], first: bool) -> None:
+    labels = [", ".join(_short(r[k]) for k in keys) or "all" for r in table.iter_rows(named=True)]
     ax.barh(labels, table[value].to_list())  # type: ignore[attr-defined]
     ax.set_title(title)  # type: ignore[attr-defined]
-    ax.set_ylabel(", ".join(keys))  # type: ignore[attr-defined]
+    if first:
+        ax.set_ylabel(", ".join(keys))  # type: ignore[attr-defined]
+    else:
+        ax.tick_params(labelleft=False)  # type: ignore[attr-defined]
 
 
 HEADLINES_ALL = {c for v in HEADLINES.values() for c in v}
@@ -101,12 +123,15 @@ def plot(out: str | Path, folder: str | Path) -> list[Path]:
         panels = [(c, t) for c, t in _PLOTS.get(workload, []) if c in table.columns] + [
             ("seconds_per_cell", "runtime per cell (s)")
         ]
-        height = max(2.5, 0.35 * table.height + 1.5)
-        fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), height), squeeze=False)
-        for ax, (col, title) in zip(axes[0], panels, strict=True):
-            _bar(ax, table, col, title)
+        keys = _label_keys(table)
+        height = max(2.5, 0.3 * table.height + 1.5)
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(4 * len(panels) + 2, height), squeeze=False, sharey=True
+        )
+        for i, (ax, (col, title)) in enumerate(zip(axes[0], panels, strict=True)):
+            _bar(ax, table, col, title, keys, i == 0)
         fig.suptitle(f"{workload}: {table['cells'].sum()} cells")
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.97))  # the title above the panels' own
         path = dest / f"{workload}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
