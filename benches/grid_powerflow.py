@@ -38,6 +38,7 @@ import numpy as np
 from gridledger.community import Community
 from gridledger.community.inputs import community_inputs
 from gridledger.grid import Feeder, powerflow, radial_feeder
+from gridledger.grid.pandapower_io import to_pandapower
 from numpy.typing import NDArray
 
 YEAR = 35_040
@@ -75,49 +76,13 @@ def best_of(rounds: int, fn: Any) -> tuple[float, Any]:
     return best, out
 
 
-def pandapower_net(f: Feeder) -> tuple[Any, list[int]]:
-    import pandapower as pp
-
-    net = pp.create_empty_network(f_hz=f.f_hz)
-    tr = f.transformer
-    hv = pp.create_bus(net, vn_kv=tr.vn_hv_kv)
-    idx = [pp.create_bus(net, vn_kv=b.vn_kv) for b in f.buses]
-    pp.create_ext_grid(net, hv, vm_pu=f.slack_vm_pu)
-    pp.create_transformer_from_parameters(
-        net,
-        hv,
-        idx[0],
-        sn_mva=tr.sn_kva / 1e3,
-        vn_hv_kv=tr.vn_hv_kv,
-        vn_lv_kv=tr.vn_lv_kv,
-        vkr_percent=tr.vkr_percent,
-        vk_percent=tr.vk_percent,
-        pfe_kw=tr.pfe_kw,
-        i0_percent=tr.i0_percent,
-        shift_degree=tr.shift_degree,
-    )
-    for ln in f.lines:
-        pp.create_line_from_parameters(
-            net,
-            idx[f.bus_index(ln.from_bus)],
-            idx[f.bus_index(ln.to_bus)],
-            length_km=1.0,
-            r_ohm_per_km=ln.r_ohm,
-            x_ohm_per_km=ln.x_ohm,
-            c_nf_per_km=ln.c_nf,
-            max_i_ka=ln.max_i_a / 1e3,
-        )
-    pp.create_loads(net, idx, p_mw=0.0, q_mvar=0.0)
-    return net, idx
-
-
 def pandapower_loop(
     f: Feeder, p: NDArray[np.float64], q: NDArray[np.float64], steps: list[int]
 ) -> dict[str, Any]:
     """pandapower's per-step loop over ``steps``: seconds per step and the largest |Δvm| against ours."""
     import pandapower as pp
 
-    net, idx = pandapower_net(f)
+    net, idx = to_pandapower(f)
     ours = powerflow(f, p[steps], q[steps])
     worst = 0.0
     t0 = time.perf_counter()

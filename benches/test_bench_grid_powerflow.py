@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _common import FULL, note
-from grid_powerflow import YEAR, pandapower_net, workload
+from grid_powerflow import YEAR, workload
 from gridledger.grid import powerflow
+from gridledger.grid.pandapower_io import to_pandapower
 from pytest_benchmark.fixture import BenchmarkFixture
 
 PERIODS = YEAR if FULL else 192
@@ -31,7 +32,7 @@ def test_grid_pandapower_steps(benchmark: BenchmarkFixture) -> None:
     benchmark.group = f"11 grid: {PERIODS} periods in one call"
     note(benchmark, "grid.pandapower_steps", "baseline", PP_STEPS, buses=100)
     f, p, q = workload(100, PP_STEPS)
-    net, _ = pandapower_net(f)
+    net, _ = to_pandapower(f)
 
     def loop() -> None:
         for t in range(PP_STEPS):

@@ -19,46 +19,12 @@ import pytest
 from gridledger.errors import BadElementError, MeshedNetworkError, UnknownBusError
 from gridledger.grid import Feeder, PowerFlowResult, powerflow, radial_feeder
 from gridledger.grid.generate import LINE_TYPES, TRANSFORMER_TYPES
-from gridledger.grid.pandapower_io import from_pandapower
+from gridledger.grid.pandapower_io import from_pandapower, to_pandapower
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 VM_TOL = 1e-6
 LOSS_RTOL = 1e-6
-
-
-def to_pandapower(f: Feeder) -> tuple[Any, list[int]]:
-    """The feeder as a pandapower net (HV bus, ext grid, transformer, lines); its LV bus indices."""
-    net = pp.create_empty_network(f_hz=f.f_hz)
-    tr = f.transformer
-    hv = pp.create_bus(net, vn_kv=tr.vn_hv_kv, name=tr.hv_bus)
-    idx = [pp.create_bus(net, vn_kv=b.vn_kv, name=b.name) for b in f.buses]
-    pp.create_ext_grid(net, hv, vm_pu=f.slack_vm_pu)
-    pp.create_transformer_from_parameters(
-        net,
-        hv,
-        idx[0],
-        sn_mva=tr.sn_kva / 1e3,
-        vn_hv_kv=tr.vn_hv_kv,
-        vn_lv_kv=tr.vn_lv_kv,
-        vkr_percent=tr.vkr_percent,
-        vk_percent=tr.vk_percent,
-        pfe_kw=tr.pfe_kw,
-        i0_percent=tr.i0_percent,
-        shift_degree=tr.shift_degree,
-    )
-    for ln in f.lines:
-        pp.create_line_from_parameters(
-            net,
-            idx[f.bus_index(ln.from_bus)],
-            idx[f.bus_index(ln.to_bus)],
-            length_km=1.0,
-            r_ohm_per_km=ln.r_ohm,
-            x_ohm_per_km=ln.x_ohm,
-            c_nf_per_km=ln.c_nf,
-            max_i_ka=ln.max_i_a / 1e3,
-        )
-    return net, idx
 
 
 def with_loads(net: Any, f: Feeder) -> list[int]:
@@ -152,8 +118,7 @@ def test_generated_feeders(
 ) -> None:
     g = radial_feeder(n, n_legs=legs, line_type=line_type, transformer=transformer, seed=seed % 97)
     f = Feeder(list(g.buses), list(g.lines), g.transformer, slack_vm_pu=slack)
-    net, idx = to_pandapower(f)
-    pp.create_loads(net, idx, p_mw=0.0, q_mvar=0.0)
+    net, idx = to_pandapower(f)  # one load of 0 MW on every LV bus
     rng = np.random.default_rng(seed)
     # scale to the weakest of the line and the transformer so the snapshot stays solvable
     per_bus = min(0.6 * f.transformer.sn_kva * 1e3, 0.25 * LINE_TYPES[line_type].max_i_a * 400 * 1.7) / n

@@ -1,4 +1,4 @@
-"""A :class:`~gridledger.grid.Feeder` from a pandapower network (docs/grid.md "Model").
+"""A :class:`~gridledger.grid.Feeder` from a pandapower network and back (docs/grid.md "Model").
 
 :func:`from_pandapower` reads the network's tables (``bus``, ``line``,
 ``trafo``, ``ext_grid``, ``switch``) duck-typed: pandapower itself is not
@@ -14,10 +14,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from gridledger.errors import BadElementError, InvalidArgumentError, UnknownBusError
+from gridledger.errors import BadElementError, InvalidArgumentError, MissingExtraError, UnknownBusError
 from gridledger.grid.feeder import Bus, Feeder, Line, Transformer
 
-__all__ = ["from_pandapower"]
+__all__ = ["from_pandapower", "to_pandapower"]
 
 
 def _rows(net: Any, table: str) -> list[tuple[int, dict[str, Any]]]:
@@ -191,3 +191,64 @@ def from_pandapower(
         units=_place("units", units, lv_buses),
         chargers=_place("chargers", chargers, lv_buses),
     )
+
+
+def to_pandapower(feeder: Feeder) -> tuple[Any, list[int]]:
+    """Build ``feeder`` as a pandapower network, to run or compare it there.
+
+    The network has an HV bus with the external grid at ``slack_vm_pu``, the
+    transformer from its parameters, every line from its totals (``length_km``
+    1, so per km means per line) and one load of 0 MW on every LV bus, for the
+    caller to set per period (``net.load.p_mw``, MW; consumption positive, as
+    pandapower counts it).
+
+    Returns
+    -------
+    net, buses
+        The pandapower network and its bus index of each of the feeder's buses, in order.
+
+    Raises
+    ------
+    MissingExtraError
+        pandapower is not installed (it is not a gridledger dependency: a test-only
+        reference).
+    """
+    try:
+        import pandapower as pp
+    except ImportError as e:
+        raise MissingExtraError(
+            "pandapower is needed to build a pandapower network: pip install pandapower",
+            "pandapower",
+            "pandapower",
+        ) from e
+    net = pp.create_empty_network(f_hz=feeder.f_hz)
+    tr = feeder.transformer
+    hv = pp.create_bus(net, vn_kv=tr.vn_hv_kv, name=tr.hv_bus)
+    idx = [int(pp.create_bus(net, vn_kv=b.vn_kv, name=b.name)) for b in feeder.buses]
+    pp.create_ext_grid(net, hv, vm_pu=feeder.slack_vm_pu)
+    pp.create_transformer_from_parameters(
+        net,
+        hv,
+        idx[0],
+        sn_mva=tr.sn_kva / 1e3,
+        vn_hv_kv=tr.vn_hv_kv,
+        vn_lv_kv=tr.vn_lv_kv,
+        vkr_percent=tr.vkr_percent,
+        vk_percent=tr.vk_percent,
+        pfe_kw=tr.pfe_kw,
+        i0_percent=tr.i0_percent,
+        shift_degree=tr.shift_degree,
+    )
+    for ln in feeder.lines:
+        pp.create_line_from_parameters(
+            net,
+            idx[feeder.bus_index(ln.from_bus)],
+            idx[feeder.bus_index(ln.to_bus)],
+            length_km=1.0,
+            r_ohm_per_km=ln.r_ohm,
+            x_ohm_per_km=ln.x_ohm,
+            c_nf_per_km=ln.c_nf,
+            max_i_ka=ln.max_i_a / 1e3,
+        )
+    pp.create_loads(net, idx, p_mw=0.0, q_mvar=0.0)
+    return net, idx

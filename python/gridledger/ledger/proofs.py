@@ -99,19 +99,7 @@ class AllocationProof:
             return False
         if header.height != self.height or header.n_tx != self.n_tx:
             return False
-        ok_tx = merkle.verify_inclusion(
-            merkle.leaf_hash(stx.id, alg), self.tx_index, self.n_tx, list(self.tx_proof), header.tx_root, alg
-        )
-        root = self.log_root if log_root is None else log_root
-        ok_block = merkle.verify_inclusion(
-            merkle.leaf_hash(self.block_hash, alg),
-            self.height,
-            self.log_size,
-            list(self.block_proof),
-            root,
-            alg,
-        )
-        return ok_tx and ok_block
+        return _paths_ok(self, stx.id, header.tx_root, log_root)
 
     def to_text(self) -> str:
         """Return a readable print-out (what ``gridledger prove`` shows)."""
@@ -129,6 +117,25 @@ class AllocationProof:
             f"verifies      {self.verify()}",
         ]
         return "\n".join(lines)
+
+
+def _paths_ok(
+    proof: AllocationProof | LossProof, tx_id: bytes, tx_root: bytes, log_root: bytes | None
+) -> bool:
+    """Both Merkle paths of a proof: the transaction in its block, the block in the chain's log."""
+    alg = proof.algorithm
+    ok_tx = merkle.verify_inclusion(
+        merkle.leaf_hash(tx_id, alg), proof.tx_index, proof.n_tx, list(proof.tx_proof), tx_root, alg
+    )
+    ok_block = merkle.verify_inclusion(
+        merkle.leaf_hash(proof.block_hash, alg),
+        proof.height,
+        proof.log_size,
+        list(proof.block_proof),
+        proof.log_root if log_root is None else log_root,
+        alg,
+    )
+    return ok_tx and ok_block
 
 
 def _member(store: ChainStore, member: str | int) -> tuple[str, bytes]:
@@ -255,19 +262,7 @@ class LossProof:
             return False
         if (header.period, header.height, header.n_tx) != (self.period, self.height, self.n_tx):
             return False
-        ok_tx = merkle.verify_inclusion(
-            merkle.leaf_hash(stx.id, alg), self.tx_index, self.n_tx, list(self.tx_proof), header.tx_root, alg
-        )
-        root = self.log_root if log_root is None else log_root
-        ok_block = merkle.verify_inclusion(
-            merkle.leaf_hash(self.block_hash, alg),
-            self.height,
-            self.log_size,
-            list(self.block_proof),
-            root,
-            alg,
-        )
-        return ok_tx and ok_block
+        return _paths_ok(self, stx.id, header.tx_root, log_root)
 
     def to_text(self) -> str:
         """Return a readable print-out."""
