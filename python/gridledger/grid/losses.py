@@ -21,8 +21,9 @@ Rules:
 - :class:`Custom` — any function of (periods, consumption, allocation)
   returning ``(P, M)`` non-negative weights.
 
-A rule may also override :meth:`LossRule.shares` to return integer shares
-itself; whatever a rule returns is checked, and a rule that does not conserve
+Both are weight rules (:class:`WeightedLossRule`); a :class:`LossRule` may
+instead implement :meth:`LossRule.shares` to return integer shares itself;
+whatever a rule returns is checked, and a rule that does not conserve
 the losses (negative or non-finite weights, shares that are negative or do not
 sum to the total, a wrong shape) raises :class:`LossAllocationError` naming the
 rule and the first bad period. Nothing is recorded for a failed allocation.
@@ -30,6 +31,7 @@ rule and the first bad period. Nothing is recorded for a failed allocation.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,6 +46,7 @@ __all__ = [
     "LossAllocationError",
     "LossRule",
     "Throughput",
+    "WeightedLossRule",
     "allocate_losses",
     "losses_wh",
     "make_loss_rule",
@@ -56,16 +59,35 @@ class LossAllocationError(GridError, BadConfigurationError):
     """A loss-allocation rule that does not conserve the period's losses (``field`` names the rule)."""
 
 
-class LossRule:
-    """How a period's losses are shared: ``weights(periods, consumption_wh, allocated_wh) -> (P, M)``."""
+class LossRule(ABC):
+    """How a period's losses are shared: ``shares(total_wh, periods, consumption, allocated) -> (P, M)``.
+
+    Subclass :class:`WeightedLossRule` to give weights (shared by the largest
+    remainder), or override :meth:`shares` to return integer shares directly;
+    :func:`allocate_losses` checks them either way.
+    """
 
     name = "rule"
 
+    @abstractmethod
+    def shares(
+        self,
+        total_wh: NDArray[np.int64],
+        periods: NDArray[np.int64],
+        consumption_wh: NDArray[np.int64],
+        allocated_wh: NDArray[np.int64],
+    ) -> NDArray[np.generic]:
+        """Return ``(P, M)`` integer shares of ``total_wh`` (Wh), one row per period."""
+
+
+class WeightedLossRule(LossRule):
+    """A rule given by ``weights(periods, consumption_wh, allocated_wh) -> (P, M)``, shared exactly."""
+
+    @abstractmethod
     def weights(
         self, periods: NDArray[np.int64], consumption_wh: NDArray[np.int64], allocated_wh: NDArray[np.int64]
     ) -> NDArray[np.generic]:
         """Return ``(P, M)`` non-negative weights, one row per period and one column per member."""
-        raise NotImplementedError(f"the loss rule {self.name!r} defines neither weights nor shares")
 
     def shares(
         self,
@@ -85,7 +107,7 @@ class LossRule:
 
 
 @dataclass(frozen=True)
-class Throughput(LossRule):
+class Throughput(WeightedLossRule):
     """Pro rata to the energy moved on each member's account: its consumption plus its allocation (Wh)."""
 
     name = "throughput"
@@ -99,7 +121,7 @@ class Throughput(LossRule):
 
 
 @dataclass(frozen=True)
-class Custom(LossRule):
+class Custom(WeightedLossRule):
     """Weights from a user function ``fn(periods, consumption_wh, allocated_wh) -> (P, M)``."""
 
     fn: LossWeightFn

@@ -48,6 +48,8 @@ impl Add for C64 {
     }
 }
 
+// f64 arithmetic never panics, in any build: an overflow is ±inf, and the sweep
+// reports a period whose numbers stop being finite as unconverged (sweep.rs).
 impl AddAssign for C64 {
     fn add_assign(&mut self, o: C64) {
         self.re += o.re;

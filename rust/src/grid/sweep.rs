@@ -270,6 +270,8 @@ impl Radial {
                 *zz = C64::new(r, x);
                 *yy = yh;
             }
+            // f64 sums of checked finite inputs (no overflow panic; ±inf at worst,
+            // which the sweep reports as unconverged).
             if let Some(y) = y_node.get_mut(k) {
                 *y += yh;
             }
@@ -475,6 +477,7 @@ impl Radial {
                 continue;
             };
             if let Some(t) = ws.acc.get_mut(u) {
+                // f64: cannot panic; a non-finite current fails the convergence check
                 *t += a;
             }
         }
