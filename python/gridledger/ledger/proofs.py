@@ -30,8 +30,54 @@ if TYPE_CHECKING:
 __all__ = ["AllocationProof", "LossProof", "prove_allocation", "prove_loss_share"]
 
 
+class _InBlock:
+    """What both proofs share: a signed transaction in a block, the block in the chain's log."""
+
+    height: int
+    tx: bytes
+    tx_index: int
+    n_tx: int
+    tx_proof: tuple[bytes, ...]
+    header: bytes
+    block_proof: tuple[bytes, ...]
+    log_size: int
+    log_root: bytes
+    algorithm: Algorithm
+
+    @property
+    def tx_id(self) -> bytes:
+        """The transaction's id H(body)."""
+        return decode(self.tx, self.algorithm).id
+
+    @property
+    def tx_root(self) -> bytes:
+        """The transaction root of the block's header."""
+        return Header.decode(self.header).tx_root
+
+    @property
+    def block_hash(self) -> bytes:
+        """The hash of the block holding the transaction."""
+        return hash_one(self.header, self.algorithm)
+
+    def _paths_ok(self, tx_id: bytes, tx_root: bytes, log_root: bytes | None) -> bool:
+        """Both Merkle paths: the transaction in its block, the block in the log (``log_root`` or the own)."""
+        alg = self.algorithm
+        ok_tx = merkle.verify_inclusion(
+            merkle.leaf_hash(tx_id, alg), self.tx_index, self.n_tx, list(self.tx_proof), tx_root, alg
+        )
+        ok_block = merkle.verify_inclusion(
+            merkle.leaf_hash(self.block_hash, alg),
+            self.height,
+            self.log_size,
+            list(self.block_proof),
+            self.log_root if log_root is None else log_root,
+            alg,
+        )
+        return ok_tx and ok_block
+
+
 @dataclass(frozen=True)
-class AllocationProof:
+class AllocationProof(_InBlock):
     """Everything needed to check one member's allocation offline.
 
     Attributes
@@ -70,21 +116,6 @@ class AllocationProof:
     log_root: bytes
     algorithm: Algorithm
 
-    @property
-    def tx_id(self) -> bytes:
-        """The allocation transaction's id H(body)."""
-        return decode(self.tx, self.algorithm).id
-
-    @property
-    def tx_root(self) -> bytes:
-        """The transaction root of the block's header."""
-        return Header.decode(self.header).tx_root
-
-    @property
-    def block_hash(self) -> bytes:
-        """The hash of the block holding the allocation."""
-        return hash_one(self.header, self.algorithm)
-
     def verify(self, log_root: bytes | None = None) -> bool:
         """Check the whole path; against ``log_root`` if given, else the proof's own root."""
         alg = self.algorithm
@@ -99,7 +130,7 @@ class AllocationProof:
             return False
         if header.height != self.height or header.n_tx != self.n_tx:
             return False
-        return _paths_ok(self, stx.id, header.tx_root, log_root)
+        return self._paths_ok(stx.id, header.tx_root, log_root)
 
     def to_text(self) -> str:
         """Return a readable print-out (what ``gridledger prove`` shows)."""
@@ -117,25 +148,6 @@ class AllocationProof:
             f"verifies      {self.verify()}",
         ]
         return "\n".join(lines)
-
-
-def _paths_ok(
-    proof: AllocationProof | LossProof, tx_id: bytes, tx_root: bytes, log_root: bytes | None
-) -> bool:
-    """Both Merkle paths of a proof: the transaction in its block, the block in the chain's log."""
-    alg = proof.algorithm
-    ok_tx = merkle.verify_inclusion(
-        merkle.leaf_hash(tx_id, alg), proof.tx_index, proof.n_tx, list(proof.tx_proof), tx_root, alg
-    )
-    ok_block = merkle.verify_inclusion(
-        merkle.leaf_hash(proof.block_hash, alg),
-        proof.height,
-        proof.log_size,
-        list(proof.block_proof),
-        proof.log_root if log_root is None else log_root,
-        alg,
-    )
-    return ok_tx and ok_block
 
 
 def _member(store: ChainStore, member: str | int) -> tuple[str, bytes]:
@@ -191,7 +203,7 @@ def prove_allocation(store: ChainStore, member: str | int, period: int) -> Alloc
 
 
 @dataclass(frozen=True)
-class LossProof:
+class LossProof(_InBlock):
     """One member's share of a period's grid losses, with the paths to check it offline.
 
     Attributes
@@ -234,11 +246,6 @@ class LossProof:
     log_root: bytes
     algorithm: Algorithm
 
-    @property
-    def block_hash(self) -> bytes:
-        """The hash of the block holding the record."""
-        return hash_one(self.header, self.algorithm)
-
     def verify(self, log_root: bytes | None = None) -> bool:
         """Check the record, its signature and both paths; against ``log_root`` if given.
 
@@ -262,7 +269,7 @@ class LossProof:
             return False
         if (header.period, header.height, header.n_tx) != (self.period, self.height, self.n_tx):
             return False
-        return _paths_ok(self, stx.id, header.tx_root, log_root)
+        return self._paths_ok(stx.id, header.tx_root, log_root)
 
     def to_text(self) -> str:
         """Return a readable print-out."""

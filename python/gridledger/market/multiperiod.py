@@ -38,6 +38,7 @@ and fees are exact integers in; the LP's shares are floats, as without fees.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -138,26 +139,12 @@ def clear_multi_period(
     col = {b: i for i, b in enumerate(ids)}
     periods = sorted(bids["period"].unique().to_list())
     row = {p: i for i, p in enumerate(periods)}
-    meta = bids.group_by("bid").agg(
-        pl.col("owner").first(), pl.col("side").first(), pl.col("price").first(),
-        pl.col("all_or_nothing").first(), (pl.col("quantity") * 1.0).sum().alias("total"),
-    ).sort("bid")  # fmt: skip
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    sign = {"buy": 1.0, "sell": -1.0}
-    for b, side, price, total, aon in meta.select(
-        "bid", "side", "price", "total", "all_or_nothing"
-    ).iter_rows():
-        h.addVar(0.0, 1.0)
-        h.changeColCost(col[b], sign[side] * float(price) * float(total))
-        if aon:
-            h.changeColIntegrality(col[b], highspy.HighsVarType.kInteger)
+    meta, h = _bid_model(bids, col, time_limit_s)
     for p in periods:
         part = bids.filter(pl.col("period") == p)
         idx = np.array([col[b] for b in part["bid"].to_list()], dtype=np.int32)
         val = np.array(
-            [sign[s] * q for s, q in zip(part["side"].to_list(), part["quantity"].to_list(), strict=True)]
+            [_SIGN[s] * q for s, q in zip(part["side"].to_list(), part["quantity"].to_list(), strict=True)]
         )
         h.addRow(0.0, 0.0, len(idx), idx, val)
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
@@ -179,7 +166,7 @@ def clear_multi_period(
         else np.full(len(periods), np.nan)
     )
     cols = (meta["side"].to_list(), meta["price"].to_list(), meta["total"].to_list(), x)
-    welfare = float(sum(sign[s] * float(pr) * float(t) * xi for s, pr, t, xi in zip(*cols, strict=True)))
+    welfare = float(sum(_SIGN[s] * float(pr) * float(t) * xi for s, pr, t, xi in zip(*cols, strict=True)))
     buys = bids.filter(pl.col("side") == "buy")
     volume = float(
         sum(q * x[col[b]] for b, q in zip(buys["bid"].to_list(), buys["quantity"].to_list(), strict=True))
@@ -192,12 +179,17 @@ def clear_multi_period(
     return MultiPeriodResult(accepted, prices, welfare, volume, status)
 
 
-def _clear_with_fees(bids: pl.DataFrame, fees: NDArray[np.int64], time_limit_s: float) -> MultiPeriodResult:
-    """Clear by the bilateral-flow MILP of the module notes."""
+_SIGN = {"buy": 1.0, "sell": -1.0}
+
+
+def _bid_model(bids: pl.DataFrame, col: dict[Any, int], time_limit_s: float) -> tuple[pl.DataFrame, Any]:
+    """Return each bid's row (owner, side, price, all_or_nothing, total) and its HiGHS model.
+
+    The model has one share variable per bid in ``[0, 1]`` (integer when
+    all-or-nothing) whose cost is the bid's welfare.
+    """
     import highspy
 
-    ids = sorted(bids["bid"].unique().to_list())
-    col = {b: i for i, b in enumerate(ids)}
     meta = bids.group_by("bid").agg(
         pl.col("owner").first(), pl.col("side").first(), pl.col("price").first(),
         pl.col("all_or_nothing").first(), (pl.col("quantity") * 1.0).sum().alias("total"),
@@ -205,14 +197,23 @@ def _clear_with_fees(bids: pl.DataFrame, fees: NDArray[np.int64], time_limit_s: 
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
-    sign = {"buy": 1.0, "sell": -1.0}
     for b, side, price, total, aon in meta.select(
         "bid", "side", "price", "total", "all_or_nothing"
     ).iter_rows():
         h.addVar(0.0, 1.0)
-        h.changeColCost(col[b], sign[side] * float(price) * float(total))
+        h.changeColCost(col[b], _SIGN[side] * float(price) * float(total))
         if aon:
             h.changeColIntegrality(col[b], highspy.HighsVarType.kInteger)
+    return meta, h
+
+
+def _clear_with_fees(bids: pl.DataFrame, fees: NDArray[np.int64], time_limit_s: float) -> MultiPeriodResult:
+    """Clear by the bilateral-flow MILP of the module notes."""
+    import highspy
+
+    ids = sorted(bids["bid"].unique().to_list())
+    col = {b: i for i, b in enumerate(ids)}
+    meta, h = _bid_model(bids, col, time_limit_s)
     # Flow variables: (period, buy bid, sell bid, buyer, seller, fee) for every admissible pair.
     flows: list[tuple[int, int, int, int, int, int]] = []
     rows: dict[tuple[int, int], list[int]] = {}  # (bid, period) -> its flow columns
@@ -265,7 +266,7 @@ def _clear_with_fees(bids: pl.DataFrame, fees: NDArray[np.int64], time_limit_s: 
             cur = seller_price[period]
             seller_price[period] = d if cur is None else max(cur, d)
     cols = (meta["side"].to_list(), meta["price"].to_list(), meta["total"].to_list(), x)
-    gross = float(sum(sign[s] * float(pr) * float(t) * xi for s, pr, t, xi in zip(*cols, strict=True)))
+    gross = float(sum(_SIGN[s] * float(pr) * float(t) * xi for s, pr, t, xi in zip(*cols, strict=True)))
     fee_total = float(sum(fl[5] * q for fl, q in zip(flows, f.tolist(), strict=True)))
     volume = float(f.sum())
     accepted = meta.select("bid", "owner", "side").with_columns(pl.Series("share", x))
