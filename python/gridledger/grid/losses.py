@@ -151,17 +151,24 @@ def _fail(rule: str, period: int, why: str) -> LossAllocationError:
     )
 
 
+def _check_array(
+    rule: str, a: NDArray[np.generic], shape: tuple[int, ...], what: str, kinds: str, meaning: str
+) -> None:
+    """Check that a rule's ``what`` (weights or shares) has ``shape`` and a dtype kind in ``kinds``."""
+    if a.shape != shape:
+        raise LossAllocationError(
+            f"loss rule {rule!r} returned {what} of shape {a.shape}, expected {shape}", rule, a.shape
+        )
+    if a.dtype.kind not in kinds:
+        raise LossAllocationError(
+            f"loss rule {rule!r} returned {a.dtype} {what}, not {meaning}", rule, str(a.dtype)
+        )
+
+
 def _check_weights(
     rule: str, w: NDArray[np.generic], periods: NDArray[np.int64], shape: tuple[int, ...]
 ) -> None:
-    if w.shape != shape:
-        raise LossAllocationError(
-            f"loss rule {rule!r} returned weights of shape {w.shape}, expected {shape}", rule, w.shape
-        )
-    if w.dtype.kind not in "iuf":
-        raise LossAllocationError(
-            f"loss rule {rule!r} returned {w.dtype} weights, not numbers", rule, str(w.dtype)
-        )
+    _check_array(rule, w, shape, "weights", "iuf", "numbers")
     x = w.astype(np.float64)
     bad = ~np.isfinite(x) | (x < 0)
     rows = np.flatnonzero(bad.any(axis=1)) if w.ndim == 2 else np.zeros(0, np.int64)
@@ -302,14 +309,7 @@ def _checked_shares(
     periods: NDArray[np.int64],
     shape: tuple[int, ...],
 ) -> NDArray[np.int64]:
-    if s.shape != shape:
-        raise LossAllocationError(
-            f"loss rule {rule!r} returned shares of shape {s.shape}, expected {shape}", rule, s.shape
-        )
-    if s.dtype.kind not in "iu":
-        raise LossAllocationError(
-            f"loss rule {rule!r} returned {s.dtype} shares, not integer Wh", rule, str(s.dtype)
-        )
+    _check_array(rule, s, shape, "shares", "iu", "integer Wh")
     out = s.astype(np.int64)
     neg = (out < 0).any(axis=1)
     if neg.any():
