@@ -200,7 +200,7 @@ impl Radial {
             if let Some(c) = children.get(b) {
                 order.extend_from_slice(c);
             }
-            i += 1;
+            i += 1; // bounded: i < order.len(), which the break below keeps near n
             if order.len() > n {
                 break;
             }
